@@ -1,0 +1,50 @@
+/**
+ * The one user-facing error class. Anything the user can fix (a bad pipeline, config,
+ * parameter file, run id) is a RunnableError; the CLI prints it on one line and exits 2.
+ * Anything else is a bug and keeps its stack.
+ */
+export type ErrorCode =
+  | 'E_FILE' // unreadable or unparsable file
+  | 'E_SCHEMA' // a field is missing, unknown or of the wrong type
+  | 'E_GRAPH' // the steps do not form a valid graph
+  | 'E_CONFIG' // bad configuration file or section
+  | 'E_PARAMS' // bad parameters file or RUNNABLE_PRM_ value
+  | 'E_RUN_ID' // run id invalid, already used or unknown
+  | 'E_COMMAND' // a task command that cannot be resolved (missing module/export)
+  | 'E_CATALOG' // a catalog path that escapes its folder
+  | 'E_USAGE'; // bad command-line usage
+
+export interface ErrorLocation {
+  /** the file at fault, relative to the working directory when possible */
+  file?: string;
+  /** the step, by its dot path (`map_step.branch.inner`) */
+  step?: string;
+  /** the field inside the step or section */
+  field?: string;
+  /** 1-based line in `file`, when known */
+  line?: number;
+}
+
+export class RunnableError extends Error {
+  override readonly name = 'RunnableError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly where: ErrorLocation = {},
+  ) {
+    super(message);
+  }
+
+  /** `pipeline.yaml:12: step 'train', field 'next': unknown step 'tran'` */
+  format(): string {
+    const { file, line, step, field } = this.where;
+    const head = file ? `${file}${line ? `:${line}` : ''}: ` : '';
+    const parts: string[] = [];
+    if (step) parts.push(`step '${step}'`);
+    if (field) parts.push(`field '${field}'`);
+    const loc = parts.length ? `${parts.join(', ')}: ` : '';
+    return `${head}${loc}${this.message}`;
+  }
+}
+
+export const isRunnableError = (e: unknown): e is RunnableError => e instanceof RunnableError;

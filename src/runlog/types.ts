@@ -1,0 +1,128 @@
+/**
+ * Run-log data model (SPEC §5; field names follow runnable's datastore.py) and the store
+ * interface every run-log store implements.
+ */
+import type { ParameterKind } from '../graph/model.js';
+
+export type Status = 'CREATED' | 'PROCESSING' | 'SUCCESS' | 'FAIL';
+
+export interface Parameter {
+  kind: ParameterKind;
+  /** json/metric: the value; object: the catalog-relative path of the serialised value */
+  value: unknown;
+}
+export type Parameters = Record<string, Parameter>;
+
+export interface DataCatalog {
+  name: string;
+  data_hash: string;
+  catalog_relative_path: string;
+  catalog_handler_location: string;
+  stage: 'get' | 'put';
+}
+
+export interface CodeIdentity {
+  code_identifier: string;
+  code_identifier_type: string;
+  code_identifier_dependable: boolean;
+  code_identifier_url: string;
+  code_identifier_message: string;
+}
+
+export interface StepAttempt {
+  attempt_number: number;
+  start_time: string;
+  end_time: string;
+  status: Status;
+  message: string;
+  input_parameters: Parameters;
+  output_parameters: Parameters;
+  user_defined_metrics: Parameters;
+}
+
+export interface StepLog {
+  name: string;
+  internal_name: string;
+  status: Status;
+  step_type: string;
+  message: string;
+  mock: boolean;
+  code_identities: CodeIdentity[];
+  attempts: StepAttempt[];
+  branches: Record<string, BranchLog>;
+  data_catalog: DataCatalog[];
+}
+
+export interface BranchLog {
+  internal_name: string;
+  status: Status;
+  steps: Record<string, StepLog>;
+  /** the parameters set inside this branch (map item / loop index, returned values); a step sees them over its parent's */
+  parameters: Parameters;
+}
+
+export interface JobLog {
+  status: Status;
+  message: string;
+  mock: boolean;
+  code_identities: CodeIdentity[];
+  attempts: StepAttempt[];
+  data_catalog: DataCatalog[];
+}
+
+export interface RunLog {
+  run_id: string;
+  dag_hash: string;
+  tag: string;
+  status: Status;
+  steps: Record<string, StepLog>;
+  parameters: Parameters;
+  run_config: Record<string, unknown>;
+  job?: JobLog;
+}
+
+/**
+ * Stores persist a run log as records, so that writing one step costs O(1) whatever the size
+ * of the run. Each record is owned by one writer at a time:
+ * - `run`: the RunLog header (everything but `steps` and `parameters`)
+ * - `params`: the run's top-level parameters
+ * - `step`: a StepLog without `branches`, keyed by its resolved internal name
+ * - `branch`: a BranchLog without `steps`, keyed by its resolved internal name
+ * - `job`: the JobLog of a job run
+ * `parent` is the internal name of the branch (for a step) or step (for a branch) that holds it,
+ * '' for the top level; `seq` orders siblings by creation.
+ */
+export type RunHeader = Omit<RunLog, 'steps' | 'parameters' | 'job'>;
+export type StepRecordData = Omit<StepLog, 'branches'>;
+export type BranchRecordData = Omit<BranchLog, 'steps'>;
+
+export type RunRecord =
+  | { kind: 'run'; key: ''; parent: ''; seq: number; data: RunHeader }
+  | { kind: 'params'; key: ''; parent: ''; seq: number; data: Parameters }
+  | { kind: 'job'; key: ''; parent: ''; seq: number; data: JobLog }
+  | { kind: 'step'; key: string; parent: string; seq: number; data: StepRecordData }
+  | { kind: 'branch'; key: string; parent: string; seq: number; data: BranchRecordData };
+export type RecordKind = RunRecord['kind'];
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+export type NewRecord = DistributiveOmit<RunRecord, 'seq'>;
+
+export interface RunLogStore {
+  /** the config `type` this store was made from */
+  readonly type: string;
+  /** true when several processes may write records of one run at once without losing any */
+  readonly concurrentWriters: boolean;
+  /** human-readable location of a run's log, for messages */
+  location(runId: string): string;
+  /** creates the run; throws RunnableError(E_RUN_ID) if it exists */
+  create(header: RunHeader): Promise<void>;
+  exists(runId: string): Promise<boolean>;
+  /** insert or replace one record; the store assigns `seq` on first insert and keeps it after */
+  put(runId: string, record: NewRecord): Promise<void>;
+  get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined>;
+  /** every record of the run; throws RunnableError(E_RUN_ID) for an unknown run */
+  list(runId: string): Promise<RunRecord[]>;
+  /** run ids in the store, most recent first */
+  runs(): Promise<string[]>;
+  /** make everything written so far durable and readable as a whole (file-system materialises its single file) */
+  flush(runId: string): Promise<void>;
+}

@@ -1,0 +1,47 @@
+/** Task kinds: how one `command_type` runs a command with parameters in and returns out. */
+import type { CommandType, TaskNode } from '../graph/model.js';
+import type { Parameter } from '../runlog/types.js';
+
+/** The parameters a task can see: its branch's over its parent's, lazily loaded. */
+export interface ParamView {
+  names(): string[];
+  /** the stored form `{kind, value}` */
+  get(name: string): Parameter | undefined;
+  /** the value itself; `object` parameters are read back from the catalog */
+  load(name: string): Promise<unknown>;
+}
+
+/** Where a task's stdout/stderr go: shown live, kept for the catalog log file, tail kept for messages. */
+export interface OutputSink {
+  stdout(chunk: string | Uint8Array): void;
+  stderr(chunk: string | Uint8Array): void;
+}
+
+export interface TaskInput {
+  node: TaskNode;
+  params: ParamView;
+  /** extra env vars for this task only: secrets, RUNNABLE_RUN_ID, RUNNABLE_STEP_ATTEMPT, RUNNABLE_MAP_VARIABLE, loop index */
+  env: Record<string, string>;
+  cwd: string;
+  output: OutputSink;
+  signal: AbortSignal;
+}
+
+export interface TaskOutput {
+  /** one value per `node.returns` name */
+  returns: Record<string, unknown>;
+  /** names of the parameters the task received (recorded as the attempt's input_parameters) */
+  consumed: string[];
+}
+
+/** Thrown by a task for an expected failure (non-zero exit, a throwing function, a missing parameter). */
+export class TaskFailure extends Error {
+  override readonly name = 'TaskFailure';
+}
+
+export interface TaskKind {
+  readonly type: CommandType;
+  /** checks a command before anything runs (e.g. that a module path exists); throws RunnableError */
+  check?(node: TaskNode, cwd: string): Promise<void>;
+  run(input: TaskInput): Promise<TaskOutput>;
+}
