@@ -1,3 +1,76 @@
-export async function main(_argv: string[]): Promise<number> {
-  return 0;
+/** The `runnable` command line (SPEC §1): thin commands over the library. */
+import { Command, CommanderError } from 'commander';
+import { EXIT_BAD_INPUT } from './_errors.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('runnable')
+    .description('Run a pipeline of plain TypeScript, shell, notebook or Python steps, anywhere.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const runOptions = (cmd: Command) =>
+    cmd
+      .option('-c, --config <file>', 'configuration file (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)')
+      .option('-p, --parameters <file>', 'parameters file (else RUNNABLE_PARAMETERS_FILE)')
+      .option('--run-id <id>', 'run id (else RUNNABLE_RUN_ID, else generated)')
+      .option('--tag <tag>', 'tag recorded in the run log (else RUNNABLE_RUN_TAG)')
+      .option('--json', 'print {run_id, status, run_log} as JSON on stdout at the end');
+
+  runOptions(program.command('execute').argument('[pipeline]', 'pipeline YAML or TS/JS module').option('-f, --file <pipeline>', 'the pipeline (alternative to the argument)'))
+    .description('run a pipeline')
+    .action(async (pipeline: string | undefined, flags) => {
+      const file = pipeline ?? flags.file;
+      if (!file) throw new CommanderError(EXIT_BAD_INPUT, 'runnable.usage', 'error: missing pipeline file\n');
+      const { executeCommand } = await import('./execute.js');
+      code = await executeCommand(file, flags);
+    });
+
+  program
+    .command('validate')
+    .argument('<pipeline>')
+    .description('check a pipeline without running it')
+    .action(async (pipeline: string) => {
+      const { validateCommand } = await import('./validate.js');
+      code = await validateCommand(pipeline);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the pipeline YAML')
+    .action(async () => {
+      const { schemaCommand } = await import('./validate.js');
+      code = schemaCommand();
+    });
+
+  const runs = program.command('runs').description('runs in the configured run-log store');
+  runs
+    .command('list')
+    .option('-c, --config <file>')
+    .option('--json')
+    .action(async (flags) => {
+      const { runsListCommand } = await import('./runs.js');
+      code = await runsListCommand(flags);
+    });
+  runs
+    .command('show')
+    .argument('<run_id>')
+    .option('-c, --config <file>')
+    .option('--json')
+    .action(async (runId: string, flags) => {
+      const { runsShowCommand } = await import('./runs.js');
+      code = await runsShowCommand(runId, flags);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      if (err.code === 'runnable.usage') process.stderr.write(`runnable: ${err.message}`);
+      return EXIT_BAD_INPUT;
+    }
+    throw err;
+  }
+  return code;
 }

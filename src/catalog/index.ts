@@ -1,0 +1,21 @@
+/** The catalog family: config `catalog: {type, config}` (SPEC §6). */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { Registry } from '../registry.js';
+import { DoNothingCatalog } from './do-nothing.js';
+import { DEFAULT_CATALOG_LOCATION, FileSystemCatalog } from './file-system.js';
+import type { CatalogStore } from './types.js';
+
+export type { CatalogStore } from './types.js';
+
+/** `catalog_location` is taken relative to the working directory the config applies to. */
+export const catalogs = new Registry<CatalogStore>('catalog')
+  .register('file-system', {
+    config: z.strictObject({ catalog_location: z.string().min(1).optional() }),
+    create: (c, env) => new FileSystemCatalog(resolve(env.cwd, c.catalog_location ?? DEFAULT_CATALOG_LOCATION)),
+  })
+  .register('do-nothing', {
+    config: z.strictObject({}),
+    create: () => new DoNothingCatalog(),
+  });
+

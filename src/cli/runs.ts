@@ -1,0 +1,61 @@
+/** `runnable runs list` and `runnable runs show RUN_ID [--json]`: read the configured run-log store. */
+import pc from 'picocolors';
+import { loadServices } from '../runner/prepare.js';
+import { assemble } from '../runlog/assemble.js';
+import type { RunLog, StepLog } from '../runlog/types.js';
+import { formatDuration, useColour } from './_reporter.js';
+import { EXIT_OK, reportError } from './_errors.js';
+
+export async function runsListCommand(flags: { config?: string; json?: boolean }): Promise<number> {
+  try {
+    const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
+    const ids = await store.runs();
+    const rows = [];
+    for (const id of ids) {
+      const head = await store.get(id, 'run', '');
+      rows.push({ run_id: id, status: head?.data.status ?? 'UNKNOWN', tag: head?.data.tag ?? '' });
+    }
+    if (flags.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+    else for (const r of rows) process.stdout.write(`${r.run_id}\t${r.status}${r.tag ? `\t${r.tag}` : ''}\n`);
+    return EXIT_OK;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+export async function runsShowCommand(runId: string, flags: { config?: string; json?: boolean }): Promise<number> {
+  try {
+    const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
+    const log = assemble(await store.list(runId));
+    process.stdout.write(flags.json ? `${JSON.stringify(log, null, 2)}\n` : render(log, store.location(runId)));
+    return EXIT_OK;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+function render(log: RunLog, location: string): string {
+  const c = pc.createColors(useColour() && !!process.stdout.isTTY);
+  const status = (s: string) => (s === 'SUCCESS' ? c.green(s) : s === 'FAIL' ? c.red(s) : c.yellow(s));
+  const out = [`run ${c.cyan(log.run_id)} ${status(log.status)}`, `  run log   ${location}`, `  dag hash  ${log.dag_hash}`];
+  if (log.tag) out.push(`  tag       ${log.tag}`);
+  out.push('  steps');
+  const walk = (steps: Record<string, StepLog>, depth: number) => {
+    for (const step of Object.values(steps)) {
+      const first = step.attempts[0];
+      const last = step.attempts.at(-1);
+      const ms = first && last?.end_time ? Date.parse(last.end_time) - Date.parse(first.start_time) : NaN;
+      const attempts = step.attempts.length > 1 ? ` ${step.attempts.length} attempts` : '';
+      const msg = step.status === 'FAIL' && step.message ? `  ${step.message.split('\n')[0]}` : '';
+      out.push(`${'  '.repeat(depth + 2)}${step.internal_name} ${status(step.status)} ${formatDuration(ms)}${attempts}${msg}`);
+      for (const branch of Object.values(step.branches)) walk(branch.steps, depth + 1);
+    }
+  };
+  walk(log.steps, 0);
+  const params = Object.entries(log.parameters);
+  if (params.length) {
+    out.push('  parameters');
+    for (const [k, p] of params) out.push(`    ${k} (${p.kind}) = ${JSON.stringify(p.value)}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,22 @@
+/** `runnable validate PIPELINE` and `runnable schema`. */
+import { loadPipelineFile } from '../spec/load-pipeline.js';
+import { pipelineJsonSchema } from '../spec/json-schema.js';
+import { walkNodes } from '../graph/walk.js';
+import { EXIT_OK, reportError } from './_errors.js';
+
+export async function validateCommand(pipeline: string): Promise<number> {
+  try {
+    const p = await loadPipelineFile(pipeline, process.cwd());
+    let steps = 0;
+    for (const node of walkNodes(p.graph)) if (node.type !== 'success' && node.type !== 'fail') steps++;
+    process.stderr.write(`${pipeline}: valid (${steps} steps)\n`);
+    return EXIT_OK;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+export function schemaCommand(): number {
+  process.stdout.write(`${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`);
+  return EXIT_OK;
+}

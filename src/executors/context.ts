@@ -1,0 +1,30 @@
+/**
+ * What executing a step depends on: the pipeline, the run log, the catalog, the secrets and the
+ * step's internal name plus iteration frames. Nothing else is carried from one step to the next,
+ * so any step can run in a fresh process (`execute-single-node`).
+ */
+import type { CatalogStore } from '../catalog/types.js';
+import type { Pipeline } from '../graph/model.js';
+import type { RunLogAccess } from '../runlog/access.js';
+import type { CodeIdentity, Status } from '../runlog/types.js';
+import type { SecretsStore } from '../secrets/types.js';
+
+/** Progress of a run, for the terminal reporter or any other listener. */
+export interface RunObserver {
+  stepStarted?(e: { internalName: string; type: string; attempt?: number }): void;
+  stepFinished?(e: { internalName: string; type: string; status: Status; durationMs: number; message?: string }): void;
+  /** a task's output, as it is produced; `stream` 1 stdout, 2 stderr */
+  output?(internalName: string, stream: 1 | 2, chunk: string | Uint8Array): void;
+}
+
+export interface RunContext {
+  runId: string;
+  pipeline: Pipeline;
+  cwd: string;
+  log: RunLogAccess;
+  catalog: CatalogStore;
+  secrets: SecretsStore;
+  observer: RunObserver;
+  signal: AbortSignal;
+  codeIdentity: () => Promise<CodeIdentity>;
+}

@@ -1,0 +1,59 @@
+/**
+ * loop: runs its branch as iteration 0, 1, ... until the branch sets `break_on` to true or
+ * `max_iterations` is reached. Iteration N starts from the parameters iteration N-1 ended with;
+ * the last iteration's parameters flow back to the parent. Progress is read from the run log
+ * (the iteration branches that exist), so fanIn can run in a different process than fanOut.
+ */
+import type { LoopNode } from '../graph/model.js';
+import { resolveName, type IterVars } from '../graph/names.js';
+import type { RunContext } from '../executors/context.js';
+import type { Parameters } from '../runlog/types.js';
+import { setScopeParams, visibleParams, type BranchRun } from './_common.js';
+import { closeComposite, openBranch, openComposite, type Composite } from './_composite.js';
+
+export const loop: Composite<LoopNode> = {
+  async fanOut(rc, node, graph, frames) {
+    const internalName = await openComposite(rc, node, graph, frames);
+    return [await openIteration(rc, node, internalName, frames, 0, {})];
+  },
+
+  async fanIn(rc, node, graph, frames) {
+    const internalName = resolveName(node.internalName, frames);
+    const last = await lastIteration(rc, internalName);
+    const branchName = `${internalName}.${last}`;
+    const branch = await rc.log.branch(branchName);
+    const own: Parameters = { ...branch?.parameters };
+    delete own[node.indexAs];
+
+    if (branch?.status !== 'SUCCESS') {
+      await closeComposite(rc, node, graph, frames, 'FAIL', `iteration ${last} failed`);
+      return { status: 'FAIL' };
+    }
+    const iterFrames: IterVars = [...frames, { kind: 'loop', name: node.indexAs, value: last }];
+    const seen = await visibleParams(rc, node.branch, iterFrames);
+    const stop = seen[node.breakOn]?.value;
+    if (stop !== undefined && typeof stop !== 'boolean') {
+      await closeComposite(rc, node, graph, frames, 'FAIL', `break_on parameter '${node.breakOn}' must be a boolean, got ${JSON.stringify(stop)}`);
+      return { status: 'FAIL' };
+    }
+    if (stop === true || last + 1 >= node.maxIterations) {
+      await setScopeParams(rc, graph, frames, own);
+      await closeComposite(rc, node, graph, frames, 'SUCCESS', stop === true ? '' : `stopped at max_iterations (${node.maxIterations})`);
+      return { status: 'SUCCESS' };
+    }
+    return { status: 'PROCESSING', next: [await openIteration(rc, node, internalName, frames, last + 1, own)] };
+  },
+};
+
+async function openIteration(rc: RunContext, node: LoopNode, internalName: string, frames: IterVars, index: number, carried: Parameters): Promise<BranchRun> {
+  const name = `${internalName}.${index}`;
+  await openBranch(rc, internalName, name, { ...carried, [node.indexAs]: { kind: 'json', value: index } });
+  return { graph: node.branch, internalName: name, frames: [...frames, { kind: 'loop', name: node.indexAs, value: index }] };
+}
+
+/** The highest iteration index that has a branch record. */
+async function lastIteration(rc: RunContext, internalName: string): Promise<number> {
+  let i = 0;
+  while (await rc.log.branch(`${internalName}.${i + 1}`)) i++;
+  return i;
+}

@@ -1,0 +1,96 @@
+/**
+ * map: one branch per item of the `iterate_on` list, the item available as `iterate_as`.
+ * Each parameter the iterations return becomes, in the parent, the reduction of its values in
+ * iteration order (default: the array of them; else the `reducer` function's result).
+ */
+import type { MapNode } from '../graph/model.js';
+import { resolveName } from '../graph/names.js';
+import type { RunContext } from '../executors/context.js';
+import { loadObject, saveObject } from '../params/objects.js';
+import type { Parameter, Parameters } from '../runlog/types.js';
+import { loadExport } from '../tasks/_module.js';
+import { StepFailure, parentOfStep, setScopeParams, visibleParams } from './_common.js';
+import { closeComposite, failedMessage, openBranch, openComposite, readBranches, type Composite } from './_composite.js';
+
+export const map: Composite<MapNode> = {
+  async fanOut(rc, node, graph, frames) {
+    const internalName = await openComposite(rc, node, graph, frames);
+    const items = iterationItems(node, await visibleParams(rc, graph, frames));
+    const runs = [];
+    for (const item of items) {
+      const name = `${internalName}.${item}`;
+      await openBranch(rc, internalName, name, { [node.iterateAs]: { kind: 'json', value: item } });
+      runs.push({ graph: node.branch, internalName: name, frames: [...frames, { kind: 'map' as const, name: node.iterateAs, value: item }] });
+    }
+    return runs;
+  },
+
+  async fanIn(rc, node, graph, frames) {
+    const internalName = resolveName(node.internalName, frames);
+    const items = iterationItems(node, await visibleParams(rc, graph, frames));
+    const outcome = await readBranches(rc, items.map((i) => `${internalName}.${i}`), items.map(String));
+    if (!outcome.ok) {
+      await closeComposite(rc, node, graph, frames, 'FAIL', failedMessage(outcome.failed));
+      return { status: 'FAIL' };
+    }
+    try {
+      const reduced = await reduceReturns(rc, node, parentOfStep(graph, frames), outcome.parameters);
+      await setScopeParams(rc, graph, frames, reduced);
+    } catch (err) {
+      const message = `reducer failed: ${err instanceof Error ? err.message : String(err)}`;
+      await closeComposite(rc, node, graph, frames, 'FAIL', message);
+      return { status: 'FAIL' };
+    }
+    await closeComposite(rc, node, graph, frames, 'SUCCESS');
+    return { status: 'SUCCESS' };
+  },
+};
+
+/** The items to iterate on; they name the branches, so they must be unique strings or numbers without dots. */
+export function iterationItems(node: MapNode, params: Parameters): Array<string | number> {
+  const param = params[node.iterateOn];
+  if (!param) throw new StepFailure(`iterate_on parameter '${node.iterateOn}' is not set`);
+  const items = param.value;
+  if (!Array.isArray(items)) throw new StepFailure(`iterate_on parameter '${node.iterateOn}' is not a list`);
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (typeof item !== 'string' && typeof item !== 'number') {
+      throw new StepFailure(`items of '${node.iterateOn}' name the branches, so they must be strings or numbers; got ${JSON.stringify(item)}`);
+    }
+    const key = String(item);
+    if (!key || key.includes('.')) throw new StepFailure(`map item ${JSON.stringify(item)} cannot name a branch (empty or contains '.')`);
+    if (seen.has(key)) throw new StepFailure(`map item ${JSON.stringify(item)} appears twice in '${node.iterateOn}'`);
+    seen.add(key);
+  }
+  return items as Array<string | number>;
+}
+
+async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string, perIteration: Parameters[]): Promise<Parameters> {
+  const byName = new Map<string, Parameter[]>();
+  for (const params of perIteration) {
+    for (const [name, p] of Object.entries(params)) {
+      if (name === node.iterateAs) continue;
+      let list = byName.get(name);
+      if (!list) byName.set(name, (list = []));
+      list.push(p);
+    }
+  }
+  const reducer = node.reducer ? await loadReducer(node.reducer, rc.cwd) : (values: unknown[]) => values;
+  const out: Parameters = {};
+  for (const [name, params] of byName) {
+    const kind = params[0]!.kind;
+    const values = kind === 'object' ? await Promise.all(params.map((p) => loadObject(rc.catalog, rc.runId, String(p.value)))) : params.map((p) => p.value);
+    const value = await reducer(values);
+    out[name] = kind === 'object' ? { kind, value: await saveObject(rc.catalog, rc.runId, name, parentBranch, value) } : { kind, value };
+  }
+  return out;
+}
+
+async function loadReducer(spec: string, cwd: string): Promise<(values: unknown[]) => unknown> {
+  if (!/\.(m?ts|m?js)(:|$)/.test(spec)) {
+    throw new StepFailure(`reducer '${spec}' is not a PATH:EXPORT of a TypeScript/JavaScript module (Python reducers need python tasks)`);
+  }
+  const fn = await loadExport(spec, cwd);
+  if (typeof fn !== 'function') throw new StepFailure(`reducer '${spec}' is not a function`);
+  return fn as (values: unknown[]) => unknown;
+}

@@ -1,0 +1,162 @@
+/**
+ * A task step: runs its command through the task kind of its `command_type`, with catalog
+ * `get` before and `put` after, up to `max_attempts` times, recording every attempt.
+ */
+import type { Graph, TaskNode } from '../graph/model.js';
+import { iterVarsToJSON, resolveName, type IterVars } from '../graph/names.js';
+import type { RunContext } from '../executors/context.js';
+import { saveObject, loadObject } from '../params/objects.js';
+import type { DataCatalog, Parameter, Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
+import { taskKindFor } from '../tasks/index.js';
+import { TaskFailure, type ParamView, type TaskOutput } from '../tasks/types.js';
+import { isRunnableError } from '../errors.js';
+import { StepOutput } from './_output.js';
+import { durationMs, newAttempt, newStepLog, now, parentOfStep, setScopeParams, visibleParams } from './_common.js';
+
+export interface TaskOptions {
+  /** mocked executor: record the step as mocked without running anything */
+  mock?: boolean;
+}
+
+export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, frames: IterVars, opts: TaskOptions = {}): Promise<Status> {
+  const internalName = resolveName(node.internalName, frames);
+  const parent = parentOfStep(graph, frames);
+  const previous = await rc.log.step(internalName);
+  const step: StepRecordData = {
+    ...(previous ?? newStepLog(node, internalName)),
+    status: 'PROCESSING',
+    mock: !!opts.mock,
+    code_identities: [await rc.codeIdentity()],
+  };
+  await rc.log.putStep(parent, step);
+
+  const attempts = [...step.attempts];
+  const catalog = [...step.data_catalog];
+  let last: StepAttempt | undefined;
+  for (let i = 0; i < node.maxAttempts; i++) {
+    const number = attempts.length + 1;
+    rc.observer.stepStarted?.({ internalName, type: 'task', attempt: number });
+    last = opts.mock
+      ? { ...newAttempt(number), status: 'SUCCESS', end_time: now() }
+      : await runAttempt(rc, node, graph, frames, internalName, number, catalog);
+    attempts.push(last);
+    rc.observer.stepFinished?.({ internalName, type: 'task', status: last.status, durationMs: durationMs(last), message: last.message });
+    if (last.status === 'SUCCESS' || rc.signal.aborted) break;
+  }
+  const status = last!.status;
+  await rc.log.putStep(parent, { ...step, status, message: last!.message, attempts, data_catalog: catalog });
+  return status;
+}
+
+async function runAttempt(
+  rc: RunContext,
+  node: TaskNode,
+  graph: Graph,
+  frames: IterVars,
+  internalName: string,
+  number: number,
+  catalog: DataCatalog[],
+): Promise<StepAttempt> {
+  const attempt = newAttempt(number);
+  const secretValues: string[] = [];
+  const output = new StepOutput(internalName, rc.observer, secretValues);
+  try {
+    const env = await taskEnv(rc, node, frames, number, secretValues);
+    const params = await visibleParams(rc, graph, frames);
+    if (node.catalog?.get.length) catalog.push(...(await rc.catalog.get(rc.runId, node.catalog.get, rc.cwd)));
+
+    const result: TaskOutput = await taskKindFor(node.commandType).run({
+      node,
+      params: paramView(rc, params),
+      env,
+      cwd: rc.cwd,
+      output,
+      signal: rc.signal,
+    });
+    attempt.input_parameters = pick(params, result.consumed);
+
+    const outputs = await toParameters(rc, node, graph, frames, result.returns);
+    if (node.catalog?.put.length) {
+      catalog.push(...(await rc.catalog.put(rc.runId, node.catalog.put, rc.cwd, node.catalog.storeCopy)));
+    }
+    await setScopeParams(rc, graph, frames, outputs);
+    attempt.output_parameters = outputs;
+    attempt.user_defined_metrics = Object.fromEntries(Object.entries(outputs).filter(([, p]) => p.kind === 'metric'));
+    attempt.status = 'SUCCESS';
+  } catch (err) {
+    attempt.status = 'FAIL';
+    attempt.message = failureMessage(err, output);
+  }
+  attempt.end_time = now();
+  const text = output.text();
+  if (text) await rc.catalog.writeFile(rc.runId, `.logs/${internalName}.attempt-${number}.log`, text).catch(() => undefined);
+  return attempt;
+}
+
+async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt: number, secretValues: string[]): Promise<Record<string, string>> {
+  const env: Record<string, string> = { RUNNABLE_RUN_ID: rc.runId, RUNNABLE_STEP_ATTEMPT: String(attempt) };
+  if (frames.length) env.RUNNABLE_MAP_VARIABLE = iterVarsToJSON(frames);
+  for (const f of frames) if (f.kind === 'loop') env[f.name] = String(f.value);
+  for (const name of node.secrets) {
+    const value = await rc.secrets.get(name);
+    env[name] = value;
+    secretValues.push(value);
+  }
+  return env;
+}
+
+function paramView(rc: RunContext, params: Parameters): ParamView {
+  return {
+    names: () => Object.keys(params),
+    get: (name) => params[name],
+    load: async (name) => {
+      const p = params[name];
+      if (!p) return undefined;
+      return p.kind === 'object' ? loadObject(rc.catalog, rc.runId, String(p.value)) : p.value;
+    },
+  };
+}
+
+async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames: IterVars, values: Record<string, unknown>): Promise<Parameters> {
+  const out: Parameters = {};
+  for (const r of node.returns) {
+    const value = values[r.name];
+    let param: Parameter;
+    if (r.kind === 'object') {
+      param = { kind: 'object', value: await saveObject(rc.catalog, rc.runId, r.name, parentOfStep(graph, frames), value) };
+    } else {
+      assertJsonValue(r.name, value);
+      param = { kind: r.kind, value };
+    }
+    out[r.name] = param;
+  }
+  return out;
+}
+
+function assertJsonValue(name: string, value: unknown): void {
+  const t = typeof value;
+  const plain =
+    value === null ||
+    t === 'string' ||
+    t === 'boolean' ||
+    (t === 'number' && Number.isFinite(value)) ||
+    Array.isArray(value) ||
+    (t === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value)));
+  if (!plain) {
+    const what = value === undefined ? 'undefined' : t === 'object' ? (value as object).constructor?.name ?? 'object' : t;
+    throw new TaskFailure(`returned '${name}' is ${what}, not a JSON value; declare it as {name: ${name}, kind: object}`);
+  }
+}
+
+function pick(params: Parameters, names: string[]): Parameters {
+  const out: Parameters = {};
+  for (const n of names) if (params[n]) out[n] = params[n]!;
+  return out;
+}
+
+function failureMessage(err: unknown, output: StepOutput): string {
+  const message =
+    err instanceof TaskFailure ? err.message : isRunnableError(err) ? err.format() : err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const tail = output.tail();
+  return output.mask(tail ? `${message}\n--- stderr (last lines) ---\n${tail}` : message);
+}

@@ -1,0 +1,68 @@
+/**
+ * `object`-kind parameters (SPEC §3): any value a task returns is serialised into the run's
+ * catalog and the run log records only a reference, the catalog-relative path (run-relative,
+ * the form `CatalogStore.readFile` takes), e.g. `.objects/train.a/model.v8`.
+ *
+ * The format is v8's structured serialisation: it keeps Map, Set, Date, RegExp, typed arrays,
+ * BigInt, Error and nested/cyclic plain objects, but not functions, symbols or promises, and
+ * class instances come back as plain objects (their prototype is not stored). Objects are
+ * readable by TypeScript/JavaScript tasks only (Python tasks pickle theirs).
+ */
+import { createHash } from 'node:crypto';
+import { deserialize, serialize } from 'node:v8';
+import type { CatalogStore } from '../catalog/types.js';
+
+export const OBJECTS_FOLDER = '.objects';
+const ROOT_BRANCH = '_root';
+const EXTENSION = '.v8';
+/** keeps each path segment well under the 255-byte file-name limit, with room for temporaries */
+const MAX_SEGMENT = 120;
+
+/**
+ * One path segment from any string, injectively: characters other than [A-Za-z0-9_.-] become
+ * `%XX` (UTF-8 bytes) — `%` itself included — so two names never share a file. Map items name
+ * branches (`map_step.<item>`) and may hold `/`, spaces or anything else. A leading dot is
+ * escaped too, so a segment is never hidden, `.` or `..`.
+ */
+function safeSegment(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_.-]/.test(ch) && !(out === '' && ch === '.') ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  if (out.length <= MAX_SEGMENT) return out;
+  // Deeply nested branch names can be long: keep a readable head plus a hash of the whole.
+  return `${out.slice(0, MAX_SEGMENT - 17)}~${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+}
+
+/** Where a parameter returned in a branch (resolved internal name, '' at the top level) is stored. */
+export function objectPath(name: string, branchInternalName: string): string {
+  const branch = branchInternalName ? safeSegment(branchInternalName) : ROOT_BRANCH;
+  return `${OBJECTS_FOLDER}/${branch}/${safeSegment(name)}${EXTENSION}`;
+}
+
+/** Serialises `value` into the run's catalog; returns the reference to store as the parameter's `value`. */
+export async function saveObject(catalog: CatalogStore, runId: string, name: string, branchInternalName: string, value: unknown): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = serialize(value);
+  } catch (e) {
+    throw new Error(
+      `parameter '${name}' (kind object) cannot be serialised: ${(e as Error).message}. ` +
+        'Objects may hold plain data, Map, Set, Date, typed arrays and nested objects, not functions, symbols or promises.',
+    );
+  }
+  const ref = objectPath(name, branchInternalName);
+  await catalog.writeFile(runId, ref, bytes);
+  return ref;
+}
+
+/** Reads back a value saved by saveObject. */
+export async function loadObject(catalog: CatalogStore, runId: string, ref: string): Promise<unknown> {
+  const bytes = await catalog.readFile(runId, ref);
+  try {
+    return deserialize(bytes);
+  } catch (e) {
+    throw new Error(`object parameter '${ref}' of run '${runId}' cannot be read back: ${(e as Error).message}`);
+  }
+}

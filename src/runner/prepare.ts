@@ -1,0 +1,99 @@
+/**
+ * Everything that can be wrong with the input is found here, before a run exists: the config
+ * and its plugins, the pipeline, the parameters, the run id, commands, secrets. A RunnableError
+ * from here means exit 2 and nothing written.
+ */
+import path from 'node:path';
+import { catalogs } from '../catalog/index.js';
+import type { CatalogStore } from '../catalog/types.js';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { RunnableError } from '../errors.js';
+import { pipelineExecutors, type PipelineExecutor } from '../executors/index.js';
+import type { Pipeline } from '../graph/model.js';
+import { walkNodes } from '../graph/walk.js';
+import { loadInitialParameters } from '../params/load.js';
+import type { PluginEnv } from '../registry.js';
+import { runLogStores } from '../runlog/index.js';
+import type { Parameters, RunLogStore } from '../runlog/types.js';
+import { secretsStores } from '../secrets/index.js';
+import type { SecretsStore } from '../secrets/types.js';
+import { loadPipelineFile } from '../spec/load-pipeline.js';
+import { taskKindFor } from '../tasks/index.js';
+import { generateRunId, validateRunId } from '../util/run-id.js';
+
+export interface RunInputs {
+  /** a pipeline file (YAML or module), or an already built pipeline */
+  pipeline: string | Pipeline;
+  configFile?: string;
+  parametersFile?: string;
+  runId?: string;
+  tag?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Services {
+  cwd: string;
+  config: LoadedConfig;
+  executor: PipelineExecutor;
+  store: RunLogStore;
+  catalog: CatalogStore;
+  secrets: SecretsStore;
+}
+
+export interface PreparedRun extends Services {
+  pipeline: Pipeline;
+  parameters: Parameters;
+  runId: string;
+  tag: string;
+}
+
+/** Config and the plugins it names. */
+export async function loadServices(opts: { configFile?: string; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Services> {
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  const env = opts.env ?? process.env;
+  const config = await loadConfig({ file: opts.configFile, cwd, env });
+  const penv: PluginEnv = { cwd, configFile: config.file };
+  const s = config.sections;
+  return {
+    cwd,
+    config,
+    executor: pipelineExecutors.create(s['pipeline-executor'].type, s['pipeline-executor'].config, penv),
+    store: runLogStores.create(s['run-log-store'].type, s['run-log-store'].config, penv),
+    catalog: catalogs.create(s.catalog.type, s.catalog.config, penv),
+    secrets: secretsStores.create(s.secrets.type, s.secrets.config, penv),
+  };
+}
+
+export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
+  const env = inputs.env ?? process.env;
+  const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
+  const { cwd } = services;
+  const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineFile(inputs.pipeline, cwd) : inputs.pipeline;
+  await checkPipeline(pipeline, cwd, services.secrets);
+  const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
+
+  const runId = inputs.runId ?? env.RUNNABLE_RUN_ID ?? generateRunId();
+  validateRunId(runId);
+  if (await services.store.exists(runId)) {
+    throw new RunnableError('E_RUN_ID', `run id '${runId}' is already used in ${services.store.location(runId)}`);
+  }
+  return { ...services, pipeline, parameters, runId, tag: inputs.tag ?? env.RUNNABLE_RUN_TAG ?? '' };
+}
+
+/** Every task's command kind exists and its command resolves; every secret is there. */
+async function checkPipeline(pipeline: Pipeline, cwd: string, secrets: SecretsStore): Promise<void> {
+  const file = pipeline.source.path;
+  for (const node of walkNodes(pipeline.graph)) {
+    if (node.type !== 'task') continue;
+    const where = { file, step: node.internalName };
+    try {
+      const kind = taskKindFor(node.commandType);
+      await kind.check?.(node, cwd);
+      for (const name of node.secrets) await secrets.get(name);
+    } catch (err) {
+      if (err instanceof RunnableError && !err.where.step) throw new RunnableError(err.code, err.message, { ...where, ...err.where, file: err.where.file ?? file });
+      throw err;
+    }
+  }
+}
