@@ -1,0 +1,20 @@
+/** Secrets stores by config `type` (SPEC §6): `env-secrets` (default) and `dotenv`. */
+import path from 'node:path';
+import { z } from 'zod';
+import { Registry } from '../registry.js';
+import { DotenvSecrets } from './dotenv.js';
+import { EnvSecrets } from './env.js';
+import type { SecretsStore } from './types.js';
+
+export const secretsStores = new Registry<SecretsStore>('secrets')
+  .register('env-secrets', {
+    config: z.strictObject({}),
+    create: () => new EnvSecrets(),
+  })
+  .register('dotenv', {
+    config: z.strictObject({ location: z.string().min(1).default('.env') }),
+    create: (config, env) => new DotenvSecrets(path.resolve(env.cwd, config.location), config.location),
+  });
+
+export { EnvSecrets } from './env.js';
+export { DotenvSecrets } from './dotenv.js';

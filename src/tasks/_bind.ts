@@ -1,0 +1,179 @@
+/**
+ * Binding a function's parameters from the parameter space (SPEC §3), by reading its declared
+ * parameter names from its source text. Signatures are parsed once per function and cached, so
+ * the per-call cost is a few Map lookups plus the loads of the bound values.
+ */
+import { createRequire } from 'node:module';
+import type { Expression, Function as FunctionNode, ObjectPattern, Pattern } from 'acorn';
+import { RunnableError } from '../errors.js';
+import { TaskFailure, type ParamView } from './types.js';
+
+/** One named slot: a positional parameter, or a property of a destructured object parameter. */
+export interface Slot {
+  /** the parameter-space name it binds */
+  name: string;
+  /** has a default, so it may be missing */
+  optional: boolean;
+}
+
+export type Signature =
+  /** `f(a, b = 1, ...rest)`: each slot positionally; the rest parameter gets nothing */
+  | { kind: 'positional'; slots: Slot[] }
+  /** `f({a, b = 2, ...rest})`: one object argument; `rest` collects every other parameter */
+  | { kind: 'object'; slots: Slot[]; rest: boolean };
+
+export interface Bound {
+  args: unknown[];
+  /** the parameter names actually passed */
+  consumed: string[];
+}
+
+const signatures = new WeakMap<Function, Signature>();
+
+/** The function's signature, parsed from its source on first use. */
+export function signatureOf(fn: Function, label = fn.name || 'anonymous function'): Signature {
+  let sig = signatures.get(fn);
+  if (!sig) {
+    sig = parseSignature(fn, label);
+    signatures.set(fn, sig);
+  }
+  return sig;
+}
+
+/** Arguments for `fn` from `params`; throws TaskFailure naming every missing required parameter. */
+export async function bindArguments(fn: Function, params: ParamView, label = fn.name || 'anonymous function'): Promise<Bound> {
+  const sig = signatureOf(fn, label);
+  // Fast path for the common no-parameter function: nothing to look up, nothing to await.
+  if (sig.slots.length === 0 && !(sig.kind === 'object' && sig.rest)) {
+    return { args: sig.kind === 'object' ? [{}] : [], consumed: [] };
+  }
+  const present: string[] = [];
+  const missing: string[] = [];
+  for (const slot of sig.slots) {
+    if (params.get(slot.name) !== undefined) present.push(slot.name);
+    else if (!slot.optional) missing.push(slot.name);
+  }
+  if (missing.length) {
+    const list = missing.map((n) => `'${n}'`).join(', ');
+    const known = params.names();
+    throw new TaskFailure(
+      `${label} needs parameter${missing.length > 1 ? 's' : ''} ${list}, not set ` +
+        `(parameters: ${known.length ? known.join(', ') : 'none'})`,
+    );
+  }
+  if (sig.kind === 'positional') {
+    // A missing optional slot is passed as undefined, which makes its default apply.
+    const args = await Promise.all(
+      sig.slots.map((s) => (params.get(s.name) !== undefined ? params.load(s.name) : undefined)),
+    );
+    return { args, consumed: present };
+  }
+  if (sig.rest) {
+    const named = new Set(sig.slots.map((s) => s.name));
+    for (const name of params.names()) if (!named.has(name)) present.push(name);
+  }
+  const values = await Promise.all(present.map((name) => params.load(name)));
+  const arg: Record<string, unknown> = {};
+  present.forEach((name, i) => (arg[name] = values[i]));
+  return { args: [arg], consumed: present };
+}
+
+function parseSignature(fn: Function, label: string): Signature {
+  const source = Function.prototype.toString.call(fn);
+  const node = functionNode(source);
+  if (!node) {
+    // Native and bound functions show no parameter names; one that takes none can still run.
+    if (fn.length === 0) return { kind: 'positional', slots: [] };
+    throw new RunnableError('E_COMMAND', `cannot read the parameter names of ${label} (a bound or native function?)`);
+  }
+  if (node === 'class') throw new RunnableError('E_COMMAND', `${label} is a class; export a function`);
+  const params = node.params;
+  const named = params.filter((p) => p.type !== 'RestElement');
+  const single = named.length === 1 ? unwrapDefault(named[0]!).pattern : undefined;
+  if (single?.type === 'ObjectPattern') return objectSignature(single, label);
+  const slots: Slot[] = [];
+  named.forEach((p, i) => {
+    const { pattern, optional } = unwrapDefault(p);
+    if (pattern.type !== 'Identifier') {
+      throw new RunnableError(
+        'E_COMMAND',
+        `parameter ${i + 1} of ${label} is destructured; use plain parameter names or a single destructured object`,
+      );
+    }
+    slots.push({ name: pattern.name, optional });
+  });
+  return { kind: 'positional', slots };
+}
+
+function objectSignature(pattern: ObjectPattern, label: string): Signature {
+  const slots: Slot[] = [];
+  let rest = false;
+  for (const prop of pattern.properties) {
+    if (prop.type === 'RestElement') {
+      rest = true;
+      continue;
+    }
+    const key = prop.computed ? undefined : prop.key.type === 'Identifier' ? prop.key.name : prop.key.type === 'Literal' ? String(prop.key.value) : undefined;
+    if (key === undefined) throw new RunnableError('E_COMMAND', `${label} destructures a computed property; name it`);
+    // `{a: x = 1}` binds by the key `a`; its default is on the value side.
+    slots.push({ name: key, optional: prop.value.type === 'AssignmentPattern' });
+  }
+  return { kind: 'object', slots, rest };
+}
+
+function unwrapDefault(p: Pattern): { pattern: Pattern; optional: boolean } {
+  return p.type === 'AssignmentPattern' ? { pattern: p.left, optional: true } : { pattern: p, optional: false };
+}
+
+/**
+ * The function node of a function's source. `toString()` gives a declaration or expression
+ * (`function f(){}`, `async (a) => a`, `a => a`), a method (`m(a){}`, `async *g(){}`,
+ * `['k'](a){}`) or a private method (`#m(){}`); each parses in one of three wrappers.
+ */
+function functionNode(source: string): FunctionNode | 'class' | undefined {
+  if (/^class(?:\s+[\w$]|\s*\{)/.test(source)) return 'class';
+  const { parse } = acorn();
+  for (const [before, after] of WRAPPERS) {
+    let program;
+    try {
+      program = parse(before + source + after, { ecmaVersion: 'latest', sourceType: 'script' });
+    } catch {
+      continue;
+    }
+    const stmt = program.body[0];
+    const expr = stmt?.type === 'ExpressionStatement' ? stmt.expression : undefined;
+    const fn = expr && findFunction(expr);
+    if (fn) return fn;
+  }
+  return undefined;
+}
+
+/** acorn costs ~20 ms to load; only a run that binds a function's parameters pays for it. */
+let acornModule: typeof import('acorn') | undefined;
+function acorn(): typeof import('acorn') {
+  return (acornModule ??= createRequire(import.meta.url)('acorn') as typeof import('acorn'));
+}
+
+const WRAPPERS: [string, string][] = [
+  ['(', '\n)'],
+  ['({', '\n})'],
+  ['(class { ', '\n})'],
+];
+
+function findFunction(expr: Expression): FunctionNode | undefined {
+  switch (expr.type) {
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+      return expr;
+    case 'ObjectExpression': {
+      const prop = expr.properties[0];
+      return prop?.type === 'Property' && prop.value.type === 'FunctionExpression' ? prop.value : undefined;
+    }
+    case 'ClassExpression': {
+      const member = expr.body.body[0];
+      return member?.type === 'MethodDefinition' ? member.value : undefined;
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Loading a user's module by command: `PATH:EXPORT` or `PATH` (the default export), PATH a
+ * `.ts`/`.mts`/`.js`/`.mjs` file relative to the working directory. Used for typescript tasks,
+ * map reducers and pipeline/job modules, so nothing here knows about tasks.
+ *
+ * TS files load without a build step through tsx. tsx is imported lazily, on the first TS file,
+ * so a CLI run that never touches TS pays nothing for it.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { RunnableError } from '../errors.js';
+
+export interface ParsedCommand {
+  /** the module path as written */
+  file: string;
+  /** the export's name; 'default' when the command names no export */
+  exportName: string;
+}
+
+const MODULE_FILE = /\.(?:ts|mts|js|mjs)$/;
+const TS_FILE = /\.m?ts$/;
+
+/** Splits `PATH:EXPORT` / `PATH`; throws E_COMMAND when PATH is not a supported module file. */
+export function parseCommand(command: string): ParsedCommand {
+  const text = command.trim();
+  const colon = text.lastIndexOf(':');
+  // The last colon separates the export only when what precedes it is a module file, so a
+  // path that happens to contain a colon still works as a plain PATH.
+  if (colon > 0 && MODULE_FILE.test(text.slice(0, colon))) {
+    const exportName = text.slice(colon + 1).trim();
+    if (!exportName) throw commandError(command, `command '${command}' names no export after ':'`);
+    return { file: text.slice(0, colon), exportName };
+  }
+  if (MODULE_FILE.test(text)) return { file: text, exportName: 'default' };
+  throw commandError(command, `command '${command}' must be PATH:EXPORT or PATH of a .ts, .mts, .js or .mjs module`);
+}
+
+/** Checks that the command's module file exists, without importing it (pre-run validation). */
+export async function checkCommand(command: string, cwd: string): Promise<void> {
+  const { file } = parseCommand(command);
+  await assertFile(file, path.resolve(cwd, file), command);
+}
+
+/** Resolved exports by `cwd \0 command`: after the first call a task's lookup is one Map hit. */
+const exportCache = new Map<string, unknown>();
+/** Module namespaces by absolute path, as promises so concurrent first loads share one import. */
+const moduleCache = new Map<string, Promise<Record<string, unknown>>>();
+
+/** The value of the command's export (any value: callers check it is what they need). */
+export async function loadExport(command: string, cwd: string): Promise<unknown> {
+  const key = `${cwd}\0${command}`;
+  if (exportCache.has(key)) return exportCache.get(key);
+  const { file, exportName } = parseCommand(command);
+  const ns = await loadModule(file, cwd, command);
+  const value = pickExport(ns, exportName, file, command);
+  exportCache.set(key, value);
+  return value;
+}
+
+/** The whole namespace of a module file (relative to cwd), loaded once per absolute path. */
+export async function loadModule(file: string, cwd: string, command = file): Promise<Record<string, unknown>> {
+  const abs = path.resolve(cwd, file);
+  let pending = moduleCache.get(abs);
+  if (!pending) {
+    pending = importFile(file, abs, command);
+    moduleCache.set(abs, pending);
+    // A failed load is not cached, so a fixed file can be tried again in the same process.
+    pending.catch(() => moduleCache.delete(abs));
+  }
+  return pending;
+}
+
+async function importFile(file: string, abs: string, command: string): Promise<Record<string, unknown>> {
+  await assertFile(file, abs, command);
+  const url = pathToFileURL(abs).href;
+  try {
+    if (TS_FILE.test(abs)) return await (await tsLoader())(url);
+    return (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    const err = commandError(command, `cannot load module ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw Object.assign(err, { cause: e });
+  }
+}
+
+type Importer = (url: string) => Promise<Record<string, unknown>>;
+let tsImporter: Promise<Importer> | undefined;
+
+/**
+ * One tsx registration for the whole process. tsx's own `tsImport` registers a fresh namespace
+ * per call, which costs a loader registration each time and gives two step modules that import
+ * the same helper two separate instances of it. A single namespace (ESM + CJS hooks, as
+ * `tsImport` pairs them, so TS files in a package without "type": "module" can `require` their
+ * siblings) keeps one instance of every user module.
+ */
+function tsLoader(): Promise<Importer> {
+  tsImporter ??= (async () => {
+    const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+    const namespace = 'runnable-ts';
+    cjs.register({ namespace });
+    const api = esm.register({ namespace });
+    const parent = import.meta.url;
+    return (url: string) => api.import(url, parent) as Promise<Record<string, unknown>>;
+  })();
+  return tsImporter;
+}
+
+function pickExport(ns: Record<string, unknown>, exportName: string, file: string, command: string): unknown {
+  // A TS file compiled as CommonJS (its package has no "type": "module") arrives with
+  // module.exports as `default`; its own default export is one level down.
+  const cjs = ns.default as Record<string, unknown> | undefined;
+  const cjsShaped = cjs !== null && typeof cjs === 'object' && (cjs as { __esModule?: unknown }).__esModule === true;
+  if (exportName === 'default') {
+    const value = cjsShaped ? cjs.default : ns.default;
+    if (value !== undefined) return value;
+  } else if (Object.hasOwn(ns, exportName) && exportName !== 'module.exports') {
+    return ns[exportName];
+  } else if (cjsShaped && Object.hasOwn(cjs, exportName)) {
+    return cjs[exportName];
+  }
+  const names = exportNames(ns, cjsShaped ? cjs : undefined);
+  const what = exportName === 'default' ? 'no default export' : `no export '${exportName}'`;
+  throw commandError(command, `module ${file} has ${what} (exports: ${names.length ? names.join(', ') : 'none'})`);
+}
+
+function exportNames(ns: Record<string, unknown>, cjs: Record<string, unknown> | undefined): string[] {
+  const names = new Set(Object.keys(ns).filter((k) => k !== 'module.exports'));
+  if (cjs) {
+    names.delete('default');
+    for (const k of Object.keys(cjs)) names.add(k);
+    if (cjs.default === undefined) names.delete('default');
+  }
+  return [...names].sort();
+}
+
+async function assertFile(file: string, abs: string, command: string): Promise<void> {
+  const info = await stat(abs).catch(() => undefined);
+  if (!info) throw commandError(command, `module ${file} not found (command '${command}', looked at ${abs})`);
+  if (!info.isFile()) throw commandError(command, `module ${file} is not a file (command '${command}')`);
+}
+
+function commandError(command: string, message: string): RunnableError {
+  return new RunnableError('E_COMMAND', message, { field: 'command' });
+}

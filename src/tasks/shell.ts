@@ -1,0 +1,171 @@
+/**
+ * `shell` tasks: a script run with `bash -c`, parameters as env vars, `returns` read from the
+ * script's exported env vars after it exits 0 (SPEC §3).
+ *
+ * User values never enter the script text. To read the script's final environment, a constant
+ * EXIT trap is prepended that dumps `env -0` to a file whose path comes in through an env var.
+ * The script runs in its own process group, so an abort stops everything it started.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseEnvValue, toEnvValue } from '../util/env-value.js';
+import { abortMessage } from './_abort.js';
+import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
+
+const DUMP_VAR = '__RUNNABLE_ENV_DUMP';
+/**
+ * Constant text; the only variable part is the env var it reads. On the script's first line so
+ * bash's error line numbers match the user's script. An EXIT trap that does not call `exit`
+ * keeps the script's exit status, including an explicit `exit N`. `command -p` finds `env` on
+ * the default PATH even if the script changed PATH.
+ */
+const DUMP_PREFIX = `trap 'command -p env -0 > "$${DUMP_VAR}"' EXIT; `;
+
+/** How long an aborted script gets between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+/**
+ * How long to keep reading output after bash exits. A background process the script left
+ * running holds the pipes open; waiting for it would hang the step.
+ */
+const DRAIN_GRACE_MS = 500;
+
+export const shellTask: TaskKind = {
+  type: 'shell',
+
+  async run(input: TaskInput): Promise<TaskOutput> {
+    if (input.signal.aborted) throw new TaskFailure(abortMessage(input.signal));
+    const returns = input.node.returns.map((r) => r.name);
+    const { env, consumed } = processEnv(input);
+    const dumpFile = returns.length ? path.join(tmpdir(), `runnable-env-${process.pid}-${randomUUID()}`) : undefined;
+    if (dumpFile) env[DUMP_VAR] = dumpFile;
+    try {
+      await runScript(dumpFile ? DUMP_PREFIX + input.node.command : input.node.command, env, input);
+      if (!dumpFile) return { returns: {}, consumed };
+      return { returns: await readReturns(dumpFile, returns), consumed };
+    } finally {
+      if (dumpFile) await rm(dumpFile, { force: true });
+    }
+  },
+};
+
+/** The user's env, then every parameter (strings as is, the rest as JSON), then the task's env. */
+function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: string[] } {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const consumed: string[] = [];
+  for (const name of input.params.names()) {
+    const p = input.params.get(name);
+    // Object parameters live in the catalog in a language-specific form; a script cannot use them.
+    if (!p || p.kind === 'object' || p.value === undefined) continue;
+    env[name] = toEnvValue(p.value);
+    consumed.push(name);
+  }
+  Object.assign(env, input.env);
+  return { env, consumed };
+}
+
+/** Processes still running, killed if this process exits first (they are in their own groups). */
+const live = new Set<number>();
+let exitHookInstalled = false;
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function runScript(script: string, env: NodeJS.ProcessEnv, input: TaskInput): Promise<void> {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => live.forEach((pid) => killGroup(pid, 'SIGTERM')));
+  }
+  return new Promise<void>((resolve, reject) => {
+    let child;
+    try {
+      child = spawn('bash', ['-c', script], { cwd: input.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      // e.g. an env value with a NUL byte
+      reject(new TaskFailure(`cannot start bash: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    const pid = child.pid;
+    if (pid !== undefined) live.add(pid);
+    let aborted = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+
+    const onAbort = () => {
+      if (pid === undefined || exit) return;
+      aborted = true;
+      killGroup(pid, 'SIGTERM');
+      killTimer = setTimeout(() => killGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
+    };
+    input.signal.addEventListener('abort', onAbort, { once: true });
+
+    const settle = (failure?: TaskFailure) => {
+      if (settled) return;
+      settled = true;
+      if (pid !== undefined) live.delete(pid);
+      clearTimeout(killTimer);
+      clearTimeout(drainTimer);
+      input.signal.removeEventListener('abort', onAbort);
+      if (failure) reject(failure);
+      else resolve();
+    };
+    const finish = () => {
+      if (aborted) return settle(new TaskFailure(abortMessage(input.signal)));
+      if (!exit) return settle(new TaskFailure('bash ended without an exit status'));
+      if (exit.signal) return settle(new TaskFailure(`killed by ${exit.signal}`));
+      if (exit.code !== 0) return settle(new TaskFailure(`exit code ${exit.code}`));
+      settle();
+    };
+
+    child.stdout.on('data', (chunk: Buffer) => input.output.stdout(chunk));
+    child.stderr.on('data', (chunk: Buffer) => input.output.stderr(chunk));
+    child.on('error', (e) => settle(new TaskFailure(`cannot run bash: ${e.message}`)));
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      drainTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish();
+      }, DRAIN_GRACE_MS);
+    });
+    child.on('close', finish);
+  });
+}
+
+async function readReturns(dumpFile: string, names: string[]): Promise<Record<string, unknown>> {
+  let dump: Buffer;
+  try {
+    dump = await readFile(dumpFile);
+  } catch {
+    throw new TaskFailure(
+      `cannot read the script's environment for returns ${names.join(', ')}: ` +
+        `its EXIT trap did not run (does the script set its own 'trap ... EXIT' or 'exec' another program?)`,
+    );
+  }
+  const vars = new Map<string, string>();
+  for (const entry of dump.toString('utf8').split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) vars.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  const out: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const name of names) {
+    const text = vars.get(name);
+    if (text === undefined) missing.push(name);
+    else out[name] = parseEnvValue(text);
+  }
+  if (missing.length) {
+    const list = missing.map((n) => `'${n}'`).join(', ');
+    throw new TaskFailure(`the script did not export ${list} declared in returns (set it with: export ${missing[0]}=...)`);
+  }
+  return out;
+}

@@ -1,0 +1,140 @@
+/**
+ * `typescript` tasks: an exported function of a TS/JS module, called in process with its
+ * parameters bound by name (SPEC §3), inside a task context that captures its output and shows
+ * it its env vars. After the first call of a command, the per-call path is a cached export, a
+ * cached signature, one AsyncLocalStorage run and the return mapping.
+ */
+import type { ReturnSpec, TaskNode } from '../graph/model.js';
+import { RunnableError } from '../errors.js';
+import { abortMessage } from './_abort.js';
+import { bindArguments } from './_bind.js';
+import { runInTaskContext } from './_capture.js';
+import { checkCommand, loadExport, parseCommand } from './_module.js';
+import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
+
+export const typescriptTask: TaskKind = {
+  type: 'typescript',
+
+  async check(node: TaskNode, cwd: string): Promise<void> {
+    await checkCommand(node.command, cwd);
+  },
+
+  async run(input: TaskInput): Promise<TaskOutput> {
+    const { node } = input;
+    if (input.signal.aborted) throw new TaskFailure(abortMessage(input.signal));
+    const fn = await loadFunction(node.command, input.cwd);
+    const label = labelOf(node.command, fn);
+    const { args, consumed } = await bindArguments(fn, input.params, label);
+    let value: unknown;
+    try {
+      const result = runInTaskContext({ env: input.env, output: input.output }, () => fn(...args));
+      value = isThenable(result) ? await untilAborted(result, input.signal) : result;
+    } catch (e) {
+      if (e === ABORTED) throw new TaskFailure(abortMessage(input.signal));
+      input.output.stderr(describeThrown(e) + '\n');
+      throw new TaskFailure(summary(e));
+    }
+    return { returns: mapReturns(value, node.returns, label), consumed };
+  },
+};
+
+/** The command's export, which must be a function. */
+export async function loadFunction(command: string, cwd: string): Promise<(...args: unknown[]) => unknown> {
+  const value = await loadExport(command, cwd);
+  if (typeof value !== 'function') {
+    const { file, exportName } = parseCommand(command);
+    const what =
+      value === null || value === undefined ? String(value) : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw new RunnableError('E_COMMAND', `export '${exportName}' of module ${file} is ${what}, not a function`, {
+      field: 'command',
+    });
+  }
+  return value as (...args: unknown[]) => unknown;
+}
+
+/**
+ * SPEC §3: one name takes the whole value; several take an array positionally or an object by
+ * key. `undefined` counts as missing: it cannot be stored as a parameter.
+ */
+export function mapReturns(value: unknown, specs: readonly ReturnSpec[], label: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (specs.length === 0) return out;
+  if (specs.length === 1) {
+    const name = specs[0]!.name;
+    if (value === undefined) throw new TaskFailure(`${label} returned nothing, but returns declares '${name}'`);
+    out[name] = value;
+    return out;
+  }
+  const names = specs.map((s) => s.name);
+  let pick: (name: string, i: number) => unknown;
+  if (Array.isArray(value)) pick = (_, i) => value[i];
+  else if (value !== null && typeof value === 'object') pick = (name) => (Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined);
+  else {
+    const got = value === undefined ? 'nothing' : value === null ? 'null' : `a ${typeof value}`;
+    throw new TaskFailure(`${label} returned ${got}, but returns declares ${names.join(', ')}: return an array or an object`);
+  }
+  const missing: string[] = [];
+  names.forEach((name, i) => {
+    const v = pick(name, i);
+    if (v === undefined) missing.push(name);
+    else out[name] = v;
+  });
+  if (missing.length) {
+    const how = Array.isArray(value) ? `its array has ${value.length} item(s)` : 'its object lacks them';
+    throw new TaskFailure(`${label} did not return ${missing.map((n) => `'${n}'`).join(', ')} (${how})`);
+  }
+  return out;
+}
+
+const labels = new WeakMap<Function, string>();
+function labelOf(command: string, fn: Function): string {
+  let label = labels.get(fn);
+  if (!label) {
+    const { exportName } = parseCommand(command);
+    label = `function '${exportName === 'default' && fn.name ? fn.name : exportName}'`;
+    labels.set(fn, label);
+  }
+  return label;
+}
+
+/** `<Name>: <message>`, the one line a failed attempt records. */
+function summary(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return `thrown: ${describeThrown(e)}`;
+}
+
+function describeThrown(e: unknown): string {
+  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
+  try {
+    return typeof e === 'string' ? e : JSON.stringify(e) ?? String(e);
+  } catch {
+    return String(e);
+  }
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+
+const ABORTED = Symbol('aborted');
+
+/**
+ * An in-process function cannot be killed: on abort the task fails at once and the function's
+ * promise is left to settle on its own (its result is ignored).
+ */
+function untilAborted<T>(promise: PromiseLike<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(ABORTED);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
