@@ -22,8 +22,8 @@ export const loop: Composite<LoopNode> = {
     const last = await lastIteration(rc, internalName);
     const branchName = `${internalName}.${last}`;
     const branch = await rc.log.branch(branchName);
+    // The last iteration's parameters, its index included, are the loop's result (SPEC §3).
     const own: Parameters = { ...branch?.parameters };
-    delete own[node.indexAs];
 
     if (branch?.status !== 'SUCCESS') {
       await closeComposite(rc, node, graph, frames, 'FAIL', `iteration ${last} failed`);

@@ -86,6 +86,9 @@ async function runAttempt(
   } catch (err) {
     attempt.status = 'FAIL';
     attempt.message = failureMessage(err, output);
+    if (err instanceof TaskFailure && err.consumed && !Object.keys(attempt.input_parameters).length) {
+      attempt.input_parameters = pick(await visibleParams(rc, graph, frames), err.consumed);
+    }
   }
   attempt.end_time = now();
   const text = output.text();

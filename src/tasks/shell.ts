@@ -45,6 +45,8 @@ export const shellTask: TaskKind = {
       await runScript(dumpFile ? DUMP_PREFIX + input.node.command : input.node.command, env, input);
       if (!dumpFile) return { returns: {}, consumed };
       return { returns: await readReturns(dumpFile, returns), consumed };
+    } catch (e) {
+      throw e instanceof TaskFailure ? new TaskFailure(e.message, consumed) : e;
     } finally {
       if (dumpFile) await rm(dumpFile, { force: true });
     }

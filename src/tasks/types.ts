@@ -37,6 +37,13 @@ export interface TaskOutput {
 /** Thrown by a task for an expected failure (non-zero exit, a throwing function, a missing parameter). */
 export class TaskFailure extends Error {
   override readonly name = 'TaskFailure';
+  constructor(
+    message: string,
+    /** the parameters the task had received when it failed, if it got that far */
+    readonly consumed?: string[],
+  ) {
+    super(message);
+  }
 }
 
 export interface TaskKind {

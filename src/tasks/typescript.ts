@@ -30,11 +30,15 @@ export const typescriptTask: TaskKind = {
       const result = runInTaskContext({ env: input.env, output: input.output }, () => fn(...args));
       value = isThenable(result) ? await untilAborted(result, input.signal) : result;
     } catch (e) {
-      if (e === ABORTED) throw new TaskFailure(abortMessage(input.signal));
+      if (e === ABORTED) throw new TaskFailure(abortMessage(input.signal), consumed);
       input.output.stderr(describeThrown(e) + '\n');
-      throw new TaskFailure(summary(e));
+      throw new TaskFailure(summary(e), consumed);
     }
-    return { returns: mapReturns(value, node.returns, label), consumed };
+    try {
+      return { returns: mapReturns(value, node.returns, label), consumed };
+    } catch (e) {
+      throw e instanceof TaskFailure ? new TaskFailure(e.message, consumed) : e;
+    }
   },
 };
 

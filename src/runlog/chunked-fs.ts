@@ -1,0 +1,163 @@
+/**
+ * `chunked-fs`: a folder per run, `<log_folder>/<run_id>/`, holding one small JSON file per
+ * record (`run.json`, `params.json`, `step-<internal name>.json`, `branch-<internal name>.json`,
+ * see `_names.ts`). Each record has one writer, and each write replaces one whole file
+ * atomically (temp file + rename in the same folder), so processes writing different records
+ * of one run at once never lose each other's writes (`concurrentWriters: true`). Reading the
+ * run reads every file; it assembles to the same RunLog the other stores give.
+ *
+ * `seq` must order records created by different processes, so it is time-based: at least
+ * `Date.now() * 1000`, and above the last seq this process gave. A record keeps its seq when
+ * it is rewritten.
+ *
+ * @example
+ * # runnable-config.yaml
+ * run-log-store:
+ *   type: chunked-fs
+ *   config:
+ *     log_folder: .run_log_store   # the default; relative to the working directory
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isErrno, statOrUndefined, writeFileAtomic } from './_fs.js';
+import { recordFileName } from './_names.js';
+import { asRecord, bySeq, checkRunId, initialRecords, runExistsError, unknownRun } from './_records.js';
+import type { NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
+
+export interface ChunkedFsStoreOptions {
+  /** absolute path of the folder holding one folder per run */
+  logFolder: string;
+}
+
+export class ChunkedFsRunLogStore implements RunLogStore {
+  readonly type = 'chunked-fs';
+  readonly concurrentWriters = true;
+  readonly logFolder: string;
+  /** per run, the seq of each record file this process has written or read (a seq never changes) */
+  private readonly seqs = new Map<string, Map<string, number>>();
+
+  constructor(options: ChunkedFsStoreOptions) {
+    this.logFolder = options.logFolder;
+  }
+
+  location(runId: string): string {
+    return this.runDir(runId);
+  }
+
+  async create(header: RunHeader): Promise<void> {
+    const runId = header.run_id;
+    checkRunId(runId);
+    mkdirSync(this.logFolder, { recursive: true });
+    try {
+      mkdirSync(this.runDir(runId)); // exclusive: of two processes creating one run id, one fails
+    } catch (e) {
+      if (isErrno(e, 'EEXIST')) throw runExistsError(runId, this.logFolder);
+      throw e;
+    }
+    for (const record of initialRecords(header)) await this.put(runId, record);
+  }
+
+  async exists(runId: string): Promise<boolean> {
+    checkRunId(runId);
+    return statOrUndefined(this.runDir(runId))?.isDirectory() ?? false;
+  }
+
+  async put(runId: string, record: NewRecord): Promise<void> {
+    checkRunId(runId);
+    const name = recordFileName(record.kind, record.key);
+    const path = join(this.runDir(runId), name);
+    let known = this.seqs.get(runId);
+    if (!known) this.seqs.set(runId, (known = new Map()));
+    let seq = known.get(name);
+    if (seq === undefined) seq = readRecord(path)?.seq ?? nextSeq();
+    const content = JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq, data: record.data });
+    try {
+      writeFileAtomic(path, content + '\n');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') && !statOrUndefined(this.runDir(runId))) throw unknownRun(runId, this.logFolder);
+      throw e;
+    }
+    known.set(name, seq);
+  }
+
+  async get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined> {
+    checkRunId(runId);
+    const name = recordFileName(kind, key);
+    const record = readRecord(join(this.runDir(runId), name));
+    if (!record || record.kind !== kind || record.key !== key) return undefined;
+    this.seqs.get(runId)?.set(name, record.seq);
+    return record as Extract<RunRecord, { kind: K }>;
+  }
+
+  async list(runId: string): Promise<RunRecord[]> {
+    checkRunId(runId);
+    const dir = this.runDir(runId);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) throw unknownRun(runId, this.logFolder);
+      throw e;
+    }
+    const records: RunRecord[] = [];
+    for (const name of names) {
+      if (name.startsWith('.') || !name.endsWith('.json')) continue; // temp files, strays
+      const record = readRecord(join(dir, name));
+      if (record) records.push(record);
+    }
+    return records.sort(bySeq);
+  }
+
+  async runs(): Promise<string[]> {
+    let entries;
+    try {
+      entries = readdirSync(this.logFolder, { withFileTypes: true });
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
+    const found: [string, number][] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const dir = join(this.logFolder, entry.name);
+      if (!statOrUndefined(join(dir, 'run.json'))) continue; // not a run (or one being created)
+      found.push([entry.name, statOrUndefined(dir)?.mtimeMs ?? 0]);
+    }
+    return found.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+  }
+
+  async flush(runId: string): Promise<void> {
+    // every put already replaced one whole file
+    if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
+  }
+
+  private runDir(runId: string): string {
+    return join(this.logFolder, runId);
+  }
+
+}
+
+/** per process, not per instance: two instances in one process must not hand out one seq twice */
+let lastSeq = 0;
+
+/** a seq above every seq this process gave, and at least the time in µs-sized slots of a ms */
+function nextSeq(): number {
+  lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
+  return lastSeq;
+}
+
+/** the record in a file, or undefined if there is none (or it is not a record) */
+function readRecord(path: string): RunRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
+    throw e;
+  }
+  try {
+    return asRecord(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}

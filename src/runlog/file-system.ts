@@ -1,0 +1,323 @@
+/**
+ * `file-system` (the default): one JSON file per run, `<log_folder>/<run_id>.json`, holding the
+ * RunLog of SPEC §5.
+ *
+ * Rewriting a growing file at every step would cost O(n²) over a run, so writes go elsewhere:
+ * - each `put` appends one JSON line (the record) to `<log_folder>/<run_id>.journal`, through a
+ *   file descriptor opened once, and updates an in-memory copy of the run's records;
+ * - the JSON file is materialised from that copy (temp file + rename, so readers never see half
+ *   a file; indented up to 5,000 records, compact beyond) on `flush`, and from `put` at most every 2 s (longer when materialising is slow: at
+ *   least 10× its last duration), then the journal is truncated;
+ * - a reader takes the JSON file, disassembled into records, then replays the journal over it.
+ *   Records are upserts, so a crash between the rename and the truncation replays harmlessly,
+ *   and a torn last line (a process killed mid-write) is skipped.
+ * No fsync: the crash model is a killed process, whose writes the OS page cache keeps.
+ *
+ * One writer at a time (`concurrentWriters: false`), but writers may take turns, from other
+ * processes (the `emulate` executor runs each step in its own) or other instances: before
+ * trusting its copy, a store checks the two files are as it left them (a stat and an fstat) and
+ * re-reads them if not.
+ *
+ * @example
+ * # runnable-config.yaml
+ * run-log-store:
+ *   type: file-system
+ *   config:
+ *     log_folder: .run_log_store   # the default; relative to the working directory
+ */
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readSync,
+  truncateSync,
+  type Stats,
+} from 'node:fs';
+import { join } from 'node:path';
+import { RunnableError } from '../errors.js';
+import { assemble, disassemble } from './assemble.js';
+import { isErrno, statOrUndefined, writeAll, writeFileAtomic } from './_fs.js';
+import { asRecord, bySeq, checkRunId, copy, initialRecords, recordId, runExistsError, unknownRun } from './_records.js';
+import type { NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
+
+export interface FileSystemStoreOptions {
+  /** absolute path of the folder holding `<run_id>.json` and `<run_id>.journal` */
+  logFolder: string;
+  /** least time between two materialisations triggered by `put`, in ms; default 2000 */
+  materialiseEveryMs?: number;
+}
+
+/**
+ * Runs up to this many records are written indented, for people; bigger ones compact, which
+ * halves the file and the time to write it (an indented 10,000-item map is about 22 MB).
+ */
+const PRETTY_MAX_RECORDS = 5000;
+
+/** what this store last saw of a file, to notice another writer */
+interface FileMark {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+interface RunState {
+  /** every record of the run, by recordId */
+  records: Map<string, RunRecord>;
+  nextSeq: number;
+  /** the journal, opened for appending on the first write and closed by `flush` */
+  fd: number | undefined;
+  /** the journal's size as far as `records` knows */
+  journalBytes: number;
+  /** the JSON file as `records` knows it; undefined when there is none */
+  json: FileMark | undefined;
+  /** Date.now() after which `put` materialises again */
+  materialiseAt: number;
+}
+
+export class FileSystemRunLogStore implements RunLogStore {
+  readonly type = 'file-system';
+  readonly concurrentWriters = false;
+  readonly logFolder: string;
+  private readonly every: number;
+  private readonly cache = new Map<string, RunState>();
+
+  constructor(options: FileSystemStoreOptions) {
+    this.logFolder = options.logFolder;
+    this.every = options.materialiseEveryMs ?? 2000;
+  }
+
+  location(runId: string): string {
+    return this.jsonPath(runId);
+  }
+
+  async create(header: RunHeader): Promise<void> {
+    const runId = header.run_id;
+    checkRunId(runId);
+    mkdirSync(this.logFolder, { recursive: true });
+    if (this.cache.has(runId) || statOrUndefined(this.jsonPath(runId))) throw runExistsError(runId, this.logFolder);
+    let fd: number;
+    try {
+      fd = openSync(this.journalPath(runId), 'ax+'); // exclusive: of two processes creating one run id, one fails
+    } catch (e) {
+      if (isErrno(e, 'EEXIST')) throw runExistsError(runId, this.logFolder);
+      throw e;
+    }
+    const state: RunState = { records: new Map(), nextSeq: 0, fd, journalBytes: 0, json: undefined, materialiseAt: 0 };
+    this.cache.set(runId, state);
+    for (const record of initialRecords(header)) this.append(state, record);
+    this.materialise(runId, state); // the SPEC's file exists from the start
+  }
+
+  async exists(runId: string): Promise<boolean> {
+    checkRunId(runId);
+    return this.cache.has(runId) || !!statOrUndefined(this.jsonPath(runId)) || !!statOrUndefined(this.journalPath(runId));
+  }
+
+  async put(runId: string, record: NewRecord): Promise<void> {
+    const state = this.writable(runId);
+    this.append(state, record);
+    if (Date.now() >= state.materialiseAt) this.materialise(runId, state);
+  }
+
+  async get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined> {
+    const record = this.readable(runId)?.records.get(recordId(kind, key));
+    return record && (copy(record) as Extract<RunRecord, { kind: K }>);
+  }
+
+  async list(runId: string): Promise<RunRecord[]> {
+    const state = this.readable(runId);
+    if (!state) throw unknownRun(runId, this.logFolder);
+    return copy([...state.records.values()]).sort(bySeq);
+  }
+
+  async runs(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = readdirSync(this.logFolder);
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
+    const latest = new Map<string, number>();
+    for (const name of names) {
+      if (name.startsWith('.')) continue; // temp files
+      const runId = name.endsWith('.json') ? name.slice(0, -5) : name.endsWith('.journal') ? name.slice(0, -8) : '';
+      if (!runId) continue;
+      const stat = statOrUndefined(join(this.logFolder, name));
+      if (!stat?.isFile()) continue;
+      latest.set(runId, Math.max(latest.get(runId) ?? 0, stat.mtimeMs));
+    }
+    return [...latest.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+  }
+
+  async flush(runId: string): Promise<void> {
+    const state = this.readable(runId);
+    if (!state) throw unknownRun(runId, this.logFolder);
+    if (state.journalBytes > 0 || !state.json) this.materialise(runId, state);
+    if (state.fd !== undefined) {
+      closeSync(state.fd);
+      state.fd = undefined;
+    }
+  }
+
+  private jsonPath(runId: string): string {
+    return join(this.logFolder, `${runId}.json`);
+  }
+
+  private journalPath(runId: string): string {
+    return join(this.logFolder, `${runId}.journal`);
+  }
+
+  /** one line on the journal, then the in-memory copy: O(size of the record) */
+  private append(state: RunState, record: NewRecord): void {
+    const id = recordId(record.kind, record.key);
+    const seq = state.records.get(id)?.seq ?? state.nextSeq++;
+    const line = JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq, data: record.data });
+    state.journalBytes += writeAll(state.fd!, line + '\n');
+    // parsed back from the line: shares nothing with the caller and equals what a replay gives
+    state.records.set(id, JSON.parse(line) as RunRecord);
+  }
+
+  /** the run's current state with its journal open for appending; throws for an unknown run */
+  private writable(runId: string): RunState {
+    const state = this.readable(runId);
+    if (!state) throw unknownRun(runId, this.logFolder);
+    if (state.fd === undefined) {
+      const fd = openSync(this.journalPath(runId), 'a+');
+      state.fd = fd;
+      const size = fstatSync(fd).size;
+      if (size !== state.journalBytes) this.reload(runId, state); // written since we read it
+      if (state.journalBytes > 0) {
+        // a torn last line (a writer killed mid-line) must not swallow the next record
+        const last = Buffer.alloc(1);
+        readSync(fd, last, 0, 1, state.journalBytes - 1);
+        if (last[0] !== 0x0a) state.journalBytes += writeAll(fd, '\n');
+      }
+    }
+    return state;
+  }
+
+  /** the run's current state (cached, checked against the files), or undefined for an unknown run */
+  private readable(runId: string): RunState | undefined {
+    checkRunId(runId);
+    let state = this.cache.get(runId);
+    if (state) {
+      if (!this.isCurrent(runId, state)) this.reload(runId, state);
+      return state;
+    }
+    state = this.load(runId);
+    if (state) this.cache.set(runId, state);
+    return state;
+  }
+
+  /** true when nobody but this store has written the run's files since it last read or wrote them */
+  private isCurrent(runId: string, state: RunState): boolean {
+    if (!sameFile(statOrUndefined(this.jsonPath(runId)), state.json)) return false;
+    const journal = state.fd !== undefined ? fstatSync(state.fd) : statOrUndefined(this.journalPath(runId));
+    return (journal?.size ?? 0) === state.journalBytes;
+  }
+
+  private reload(runId: string, state: RunState): void {
+    const fresh = this.load(runId);
+    if (!fresh) throw unknownRun(runId, this.logFolder); // its files were deleted under us
+    Object.assign(state, { ...fresh, fd: state.fd, materialiseAt: state.materialiseAt });
+  }
+
+  /** the JSON file disassembled, then the journal replayed over it */
+  private load(runId: string): RunState | undefined {
+    const jsonPath = this.jsonPath(runId);
+    const journalPath = this.journalPath(runId);
+    for (let attempt = 0; ; attempt++) {
+      const before = statOrUndefined(jsonPath);
+      const records = new Map<string, RunRecord>();
+      let nextSeq = 0;
+      if (before) {
+        for (const record of disassemble(readRunLog(jsonPath))) {
+          records.set(recordId(record.kind, record.key), { ...record, seq: nextSeq++ } as RunRecord);
+        }
+      }
+      let journal: Buffer | undefined;
+      try {
+        journal = readFileSync(journalPath);
+      } catch (e) {
+        if (!isErrno(e, 'ENOENT')) throw e;
+      }
+      if (!before && !journal) return undefined;
+      const after = statOrUndefined(jsonPath);
+      // a writer materialised between our two reads (so the journal we read may miss records
+      // now only in the new file): read again
+      if (!sameFile(before, after) && attempt < 5) continue;
+      if (journal) nextSeq = replay(journal, records, nextSeq);
+      return { records, nextSeq, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every };
+    }
+  }
+
+  /** writes `<run_id>.json` from the in-memory copy, then empties the journal */
+  private materialise(runId: string, state: RunState): void {
+    if (!this.isCurrent(runId, state)) this.reload(runId, state);
+    const started = Date.now();
+    const log = assemble([...state.records.values()]);
+    const jsonPath = this.jsonPath(runId);
+    const indent = state.records.size <= PRETTY_MAX_RECORDS ? 2 : undefined;
+    writeFileAtomic(jsonPath, JSON.stringify(log, null, indent) + '\n');
+    state.json = mark(statOrUndefined(jsonPath));
+    if (state.fd !== undefined) ftruncateSync(state.fd, 0);
+    else if (state.journalBytes > 0) truncateSync(this.journalPath(runId), 0);
+    state.journalBytes = 0;
+    const took = Date.now() - started;
+    state.materialiseAt = Date.now() + Math.max(this.every, 10 * took);
+  }
+}
+
+function readRunLog(path: string): RunLog {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunLog;
+  } catch (e) {
+    throw new RunnableError('E_FILE', `not a readable run log: ${(e as Error).message}`, { file: path });
+  }
+}
+
+/**
+ * Upserts the journal's records into `records` (an existing record keeps its seq), skipping lines
+ * that do not parse (a torn line); returns the next free seq.
+ */
+function replay(journal: Buffer, records: Map<string, RunRecord>, nextSeq: number): number {
+  let start = 0;
+  while (start < journal.length) {
+    let end = journal.indexOf(0x0a, start);
+    if (end === -1) end = journal.length;
+    if (end > start) {
+      const record = parseRecord(journal.toString('utf8', start, end));
+      if (record) {
+        const id = recordId(record.kind, record.key);
+        const existing = records.get(id);
+        if (existing) record.seq = existing.seq;
+        records.set(id, record);
+        nextSeq = Math.max(nextSeq, record.seq + 1);
+      }
+    }
+    start = end + 1;
+  }
+  return nextSeq;
+}
+
+function parseRecord(line: string): RunRecord | undefined {
+  try {
+    return asRecord(JSON.parse(line));
+  } catch {
+    return undefined;
+  }
+}
+
+const mark = (stat: Stats | undefined): FileMark | undefined =>
+  stat && { ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs };
+
+function sameFile(stat: Stats | FileMark | undefined, known: FileMark | undefined): boolean {
+  if (!stat || !known) return !stat && !known;
+  return stat.ino === known.ino && stat.size === known.size && stat.mtimeMs === known.mtimeMs && stat.ctimeMs === known.ctimeMs;
+}
