@@ -57,23 +57,33 @@ function checkEdges(graph: Graph): void {
 }
 
 function checkCycles(graph: Graph): void {
+  // Iterative DFS: a 10,000-step chain must not overflow the stack.
   const state = new Map<string, 'open' | 'done'>();
-  const trail: string[] = [];
-  const visit = (name: string): void => {
-    state.set(name, 'open');
-    trail.push(name);
-    for (const [field, target] of edges(graph.nodes[name]!)) {
+  const visit = (root: string): void => {
+    const stack: Array<{ name: string; out: [Edge, string][]; i: number }> = [];
+    const enter = (name: string) => {
+      state.set(name, 'open');
+      stack.push({ name, out: edges(graph.nodes[name]!), i: 0 });
+    };
+    enter(root);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      if (top.i >= top.out.length) {
+        state.set(top.name, 'done');
+        stack.pop();
+        continue;
+      }
+      const [field, target] = top.out[top.i++]!;
       if (state.get(target) === 'open') {
+        const trail = stack.map((f) => f.name);
         const loop = [...trail.slice(trail.indexOf(target)), target].join(' -> ');
         throw new RunnableError('E_GRAPH', `cycle: ${loop} (next/on_failure must not lead back)`, {
-          step: graph.nodes[name]!.internalName,
+          step: graph.nodes[top.name]!.internalName,
           field,
         });
       }
-      if (!state.has(target)) visit(target);
+      if (!state.has(target)) enter(target);
     }
-    trail.pop();
-    state.set(name, 'done');
   };
   // From start_at first so the reported cycle is the one a run would hit.
   for (const name of [graph.startAt, ...Object.keys(graph.nodes)]) if (!state.has(name)) visit(name);
@@ -86,8 +96,8 @@ const exempt = (node: PipelineNode) =>
 function checkReachable(graph: Graph): void {
   const seen = new Set<string>([graph.startAt]);
   const queue = [graph.startAt];
-  while (queue.length) {
-    const node = graph.nodes[queue.shift()!]!;
+  for (let q = 0; q < queue.length; q++) {
+    const node = graph.nodes[queue[q]!]!;
     for (const [, target] of edges(node)) {
       if (!seen.has(target)) {
         seen.add(target);
@@ -105,14 +115,22 @@ function checkReachable(graph: Graph): void {
 }
 
 function checkEndsReachable(graph: Graph): void {
-  const ends = new Set(Object.values(graph.nodes).filter(isTerminal).map((n) => n.name));
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const node of Object.values(graph.nodes)) {
-      if (!ends.has(node.name) && edges(node).some(([, t]) => ends.has(t))) {
-        ends.add(node.name);
-        grew = true;
+  // Walk the edges backwards from the terminal steps: linear in the size of the graph.
+  const into = new Map<string, string[]>();
+  for (const node of Object.values(graph.nodes)) {
+    for (const [, target] of edges(node)) {
+      let list = into.get(target);
+      if (!list) into.set(target, (list = []));
+      list.push(node.name);
+    }
+  }
+  const queue = Object.values(graph.nodes).filter(isTerminal).map((n) => n.name);
+  const ends = new Set(queue);
+  for (let q = 0; q < queue.length; q++) {
+    for (const from of into.get(queue[q]!) ?? []) {
+      if (!ends.has(from)) {
+        ends.add(from);
+        queue.push(from);
       }
     }
   }
