@@ -62,6 +62,19 @@ export async function main(argv: string[]): Promise<number> {
       code = await runsShowCommand(runId, flags);
     });
 
+  runs
+    .command('diff')
+    .argument('<run_a>')
+    .argument('<run_b>')
+    .option('-c, --config <file>')
+    .option('--all', 'show unchanged rows too')
+    .option('--json')
+    .description('parameters, metrics, catalog hashes, step statuses and durations of two runs side by side')
+    .action(async (a: string, b: string, flags) => {
+      const { runsDiffCommand } = await import('./runs-diff.js');
+      code = await runsDiffCommand(a, b, flags);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
