@@ -2,11 +2,14 @@
 import { loadPipelineFile } from '../spec/load-pipeline.js';
 import { pipelineJsonSchema } from '../spec/json-schema.js';
 import { walkNodes } from '../graph/walk.js';
+import { checkPipeline } from '../runner/prepare.js';
 import { EXIT_OK, reportError } from './_errors.js';
 
 export async function validateCommand(pipeline: string): Promise<number> {
   try {
     const p = await loadPipelineFile(pipeline, process.cwd());
+    // what `execute` refuses before running (unsupported command types, missing modules) is invalid here too
+    await checkPipeline(p, process.cwd());
     let steps = 0;
     for (const node of walkNodes(p.graph)) if (node.type !== 'success' && node.type !== 'fail') steps++;
     process.stderr.write(`${pipeline}: valid (${steps} steps)\n`);

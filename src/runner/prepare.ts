@@ -18,7 +18,7 @@ import type { Parameters, RunLogStore } from '../runlog/types.js';
 import { secretsStores } from '../secrets/index.js';
 import type { SecretsStore } from '../secrets/types.js';
 import { loadPipelineFile } from '../spec/load-pipeline.js';
-import { taskKindFor } from '../tasks/index.js';
+import { checkCommand, taskKindFor } from '../tasks/index.js';
 import { generateRunId, validateRunId } from '../util/run-id.js';
 
 export interface RunInputs {
@@ -81,19 +81,33 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   return { ...services, pipeline, parameters, runId, tag: inputs.tag ?? env.RUNNABLE_RUN_TAG ?? '' };
 }
 
-/** Every task's command kind exists and its command resolves; every secret is there. */
-async function checkPipeline(pipeline: Pipeline, cwd: string, secrets: SecretsStore): Promise<void> {
+/**
+ * Every task's command kind exists and its command resolves; every secret is there (when a
+ * secrets store is given: `validate` checks the pipeline, not the environment it runs in).
+ */
+export async function checkPipeline(pipeline: Pipeline, cwd: string, secrets?: SecretsStore): Promise<void> {
   const file = pipeline.source.path;
   for (const node of walkNodes(pipeline.graph)) {
-    if (node.type !== 'task') continue;
+    if (node.type !== 'task' && !(node.type === 'map' && node.reducer)) continue;
     const where = { file, step: node.internalName };
     try {
+      if (node.type === 'map') {
+        // a TS/JS reducer module must exist (Python reducers are refused when the map runs)
+        if (MODULE_REDUCER.test(node.reducer!)) await checkCommand(node.reducer!, cwd).catch((e) => Promise.reject(asReducerError(e)));
+        continue;
+      }
       const kind = taskKindFor(node.commandType);
       await kind.check?.(node, cwd);
-      for (const name of node.secrets) await secrets.get(name);
+      if (secrets) for (const name of node.secrets) await secrets.get(name);
     } catch (err) {
       if (err instanceof RunnableError && !err.where.step) throw new RunnableError(err.code, err.message, { ...where, ...err.where, file: err.where.file ?? file });
       throw err;
     }
   }
+}
+
+const MODULE_REDUCER = /\.(m?ts|m?js)(:|$)/;
+
+function asReducerError(err: unknown): unknown {
+  return err instanceof RunnableError ? new RunnableError(err.code, err.message, { ...err.where, field: 'reducer' }) : err;
 }

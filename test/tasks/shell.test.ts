@@ -81,13 +81,13 @@ describe('shell task', () => {
   });
 
   it('fails with the exit code, with or without returns', async () => {
-    await expect(run('echo partial; exit 3').promise).rejects.toThrow(new TaskFailure('exit code 3'));
-    await expect(run('export x=1; exit 3', { returns: ['x'] }).promise).rejects.toThrow(new TaskFailure('exit code 3'));
-    await expect(run('false', { returns: ['x'] }).promise).rejects.toThrow(new TaskFailure('exit code 1'));
+    await expect(run('echo partial; exit 3').promise).rejects.toThrow(new TaskFailure('exit code 3', []));
+    await expect(run('export x=1; exit 3', { returns: ['x'] }).promise).rejects.toThrow(new TaskFailure('exit code 3', []));
+    await expect(run('false', { returns: ['x'] }).promise).rejects.toThrow(new TaskFailure('exit code 1', []));
   });
 
   it('fails naming the signal that killed it', async () => {
-    await expect(run('kill -9 $$').promise).rejects.toThrow(new TaskFailure('killed by SIGKILL'));
+    await expect(run('kill -9 $$').promise).rejects.toThrow(new TaskFailure('killed by SIGKILL', []));
   });
 
   it('passes hostile values through env vars without executing anything', async () => {
@@ -130,7 +130,7 @@ describe('shell task', () => {
     expect(sleepPid).toBeGreaterThan(0);
     const started = Date.now();
     controller.abort();
-    await expect(promise).rejects.toThrow(new TaskFailure('aborted'));
+    await expect(promise).rejects.toThrow(new TaskFailure('aborted', []));
     expect(Date.now() - started).toBeLessThan(2_000);
     await new Promise((r) => setTimeout(r, 100));
     expect(isRunning(sleepPid)).toBe(false);
