@@ -46,6 +46,10 @@ export class TerminalReporter implements RunObserver {
     this.line(`${mark} ${e.internalName} ${this.c.dim(formatDuration(e.durationMs))}${msg}`);
   }
 
+  stepSkipped(e: { internalName: string; type: string }): void {
+    this.line(`${this.c.dim('↷')} ${e.internalName} ${this.c.dim('succeeded before, skipped')}`);
+  }
+
   output(_internalName: string, stream: 1 | 2, chunk: string | Uint8Array): void {
     write(stream === 1 ? this.outFd : 2, chunk);
   }

@@ -27,6 +27,17 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('retry')
+    .argument('<run_id>')
+    .option('-c, --config <file>', 'configuration file (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)')
+    .option('--json', 'print {run_id, status, run_log} as JSON on stdout at the end')
+    .description('continue a failed or interrupted run: succeeded steps are skipped, the others run again')
+    .action(async (runId: string, flags) => {
+      const { retryCommand } = await import('./retry.js');
+      code = await retryCommand(runId, flags);
+    });
+
+  program
     .command('validate')
     .argument('<pipeline>')
     .description('check a pipeline without running it')

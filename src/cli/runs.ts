@@ -4,6 +4,7 @@ import { loadServices } from '../runner/prepare.js';
 import { assemble } from '../runlog/assemble.js';
 import type { RunLog, StepLog } from '../runlog/types.js';
 import { formatDuration, useColour } from './_reporter.js';
+import { isInterrupted } from '../runner/retry.js';
 import { EXIT_OK, reportError } from './_errors.js';
 
 export async function runsListCommand(flags: { config?: string; json?: boolean }): Promise<number> {
@@ -13,7 +14,8 @@ export async function runsListCommand(flags: { config?: string; json?: boolean }
     const rows = [];
     for (const id of ids) {
       const head = await store.get(id, 'run', '');
-      rows.push({ run_id: id, status: head?.data.status ?? 'UNKNOWN', tag: head?.data.tag ?? '' });
+      const status = head ? (isInterrupted(head.data) ? 'INTERRUPTED' : head.data.status) : 'UNKNOWN';
+      rows.push({ run_id: id, status, tag: head?.data.tag ?? '' });
     }
     if (flags.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
     else for (const r of rows) process.stdout.write(`${r.run_id}\t${r.status}${r.tag ? `\t${r.tag}` : ''}\n`);
@@ -27,17 +29,18 @@ export async function runsShowCommand(runId: string, flags: { config?: string; j
   try {
     const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
     const log = assemble(await store.list(runId));
-    process.stdout.write(flags.json ? `${JSON.stringify(log, null, 2)}\n` : render(log, store.location(runId)));
+    process.stdout.write(flags.json ? `${JSON.stringify(log, null, 2)}\n` : render(log, store.location(runId), isInterrupted(log)));
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
   }
 }
 
-function render(log: RunLog, location: string): string {
+function render(log: RunLog, location: string, interrupted: boolean): string {
   const c = pc.createColors(useColour() && !!process.stdout.isTTY);
   const status = (s: string) => (s === 'SUCCESS' ? c.green(s) : s === 'FAIL' ? c.red(s) : c.yellow(s));
   const out = [`run ${c.cyan(log.run_id)} ${status(log.status)}`, `  run log   ${location}`, `  dag hash  ${log.dag_hash}`];
+  if (interrupted) out.push(c.yellow(`  interrupted: its runner is gone; \`runnable retry ${log.run_id}\` continues it`));
   if (log.tag) out.push(`  tag       ${log.tag}`);
   out.push('  steps');
   const walk = (steps: Record<string, StepLog>, depth: number) => {

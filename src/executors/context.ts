@@ -13,6 +13,8 @@ import type { SecretsStore } from '../secrets/types.js';
 export interface RunObserver {
   stepStarted?(e: { internalName: string; type: string; attempt?: number }): void;
   stepFinished?(e: { internalName: string; type: string; status: Status; durationMs: number; message?: string }): void;
+  /** a step skipped by `retry` because it succeeded before */
+  stepSkipped?(e: { internalName: string; type: string }): void;
   /** a task's output, as it is produced; `stream` 1 stdout, 2 stderr */
   output?(internalName: string, stream: 1 | 2, chunk: string | Uint8Array): void;
 }
@@ -27,4 +29,9 @@ export interface RunContext {
   observer: RunObserver;
   signal: AbortSignal;
   codeIdentity: () => Promise<CodeIdentity>;
+  /**
+   * `retry`: steps and branches that succeeded before are skipped, the others continue with a
+   * new attempt; composites resume from their branches' records
+   */
+  retrying: boolean;
 }

@@ -4,8 +4,8 @@
  * step; composites fan out, run their branches, fan in. Executors change only the hooks:
  * where a leaf step runs, how composites fan, how many branches run at once.
  */
-import { isComposite, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
-import type { IterVars } from '../graph/names.js';
+import { isComposite, isTerminal, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
+import { resolveName, type IterVars } from '../graph/names.js';
 import { StepFailure, closeComposite, compositeOf, executeLeaf, type BranchRun, type FanInResult } from '../nodes/index.js';
 import type { Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
@@ -33,11 +33,24 @@ export class Traversal {
     let node = graph.nodes[graph.startAt]!;
     for (;;) {
       if (rc.signal.aborted) return 'FAIL';
-      const status = isComposite(node) ? await this.runComposite(rc, node, graph, frames) : await this.runLeaf(rc, node, graph, frames);
+      const status = (await this.succeededBefore(rc, node, frames))
+        ? 'SUCCESS'
+        : isComposite(node)
+          ? await this.runComposite(rc, node, graph, frames)
+          : await this.runLeaf(rc, node, graph, frames);
       if (node.type === 'success' || node.type === 'fail') return node.type === 'success' ? 'SUCCESS' : 'FAIL';
       const nextName = status === 'SUCCESS' ? node.next : node.onFailure ?? failNodeOf(graph);
       node = graph.nodes[nextName!]!;
     }
+  }
+
+  /** On retry, a step whose last attempt succeeded is not run again (terminal steps always are). */
+  private async succeededBefore(rc: RunContext, node: PipelineNode, frames: IterVars): Promise<boolean> {
+    if (!rc.retrying || isTerminal(node)) return false;
+    const internalName = resolveName(node.internalName, frames);
+    if ((await rc.log.step(internalName))?.status !== 'SUCCESS') return false;
+    rc.observer.stepSkipped?.({ internalName, type: node.type });
+    return true;
   }
 
   async runComposite(rc: RunContext, node: CompositeNode, graph: Graph, frames: IterVars): Promise<Status> {

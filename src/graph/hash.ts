@@ -32,3 +32,37 @@ function normalise(value: unknown): unknown {
   }
   return out;
 }
+
+/**
+ * A short hash per step (by template internal name) of the step's own definition, its branches
+ * left out (their steps have their own entries): what `retry` compares to say what changed.
+ */
+export function stepHashes(graph: Graph): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (g: Graph) => {
+    for (const node of Object.values(g.nodes)) {
+      // The step's own fields; of its branches only their names (their steps are hashed on their own).
+      const { branches, branch: _branch, default: fallback, ...fields } = node as unknown as Record<string, unknown> & { branches?: object; default?: object };
+      const own = { ...fields, branch_names: branches ? Object.keys(branches) : undefined, has_default: fallback ? true : undefined };
+      out[node.internalName] = createHash('sha256').update(canonicalJson(own)).digest('hex').slice(0, 16);
+      if ('branches' in node) for (const b of Object.values(node.branches)) walk(b);
+      if ('branch' in node) walk(node.branch);
+      if ('default' in node && node.default) walk(node.default);
+    }
+  };
+  walk(graph);
+  return out;
+}
+
+/** What differs between two `stepHashes`: steps added, removed and changed. */
+export function describeChanges(before: Record<string, string>, after: Record<string, string>): string {
+  const added = Object.keys(after).filter((k) => !(k in before));
+  const removed = Object.keys(before).filter((k) => !(k in after));
+  const changed = Object.keys(after).filter((k) => k in before && before[k] !== after[k]);
+  const parts: string[] = [];
+  const list = (xs: string[]) => xs.slice(0, 8).join(', ') + (xs.length > 8 ? `, ... (${xs.length} in all)` : '');
+  if (changed.length) parts.push(`changed: ${list(changed)}`);
+  if (added.length) parts.push(`added: ${list(added)}`);
+  if (removed.length) parts.push(`removed: ${list(removed)}`);
+  return parts.join('; ') || 'the structure differs';
+}

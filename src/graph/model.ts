@@ -43,6 +43,9 @@ export interface TaskNode extends NodeBase {
   returns: ReturnSpec[];
   catalog?: CatalogSpec;
   maxAttempts: number;
+  /** wait before the second attempt; each later wait is multiplied by `retryBackoffFactor` */
+  retryDelaySeconds?: number;
+  retryBackoffFactor?: number;
   secrets: string[];
   /** extra, command-type specific options (e.g. notebook `optional_ploomber_args`) kept verbatim */
   options: Record<string, unknown>;

@@ -38,8 +38,15 @@ export async function closeComposite(rc: RunContext, node: CompositeNode, graph:
   rc.observer.stepFinished?.({ internalName, type: node.type, status, durationMs: durationMs(closed), message });
 }
 
-export async function openBranch(rc: RunContext, parent: string, internalName: string, parameters: Parameters): Promise<void> {
-  await rc.log.putBranch(parent, { internal_name: internalName, status: 'PROCESSING', parameters });
+/**
+ * Records a branch about to run. On retry an existing branch keeps its parameters (what its
+ * finished steps returned); one that succeeded is not run again: returns false.
+ */
+export async function openBranch(rc: RunContext, parent: string, internalName: string, parameters: Parameters): Promise<boolean> {
+  const existing = rc.retrying ? await rc.log.branch(internalName) : undefined;
+  if (existing?.status === 'SUCCESS') return false;
+  await rc.log.putBranch(parent, existing ? { ...existing, status: 'PROCESSING' } : { internal_name: internalName, status: 'PROCESSING', parameters });
+  return true;
 }
 
 

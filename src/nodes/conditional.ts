@@ -13,8 +13,7 @@ export const conditional: Composite<ConditionalNode> = {
     const internalName = await openComposite(rc, node, graph, frames);
     const { key, branch } = chooseBranch(node, await visibleParams(rc, graph, frames));
     const name = `${internalName}.${key}`;
-    await openBranch(rc, internalName, name, {});
-    return [{ graph: branch, internalName: name, frames }];
+    return (await openBranch(rc, internalName, name, {})) ? [{ graph: branch, internalName: name, frames }] : [];
   },
 
   async fanIn(rc, node, graph, frames) {

@@ -14,7 +14,10 @@ import { closeComposite, openBranch, openComposite, type Composite } from './_co
 export const loop: Composite<LoopNode> = {
   async fanOut(rc, node, graph, frames) {
     const internalName = await openComposite(rc, node, graph, frames);
-    return [await openIteration(rc, node, internalName, frames, 0, {})];
+    // On retry, resume at the last iteration: run it again if it did not succeed, else let fanIn go on.
+    const last = rc.retrying && (await rc.log.branch(`${internalName}.0`)) ? await lastIteration(rc, internalName) : 0;
+    const run = await openIteration(rc, node, internalName, frames, last, {});
+    return run ? [run] : [];
   },
 
   async fanIn(rc, node, graph, frames) {
@@ -41,13 +44,14 @@ export const loop: Composite<LoopNode> = {
       await closeComposite(rc, node, graph, frames, 'SUCCESS', stop === true ? '' : `stopped at max_iterations (${node.maxIterations})`);
       return { status: 'SUCCESS' };
     }
-    return { status: 'PROCESSING', next: [await openIteration(rc, node, internalName, frames, last + 1, own)] };
+    const next = await openIteration(rc, node, internalName, frames, last + 1, own);
+    return { status: 'PROCESSING', next: next ? [next] : [] };
   },
 };
 
-async function openIteration(rc: RunContext, node: LoopNode, internalName: string, frames: IterVars, index: number, carried: Parameters): Promise<BranchRun> {
+async function openIteration(rc: RunContext, node: LoopNode, internalName: string, frames: IterVars, index: number, carried: Parameters): Promise<BranchRun | undefined> {
   const name = `${internalName}.${index}`;
-  await openBranch(rc, internalName, name, { ...carried, [node.indexAs]: { kind: 'json', value: index } });
+  if (!(await openBranch(rc, internalName, name, { ...carried, [node.indexAs]: { kind: 'json', value: index } }))) return undefined;
   return { graph: node.branch, internalName: name, frames: [...frames, { kind: 'loop', name: node.indexAs, value: index }] };
 }
 

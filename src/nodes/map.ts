@@ -19,7 +19,7 @@ export const map: Composite<MapNode> = {
     const runs = [];
     for (const item of items) {
       const name = `${internalName}.${item}`;
-      await openBranch(rc, internalName, name, { [node.iterateAs]: { kind: 'json', value: item } });
+      if (!(await openBranch(rc, internalName, name, { [node.iterateAs]: { kind: 'json', value: item } }))) continue;
       runs.push({ graph: node.branch, internalName: name, frames: [...frames, { kind: 'map' as const, name: node.iterateAs, value: item }] });
     }
     return runs;

@@ -10,8 +10,7 @@ export const parallel: Composite<ParallelNode> = {
     const runs = [];
     for (const [key, branch] of Object.entries(node.branches)) {
       const name = `${internalName}.${key}`;
-      await openBranch(rc, internalName, name, {});
-      runs.push({ graph: branch, internalName: name, frames });
+      if (await openBranch(rc, internalName, name, {})) runs.push({ graph: branch, internalName: name, frames });
     }
     return runs;
   },

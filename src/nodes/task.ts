@@ -42,6 +42,7 @@ export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, 
     attempts.push(last);
     rc.observer.stepFinished?.({ internalName, type: 'task', status: last.status, durationMs: durationMs(last), message: last.message });
     if (last.status === 'SUCCESS' || rc.signal.aborted) break;
+    if (i + 1 < node.maxAttempts) await backoff(node, i, rc.signal);
   }
   const status = last!.status;
   await rc.log.putStep(parent, { ...step, status, message: last!.message, attempts, data_catalog: catalog });
@@ -72,6 +73,8 @@ async function runAttempt(
       cwd: rc.cwd,
       output,
       signal: rc.signal,
+      internalName,
+      saveToCatalog: (relPath, data) => rc.catalog.writeFile(rc.runId, relPath, data),
     });
     attempt.input_parameters = pick(params, result.consumed);
 
@@ -94,6 +97,21 @@ async function runAttempt(
   const text = output.text();
   if (text) await rc.catalog.writeFile(rc.runId, `.logs/${internalName}.attempt-${number}.log`, text).catch(() => undefined);
   return attempt;
+}
+
+/** Wait `retry_delay_seconds × retry_backoff_factor^n` before attempt n+2; Ctrl-C cuts it short. */
+async function backoff(node: TaskNode, failedSoFar: number, signal: AbortSignal): Promise<void> {
+  const seconds = (node.retryDelaySeconds ?? 0) * (node.retryBackoffFactor ?? 1) ** failedSoFar;
+  if (seconds <= 0) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, seconds * 1000);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt: number, secretValues: string[]): Promise<Record<string, string>> {

@@ -1,10 +1,12 @@
-/** Runs a prepared pipeline: creates its run log, hands it to the executor, settles the status. */
-import { dagHash } from '../graph/hash.js';
+/** Runs a pipeline: creates its run log, hands it to the executor, settles the status. */
+import { hostname } from 'node:os';
+import { dagHash, stepHashes } from '../graph/hash.js';
+import type { Pipeline } from '../graph/model.js';
 import type { RunContext, RunObserver } from '../executors/context.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { RunHeader, RunLog, Status } from '../runlog/types.js';
 import { codeIdentity } from '../util/git.js';
-import { prepareRun, type PreparedRun, type RunInputs } from './prepare.js';
+import { prepareRun, type PreparedRun, type RunInputs, type Services } from './prepare.js';
 
 export interface ExecuteOptions extends RunInputs {
   observer?: RunObserver;
@@ -12,6 +14,8 @@ export interface ExecuteOptions extends RunInputs {
   /** called once the run log exists, before any step runs */
   onStart?: (run: { runId: string; location: string }) => void;
 }
+
+export type DriveOptions = Pick<ExecuteOptions, 'observer' | 'signal' | 'onStart'>;
 
 export interface RunResult {
   runId: string;
@@ -25,8 +29,8 @@ export async function executePipeline(opts: ExecuteOptions): Promise<RunResult> 
   return executePrepared(await prepareRun(opts), opts);
 }
 
-export async function executePrepared(run: PreparedRun, opts: Pick<ExecuteOptions, 'observer' | 'signal' | 'onStart'> = {}): Promise<RunResult> {
-  const { runId, store, executor, cwd } = run;
+export async function executePrepared(run: PreparedRun, opts: DriveOptions = {}): Promise<RunResult> {
+  const { runId, store, executor } = run;
   const header: RunHeader = {
     run_id: runId,
     dag_hash: dagHash(run.pipeline.graph),
@@ -38,33 +42,51 @@ export async function executePrepared(run: PreparedRun, opts: Pick<ExecuteOption
   const log = new RunLogAccess(store, runId, executor.exclusive);
   await log.putHeader(header);
   await log.putRootParams(run.parameters);
-  opts.onStart?.({ runId, location: store.location(runId) });
+  return drive(run, run.pipeline, log, opts, false);
+}
 
+/**
+ * Hands a run whose log exists to the executor and settles the run's status. Used by a fresh
+ * run and by `retry`, which continues a run with `retrying` set.
+ */
+export async function drive(services: Services, pipeline: Pipeline, log: RunLogAccess, opts: DriveOptions, retrying: boolean): Promise<RunResult> {
+  const { store, executor, cwd } = services;
+  const runId = log.runId;
+  opts.onStart?.({ runId, location: store.location(runId) });
   const rc: RunContext = {
     runId,
-    pipeline: run.pipeline,
+    pipeline,
     cwd,
     log,
-    catalog: run.catalog,
-    secrets: run.secrets,
+    catalog: services.catalog,
+    secrets: services.secrets,
     observer: opts.observer ?? {},
     signal: opts.signal ?? new AbortController().signal,
     codeIdentity: () => codeIdentity(cwd),
+    retrying,
   };
 
   let status: Status;
   try {
     status = await executor.execute(rc);
   } catch (err) {
-    await log.putHeader({ ...((await log.header()) ?? header), status: 'FAIL' });
-    await log.flush();
+    await settle(log, 'FAIL');
     throw err;
   }
-  const final = (await log.header()) ?? header;
-  // The terminal step has set the status; an interrupted traversal has not.
-  if (final.status !== status) await log.putHeader({ ...final, status });
-  await log.flush();
+  await settle(log, status);
   return { runId, status, runLog: await log.assemble(), location: store.location(runId) };
+}
+
+/** The terminal step has set the run's status; an interrupted traversal has not. */
+async function settle(log: RunLogAccess, status: Status): Promise<void> {
+  const header = await log.header();
+  if (header && header.status !== status) await log.putHeader({ ...header, status });
+  await log.flush();
+}
+
+/** Who is running a run: `retry` refuses a run whose runner is still alive. */
+export function runnerIdentity(): { pid: number; host: string; started_at: string } {
+  return { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
 }
 
 function runConfig(run: PreparedRun): Record<string, unknown> {
@@ -72,5 +94,7 @@ function runConfig(run: PreparedRun): Record<string, unknown> {
     pipeline: run.pipeline.source.path,
     configuration_file: run.config.file ?? null,
     ...Object.fromEntries(Object.entries(run.config.sections).map(([k, v]) => [k, { type: v.type, config: v.config }])),
+    runner: runnerIdentity(),
+    dag_steps: stepHashes(run.pipeline.graph),
   };
 }

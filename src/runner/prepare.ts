@@ -17,7 +17,7 @@ import { runLogStores } from '../runlog/index.js';
 import type { Parameters, RunLogStore } from '../runlog/types.js';
 import { secretsStores } from '../secrets/index.js';
 import type { SecretsStore } from '../secrets/types.js';
-import { loadPipelineFile } from '../spec/load-pipeline.js';
+import { loadPipelineSource } from './load.js';
 import { checkCommand, taskKindFor } from '../tasks/index.js';
 import { generateRunId, validateRunId } from '../util/run-id.js';
 
@@ -69,7 +69,7 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { cwd } = services;
-  const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineFile(inputs.pipeline, cwd) : inputs.pipeline;
+  const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
   await checkPipeline(pipeline, cwd, services.secrets);
   const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
 

@@ -143,6 +143,8 @@ export class ModelBuilder {
       command: raw.command,
       returns,
       maxAttempts: raw.max_attempts ?? 1,
+      ...(raw.retry_delay_seconds ? { retryDelaySeconds: raw.retry_delay_seconds } : {}),
+      ...(raw.retry_backoff_factor && raw.retry_backoff_factor !== 1 ? { retryBackoffFactor: raw.retry_backoff_factor } : {}),
       secrets: [...(raw.secrets ?? [])],
       options,
     };

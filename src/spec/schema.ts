@@ -38,6 +38,8 @@ export interface RawTaskFields {
   returns?: RawReturn[];
   catalog?: RawCatalog | null;
   max_attempts?: number;
+  retry_delay_seconds?: number;
+  retry_backoff_factor?: number;
   secrets?: string[];
   /** runnable's notebook option, passed through to the notebook runner */
   optional_ploomber_args?: Record<string, unknown>;
@@ -128,6 +130,8 @@ const taskFields = {
   returns: z.array(ReturnSchema).optional().describe('names (or {name, kind}) of the values the task returns'),
   catalog: CatalogSchema.nullish(),
   max_attempts: z.int().min(1).optional().describe('attempts before the step fails (default 1)'),
+  retry_delay_seconds: z.number().min(0).optional().describe('wait before a new attempt (default 0)'),
+  retry_backoff_factor: z.number().min(1).optional().describe('multiplies the wait after each failed attempt (default 1)'),
   secrets: z.array(z.string().min(1)).optional().describe("secrets exposed as env vars of this step only"),
   optional_ploomber_args: z.record(z.string(), z.unknown()).optional().describe('notebook tasks: extra options for the notebook runner'),
 };

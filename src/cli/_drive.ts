@@ -1,0 +1,30 @@
+/**
+ * Running a run from the terminal: progress and summary through the reporter, Ctrl-C stops the
+ * run (a second one exits at once), `--json` prints the one result object, exit 0 / 1.
+ */
+import type { DriveOptions, RunResult } from '../runner/execute.js';
+import { TerminalReporter } from './_reporter.js';
+import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
+
+export async function driveFromTerminal(reporter: TerminalReporter, json: boolean, start: (opts: DriveOptions) => Promise<RunResult>): Promise<number> {
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    reporter.line(`runnable: ${sig} received, stopping the run (again to exit at once)`);
+    controller.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await start({ observer: reporter, signal: controller.signal, onStart: ({ runId }) => reporter.started(runId) });
+    reporter.summary(result);
+    if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: result.runLog })}\n`);
+    return result.status === 'SUCCESS' ? EXIT_OK : EXIT_FAILED;
+  } catch (err) {
+    reportError(err);
+    return EXIT_FAILED;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

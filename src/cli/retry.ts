@@ -1,0 +1,17 @@
+/** `runnable retry RUN_ID`: continue a failed or interrupted run; exit 0 / 1, or 2 if it cannot be retried. */
+import { prepareRetry, resumeRun } from '../runner/retry.js';
+import { TerminalReporter } from './_reporter.js';
+import { reportError } from './_errors.js';
+import { driveFromTerminal } from './_drive.js';
+
+export async function retryCommand(runId: string, flags: { config?: string; json?: boolean }): Promise<number> {
+  const reporter = new TerminalReporter({ json: !!flags.json });
+  let prepared;
+  try {
+    prepared = await prepareRetry({ runId, configFile: flags.config });
+  } catch (err) {
+    return reportError(err);
+  }
+  reporter.line(`runnable: retrying run ${runId}: steps that succeeded are skipped`);
+  return driveFromTerminal(reporter, !!flags.json, (opts) => resumeRun(prepared, opts));
+}

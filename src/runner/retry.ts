@@ -1,0 +1,89 @@
+/**
+ * `retry`: continue a failed or interrupted run under the same run id, with the parameters it
+ * has (its original ones and what its finished steps returned). Steps and branches that
+ * succeeded are skipped; the others get a new attempt; the catalog is reused.
+ */
+import { RunnableError } from '../errors.js';
+import { dagHash, describeChanges, stepHashes } from '../graph/hash.js';
+import { RunLogAccess } from '../runlog/access.js';
+import type { RunHeader } from '../runlog/types.js';
+import { drive, runnerIdentity, type DriveOptions, type RunResult } from './execute.js';
+import { checkPipeline, loadServices, type Services } from './prepare.js';
+import type { Pipeline } from '../graph/model.js';
+import { loadPipelineSource } from './load.js';
+
+export interface RetryOptions extends DriveOptions {
+  runId: string;
+  configFile?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PreparedRetry {
+  services: Services;
+  pipeline: Pipeline;
+  log: RunLogAccess;
+}
+
+export async function retryRun(opts: RetryOptions): Promise<RunResult> {
+  return resumeRun(await prepareRetry(opts), opts);
+}
+
+/** Everything that makes a retry impossible is found here, before anything is written. */
+export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>): Promise<PreparedRetry> {
+  const env = opts.env ?? process.env;
+  const services = await loadServices({ configFile: opts.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: opts.cwd, env });
+  const { store, executor, cwd } = services;
+  const { runId } = opts;
+  if (!(await store.exists(runId))) throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}`);
+  const log = new RunLogAccess(store, runId, executor.exclusive);
+  const header = await log.header();
+  if (!header) throw new RunnableError('E_RUN_ID', `run '${runId}' has no run header in ${store.location(runId)}`);
+  if (header.status === 'SUCCESS') throw new RunnableError('E_RUN_ID', `run '${runId}' succeeded; there is nothing to retry`);
+  refuseIfAlive(header);
+
+  const file = header.run_config.pipeline;
+  if (typeof file !== 'string') throw new RunnableError('E_RUN_ID', `run '${runId}' does not record its pipeline file`);
+  const pipeline = await loadPipelineSource(file, cwd);
+  const hash = dagHash(pipeline.graph);
+  if (hash !== header.dag_hash) {
+    const before = header.run_config.dag_steps as Record<string, string> | undefined;
+    const what = before ? describeChanges(before, stepHashes(pipeline.graph)) : 'its dag_hash differs';
+    throw new RunnableError('E_GRAPH', `the pipeline changed since run '${runId}' (${what}); retry needs the same pipeline`, { file });
+  }
+  await checkPipeline(pipeline, cwd, services.secrets);
+  return { services, pipeline, log };
+}
+
+export async function resumeRun({ services, pipeline, log }: PreparedRetry, opts: DriveOptions = {}): Promise<RunResult> {
+  const header = (await log.header())!;
+  const retries = Number(header.run_config.retries ?? 0) + 1;
+  await log.putHeader({ ...header, status: 'PROCESSING', run_config: { ...header.run_config, runner: runnerIdentity(), retries } });
+  return drive(services, pipeline, log, opts, true);
+}
+
+/** A PROCESSING run whose runner is alive on this host is running, not interrupted. */
+function refuseIfAlive(header: RunHeader): void {
+  if (header.status !== 'PROCESSING') return;
+  const runner = header.run_config.runner as { pid?: number; host?: string } | undefined;
+  if (!runner?.pid || runner.host !== runnerIdentity().host || runner.pid === process.pid) return;
+  try {
+    process.kill(runner.pid, 0);
+  } catch {
+    return; // no such process: the run was interrupted
+  }
+  throw new RunnableError('E_RUN_ID', `run '${header.run_id}' is still running (pid ${runner.pid} on ${runner.host})`);
+}
+
+/** PROCESSING with a dead runner on this host: shown as INTERRUPTED by `runs show`/`runs list`. */
+export function isInterrupted(header: RunHeader): boolean {
+  if (header.status !== 'PROCESSING') return false;
+  const runner = header.run_config.runner as { pid?: number; host?: string } | undefined;
+  if (!runner?.pid || runner.host !== runnerIdentity().host) return false;
+  try {
+    process.kill(runner.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
