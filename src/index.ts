@@ -4,13 +4,58 @@
 export { RunnableError } from './errors.js';
 export type { ErrorCode, ErrorLocation } from './errors.js';
 
+// Building pipelines in code (the SDK)
+export {
+  pipeline,
+  Pipeline,
+  task,
+  shell,
+  notebook,
+  python,
+  stub,
+  success,
+  fail,
+  parallel,
+  map,
+  conditional,
+  loop,
+  json,
+  object,
+  metric,
+  PipelineFailedError,
+  loadPipelineModule,
+  isPipelineModulePath,
+  graphToYAML,
+} from './sdk/index.js';
+export type {
+  PipelineOptions,
+  PipelineExecuteOptions,
+  Step,
+  StepOptions,
+  TaskOptions,
+  NamedTaskOptions,
+  NotebookOptions,
+  CatalogOptions,
+  MapSpec,
+  ConditionalSpec,
+  LoopSpec,
+  Returned,
+  AnyFunction,
+} from './sdk/index.js';
+
+// Running pipelines
 export { executePipeline } from './runner/execute.js';
 export type { ExecuteOptions, RunResult } from './runner/execute.js';
+export { retryRun } from './runner/retry.js';
+export type { RetryOptions } from './runner/retry.js';
 export type { RunObserver } from './executors/context.js';
 
+// Pipelines from YAML
 export { loadPipelineFile, parsePipeline } from './spec/load-pipeline.js';
 export { pipelineJsonSchema } from './spec/json-schema.js';
 export { dagHash } from './graph/hash.js';
 
+// The model and the run log
+export type { Pipeline as PipelineModel } from './graph/model.js';
 export type * from './graph/model.js';
 export type * from './runlog/types.js';

@@ -3,7 +3,7 @@ import type { CompositeNode, Graph } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
 import type { RunContext } from '../executors/context.js';
 import type { Parameters, Status } from '../runlog/types.js';
-import { durationMs, newAttempt, newStepLog, now, parentOfStep, type BranchRun, type FanInResult } from './_common.js';
+import { durationMs, newAttempt, newStepLog, now, parentOfStep, setScopeParams, type BranchRun, type FanInResult } from './_common.js';
 
 /**
  * A composite node in two halves, so a remote engine can call them from separate processes:
@@ -26,15 +26,28 @@ export async function openComposite(rc: RunContext, node: CompositeNode, graph: 
   return internalName;
 }
 
-/** Settles the composite step with the outcome of its branches. */
-export async function closeComposite(rc: RunContext, node: CompositeNode, graph: Graph, frames: IterVars, status: Status, message = ''): Promise<void> {
+/**
+ * Settles the composite step with the outcome of its branches. What flows back to the parent
+ * (`outputs`) is recorded in the step's attempt before it is applied to the parent's scope, so
+ * a crash in between leaves a succeeded step whose outputs `retry` re-applies (see traverse.ts).
+ */
+export async function closeComposite(
+  rc: RunContext,
+  node: CompositeNode,
+  graph: Graph,
+  frames: IterVars,
+  status: Status,
+  message = '',
+  outputs: Parameters = {},
+): Promise<void> {
   const internalName = resolveName(node.internalName, frames);
   const step = (await rc.log.step(internalName)) ?? newStepLog(node, internalName);
   const attempts = [...step.attempts];
   const open = attempts.pop() ?? newAttempt(1);
-  const closed = { ...open, status, message, end_time: now() };
+  const closed = { ...open, status, message, end_time: now(), output_parameters: outputs };
   attempts.push(closed);
   await rc.log.putStep(parentOfStep(graph, frames), { ...step, status, message, attempts });
+  await setScopeParams(rc, graph, frames, outputs);
   rc.observer.stepFinished?.({ internalName, type: node.type, status, durationMs: durationMs(closed), message });
 }
 

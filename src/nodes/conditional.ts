@@ -5,7 +5,7 @@
 import type { ConditionalNode, Graph } from '../graph/model.js';
 import { resolveName } from '../graph/names.js';
 import type { Parameters } from '../runlog/types.js';
-import { StepFailure, setScopeParams, visibleParams } from './_common.js';
+import { StepFailure, visibleParams } from './_common.js';
 import { closeComposite, failedMessage, openBranch, openComposite, readBranches, type Composite } from './_composite.js';
 
 export const conditional: Composite<ConditionalNode> = {
@@ -20,9 +20,8 @@ export const conditional: Composite<ConditionalNode> = {
     const internalName = resolveName(node.internalName, frames);
     const { key } = chooseBranch(node, await visibleParams(rc, graph, frames));
     const outcome = await readBranches(rc, [`${internalName}.${key}`], [key]);
-    if (outcome.ok) await setScopeParams(rc, graph, frames, outcome.parameters[0]!);
     const status = outcome.ok ? 'SUCCESS' : 'FAIL';
-    await closeComposite(rc, node, graph, frames, status, outcome.ok ? '' : failedMessage(outcome.failed));
+    await closeComposite(rc, node, graph, frames, status, outcome.ok ? '' : failedMessage(outcome.failed), outcome.ok ? outcome.parameters[0] : {});
     return { status };
   },
 };

@@ -8,7 +8,7 @@ import type { LoopNode } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
 import type { RunContext } from '../executors/context.js';
 import type { Parameters } from '../runlog/types.js';
-import { setScopeParams, visibleParams, type BranchRun } from './_common.js';
+import { visibleParams, type BranchRun } from './_common.js';
 import { closeComposite, openBranch, openComposite, type Composite } from './_composite.js';
 
 export const loop: Composite<LoopNode> = {
@@ -40,8 +40,7 @@ export const loop: Composite<LoopNode> = {
       return { status: 'FAIL' };
     }
     if (stop === true || last + 1 >= node.maxIterations) {
-      await setScopeParams(rc, graph, frames, own);
-      await closeComposite(rc, node, graph, frames, 'SUCCESS', stop === true ? '' : `stopped at max_iterations (${node.maxIterations})`);
+      await closeComposite(rc, node, graph, frames, 'SUCCESS', stop === true ? '' : `stopped at max_iterations (${node.maxIterations})`, own);
       return { status: 'SUCCESS' };
     }
     const next = await openIteration(rc, node, internalName, frames, last + 1, own);

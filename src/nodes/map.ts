@@ -9,7 +9,8 @@ import type { RunContext } from '../executors/context.js';
 import { loadObject, saveObject } from '../params/objects.js';
 import type { Parameter, Parameters } from '../runlog/types.js';
 import { loadExport } from '../tasks/_module.js';
-import { StepFailure, parentOfStep, setScopeParams, visibleParams } from './_common.js';
+import { isModuleReducer, reduceInPython, type ToReduce } from '../tasks/_python_reducer.js';
+import { StepFailure, parentOfStep, visibleParams } from './_common.js';
 import { closeComposite, failedMessage, openBranch, openComposite, readBranches, type Composite } from './_composite.js';
 
 export const map: Composite<MapNode> = {
@@ -33,15 +34,15 @@ export const map: Composite<MapNode> = {
       await closeComposite(rc, node, graph, frames, 'FAIL', failedMessage(outcome.failed));
       return { status: 'FAIL' };
     }
+    let reduced;
     try {
-      const reduced = await reduceReturns(rc, node, parentOfStep(graph, frames), outcome.parameters);
-      await setScopeParams(rc, graph, frames, reduced);
+      reduced = await reduceReturns(rc, node, parentOfStep(graph, frames), outcome.parameters);
     } catch (err) {
       const message = `reducer failed: ${err instanceof Error ? err.message : String(err)}`;
       await closeComposite(rc, node, graph, frames, 'FAIL', message);
       return { status: 'FAIL' };
     }
-    await closeComposite(rc, node, graph, frames, 'SUCCESS');
+    await closeComposite(rc, node, graph, frames, 'SUCCESS', '', reduced);
     return { status: 'SUCCESS' };
   },
 };
@@ -75,21 +76,30 @@ async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string
       list.push(p);
     }
   }
-  const reducer = node.reducer ? await loadReducer(node.reducer, rc.cwd) : (values: unknown[]) => values;
-  const out: Parameters = {};
+  const loaded = new Map<string, ToReduce>();
   for (const [name, params] of byName) {
     const kind = params[0]!.kind;
     const values = kind === 'object' ? await Promise.all(params.map((p) => loadObject(rc.catalog, rc.runId, String(p.value)))) : params.map((p) => p.value);
-    const value = await reducer(values);
+    loaded.set(name, { kind, values });
+  }
+  let reduced: Record<string, unknown>;
+  if (node.reducer && !isModuleReducer(node.reducer)) {
+    // runnable's Python reducers (`lambda *x: max(x)`, dotted names): one Python call for all names
+    reduced = loaded.size ? await reduceInPython(node.reducer, rc.cwd, loaded, rc.signal) : {};
+  } else {
+    const reducer = node.reducer ? await loadReducer(node.reducer, rc.cwd) : (values: unknown[]) => values;
+    reduced = {};
+    for (const [name, { values }] of loaded) reduced[name] = await reducer(values);
+  }
+  const out: Parameters = {};
+  for (const [name, { kind }] of loaded) {
+    const value = reduced[name];
     out[name] = kind === 'object' ? { kind, value: await saveObject(rc.catalog, rc.runId, name, parentBranch, value) } : { kind, value };
   }
   return out;
 }
 
 async function loadReducer(spec: string, cwd: string): Promise<(values: unknown[]) => unknown> {
-  if (!/\.(m?ts|m?js)(:|$)/.test(spec)) {
-    throw new StepFailure(`reducer '${spec}' is not a PATH:EXPORT of a TypeScript/JavaScript module (Python reducers need python tasks)`);
-  }
   const fn = await loadExport(spec, cwd);
   if (typeof fn !== 'function') throw new StepFailure(`reducer '${spec}' is not a function`);
   return fn as (values: unknown[]) => unknown;

@@ -1,7 +1,6 @@
 /** parallel: every branch runs (even when one fails); parameters merge in declaration order. */
 import type { ParallelNode } from '../graph/model.js';
 import { resolveName } from '../graph/names.js';
-import { setScopeParams } from './_common.js';
 import { closeComposite, failedMessage, openBranch, openComposite, readBranches, type Composite } from './_composite.js';
 
 export const parallel: Composite<ParallelNode> = {
@@ -19,9 +18,9 @@ export const parallel: Composite<ParallelNode> = {
     const internalName = resolveName(node.internalName, frames);
     const keys = Object.keys(node.branches);
     const outcome = await readBranches(rc, keys.map((k) => `${internalName}.${k}`), keys);
-    if (outcome.ok) await setScopeParams(rc, graph, frames, Object.assign({}, ...outcome.parameters));
     const status = outcome.ok ? 'SUCCESS' : 'FAIL';
-    await closeComposite(rc, node, graph, frames, status, outcome.ok ? '' : failedMessage(outcome.failed));
+    const merged = outcome.ok ? Object.assign({}, ...outcome.parameters) : {};
+    await closeComposite(rc, node, graph, frames, status, outcome.ok ? '' : failedMessage(outcome.failed), merged);
     return { status };
   },
 };

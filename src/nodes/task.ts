@@ -46,6 +46,9 @@ export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, 
   }
   const status = last!.status;
   await rc.log.putStep(parent, { ...step, status, message: last!.message, attempts, data_catalog: catalog });
+  // Outputs reach the scope only once the step is recorded as succeeded: a crash in between
+  // leaves a succeeded step whose outputs `retry` re-applies, never a re-run that sees its own outputs.
+  if (status === 'SUCCESS') await setScopeParams(rc, graph, frames, last!.output_parameters);
   return status;
 }
 
@@ -82,7 +85,6 @@ async function runAttempt(
     if (node.catalog?.put.length) {
       catalog.push(...(await rc.catalog.put(rc.runId, node.catalog.put, rc.cwd, node.catalog.storeCopy)));
     }
-    await setScopeParams(rc, graph, frames, outputs);
     attempt.output_parameters = outputs;
     attempt.user_defined_metrics = Object.fromEntries(Object.entries(outputs).filter(([, p]) => p.kind === 'metric'));
     attempt.status = 'SUCCESS';

@@ -30,19 +30,40 @@ export interface Bound {
 
 const signatures = new WeakMap<Function, Signature>();
 
-/** The function's signature, parsed from its source on first use. */
-export function signatureOf(fn: Function, label = fn.name || 'anonymous function'): Signature {
+/**
+ * The function's signature, parsed from its source on first use. `original` is the text of the
+ * module as the user wrote it, when the code that runs was transformed (TypeScript by esbuild):
+ * esbuild renames a parameter that shadows a top-level name (`toss` becomes `toss2`), and the
+ * user's name is the one to bind.
+ */
+export function signatureOf(fn: Function, label = fn.name || 'anonymous function', original?: string): Signature {
   let sig = signatures.get(fn);
   if (!sig) {
     sig = parseSignature(fn, label);
+    if (original !== undefined && sig.kind === 'positional') {
+      sig = { kind: 'positional', slots: sig.slots.map((s) => ({ ...s, name: undoRename(s.name, original) })) };
+    }
     signatures.set(fn, sig);
   }
   return sig;
 }
 
+/** `toss2` back to `toss` when the user's source never says `toss2` but says `toss`. */
+export function undoRename(name: string, original: string): string {
+  const digits = /\d+$/.exec(name)?.[0];
+  if (!digits || mentions(original, name)) return name;
+  for (let cut = 1; cut <= digits.length; cut++) {
+    const candidate = name.slice(0, -cut);
+    if (mentions(original, candidate)) return candidate;
+  }
+  return name;
+}
+
+const mentions = (text: string, word: string) => new RegExp(`(?<![\\w$])${word.replace(/\$/g, '\\$')}(?![\\w$])`).test(text);
+
 /** Arguments for `fn` from `params`; throws TaskFailure naming every missing required parameter. */
-export async function bindArguments(fn: Function, params: ParamView, label = fn.name || 'anonymous function'): Promise<Bound> {
-  const sig = signatureOf(fn, label);
+export async function bindArguments(fn: Function, params: ParamView, label = fn.name || 'anonymous function', original?: string): Promise<Bound> {
+  const sig = signatureOf(fn, label, original);
   // Fast path for the common no-parameter function: nothing to look up, nothing to await.
   if (sig.slots.length === 0 && !(sig.kind === 'object' && sig.rest)) {
     return { args: sig.kind === 'object' ? [{}] : [], consumed: [] };

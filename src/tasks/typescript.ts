@@ -4,6 +4,8 @@
  * it its env vars. After the first call of a command, the per-call path is a cached export, a
  * cached signature, one AsyncLocalStorage run and the return mapping.
  */
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { ReturnSpec, TaskNode } from '../graph/model.js';
 import { RunnableError } from '../errors.js';
 import { abortMessage } from './_abort.js';
@@ -24,7 +26,7 @@ export const typescriptTask: TaskKind = {
     if (input.signal.aborted) throw new TaskFailure(abortMessage(input.signal));
     const fn = await loadFunction(node.command, input.cwd);
     const label = labelOf(node.command, fn);
-    const { args, consumed } = await bindArguments(fn, input.params, label);
+    const { args, consumed } = await bindArguments(fn, input.params, label, await originalSource(node.command, input.cwd));
     let value: unknown;
     try {
       const result = runInTaskContext({ env: input.env, output: input.output }, () => fn(...args));
@@ -41,6 +43,18 @@ export const typescriptTask: TaskKind = {
     }
   },
 };
+
+const sources = new Map<string, Promise<string | undefined>>();
+
+/** The TypeScript module as written (esbuild may rename parameters in the code that runs). */
+function originalSource(command: string, cwd: string): Promise<string | undefined> {
+  const { file } = parseCommand(command);
+  if (!/\.m?ts$/.test(file)) return Promise.resolve(undefined);
+  const full = path.resolve(cwd, file);
+  let text = sources.get(full);
+  if (!text) sources.set(full, (text = readFile(full, 'utf8').catch(() => undefined)));
+  return text;
+}
 
 /** The command's export, which must be a function. */
 export async function loadFunction(command: string, cwd: string): Promise<(...args: unknown[]) => unknown> {
