@@ -76,8 +76,6 @@ async function runAttempt(
       cwd: rc.cwd,
       output,
       signal: rc.signal,
-      internalName,
-      saveToCatalog: (relPath, data) => rc.catalog.writeFile(rc.runId, relPath, data),
     });
     attempt.input_parameters = pick(params, result.consumed);
 
