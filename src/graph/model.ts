@@ -47,6 +47,11 @@ export interface TaskNode extends NodeBase {
   retryDelaySeconds?: number;
   retryBackoffFactor?: number;
   secrets: string[];
+  /**
+   * step caching (src/nodes/_cache.ts): true caches the step, false never; absent follows the
+   * config (`step-cache: {type: all}` caches every task)
+   */
+  cache?: boolean;
   /** extra, command-type specific options (e.g. notebook `optional_ploomber_args`) kept verbatim */
   options: Record<string, unknown>;
 }

@@ -9,6 +9,7 @@ import type { RunContext } from '../executors/context.js';
 import { loadObject, saveObject } from '../params/objects.js';
 import type { Parameter, Parameters } from '../runlog/types.js';
 import { loadExport } from '../tasks/_module.js';
+import { isModuleReducer, reduceInPython, type ToReduce } from '../tasks/_python_reducer.js';
 import { StepFailure, parentOfStep, visibleParams } from './_common.js';
 import { closeComposite, failedMessage, openBranch, openComposite, readBranches, type Composite } from './_composite.js';
 
@@ -75,15 +76,21 @@ async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string
       list.push(p);
     }
   }
-  const loaded = new Map<string, { kind: Parameter['kind']; values: unknown[] }>();
+  const loaded = new Map<string, ToReduce>();
   for (const [name, params] of byName) {
     const kind = params[0]!.kind;
     const values = kind === 'object' ? await Promise.all(params.map((p) => loadObject(rc.catalog, rc.runId, String(p.value)))) : params.map((p) => p.value);
     loaded.set(name, { kind, values });
   }
-  const reducer = node.reducer ? await loadReducer(node.reducer, rc.cwd) : (values: unknown[]) => values;
-  const reduced: Record<string, unknown> = {};
-  for (const [name, { values }] of loaded) reduced[name] = await reducer(values);
+  let reduced: Record<string, unknown>;
+  if (node.reducer && !isModuleReducer(node.reducer)) {
+    // runnable's Python reducers (`lambda *x: max(x)`, dotted names): one Python call for all names
+    reduced = loaded.size ? await reduceInPython(node.reducer, rc.cwd, loaded, rc.signal) : {};
+  } else {
+    const reducer = node.reducer ? await loadReducer(node.reducer, rc.cwd) : (values: unknown[]) => values;
+    reduced = {};
+    for (const [name, { values }] of loaded) reduced[name] = await reducer(values);
+  }
   const out: Parameters = {};
   for (const [name, { kind }] of loaded) {
     const value = reduced[name];
@@ -93,9 +100,6 @@ async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string
 }
 
 async function loadReducer(spec: string, cwd: string): Promise<(values: unknown[]) => unknown> {
-  if (!/\.(m?ts|m?js)(:|$)/.test(spec)) {
-    throw new StepFailure(`reducer '${spec}' is not a PATH:EXPORT of a TypeScript/JavaScript module (Python reducers need python tasks)`);
-  }
   const fn = await loadExport(spec, cwd);
   if (typeof fn !== 'function') throw new StepFailure(`reducer '${spec}' is not a function`);
   return fn as (values: unknown[]) => unknown;

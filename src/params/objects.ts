@@ -6,7 +6,11 @@
  * The format is v8's structured serialisation: it keeps Map, Set, Date, RegExp, typed arrays,
  * BigInt, Error and nested/cyclic plain objects, but not functions, symbols or promises, and
  * class instances come back as plain objects (their prototype is not stored). Objects are
- * readable by TypeScript/JavaScript tasks only (Python tasks pickle theirs).
+ * readable by TypeScript/JavaScript tasks only.
+ *
+ * Python tasks and notebooks pickle theirs: they hand over a `ForeignObject` (the bytes and their
+ * format), stored as is with the format as extension (`.pickle`) and read back as a
+ * ForeignObject, which only a task of that language can open.
  */
 import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
@@ -35,14 +39,28 @@ function safeSegment(text: string): string {
   return `${out.slice(0, MAX_SEGMENT - 17)}~${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
 }
 
+/** An object serialised by another language's task, e.g. a Python pickle: kept as bytes. */
+export class ForeignObject {
+  constructor(
+    readonly format: 'pickle',
+    readonly bytes: Uint8Array,
+  ) {}
+}
+const FOREIGN = /\.(pickle)$/;
+
 /** Where a parameter returned in a branch (resolved internal name, '' at the top level) is stored. */
-export function objectPath(name: string, branchInternalName: string): string {
+export function objectPath(name: string, branchInternalName: string, extension = EXTENSION): string {
   const branch = branchInternalName ? safeSegment(branchInternalName) : ROOT_BRANCH;
-  return `${OBJECTS_FOLDER}/${branch}/${safeSegment(name)}${EXTENSION}`;
+  return `${OBJECTS_FOLDER}/${branch}/${safeSegment(name)}${extension}`;
 }
 
 /** Serialises `value` into the run's catalog; returns the reference to store as the parameter's `value`. */
 export async function saveObject(catalog: CatalogStore, runId: string, name: string, branchInternalName: string, value: unknown): Promise<string> {
+  if (value instanceof ForeignObject) {
+    const ref = objectPath(name, branchInternalName, `.${value.format}`);
+    await catalog.writeFile(runId, ref, value.bytes);
+    return ref;
+  }
   let bytes: Buffer;
   try {
     bytes = serialize(value);
@@ -60,6 +78,8 @@ export async function saveObject(catalog: CatalogStore, runId: string, name: str
 /** Reads back a value saved by saveObject. */
 export async function loadObject(catalog: CatalogStore, runId: string, ref: string): Promise<unknown> {
   const bytes = await catalog.readFile(runId, ref);
+  const foreign = FOREIGN.exec(ref);
+  if (foreign) return new ForeignObject(foreign[1] as ForeignObject['format'], bytes);
   try {
     return deserialize(bytes);
   } catch (e) {

@@ -4,6 +4,7 @@
  * from here means exit 2 and nothing written.
  */
 import path from 'node:path';
+import { cacheModes, type CacheMode } from '../cache/index.js';
 import { catalogs } from '../catalog/index.js';
 import type { CatalogStore } from '../catalog/types.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
@@ -19,6 +20,7 @@ import { secretsStores } from '../secrets/index.js';
 import type { SecretsStore } from '../secrets/types.js';
 import { loadPipelineSource } from './load.js';
 import { checkCommand, taskKindFor } from '../tasks/index.js';
+import { pythonForTasks } from '../tasks/_python.js';
 import { generateRunId, validateRunId } from '../util/run-id.js';
 
 export interface RunInputs {
@@ -39,6 +41,8 @@ export interface Services {
   store: RunLogStore;
   catalog: CatalogStore;
   secrets: SecretsStore;
+  /** config `step-cache` (default per-step: only tasks with `cache: true`) */
+  stepCache?: CacheMode;
 }
 
 export interface PreparedRun extends Services {
@@ -62,6 +66,7 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
     store: runLogStores.create(s['run-log-store'].type, s['run-log-store'].config, penv),
     catalog: catalogs.create(s.catalog.type, s.catalog.config, penv),
     secrets: secretsStores.create(s.secrets.type, s.secrets.config, penv),
+    stepCache: cacheModes.create(s['step-cache'].type, s['step-cache'].config, penv),
   };
 }
 
@@ -70,7 +75,7 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { cwd } = services;
   const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
-  await checkPipeline(pipeline, cwd, services.secrets);
+  await checkPipeline(services.executor.pipelineToCheck?.(pipeline) ?? pipeline, cwd, services.secrets);
   const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
 
   const runId = inputs.runId ?? env.RUNNABLE_RUN_ID ?? generateRunId();
@@ -92,8 +97,9 @@ export async function checkPipeline(pipeline: Pipeline, cwd: string, secrets?: S
     const where = { file, step: node.internalName };
     try {
       if (node.type === 'map') {
-        // a TS/JS reducer module must exist (Python reducers are refused when the map runs)
+        // a TS/JS reducer module must exist; a Python reducer (lambda, dotted name) needs a Python
         if (MODULE_REDUCER.test(node.reducer!)) await checkCommand(node.reducer!, cwd).catch((e) => Promise.reject(asReducerError(e)));
+        else await pythonForTasks().catch((e) => Promise.reject(asReducerError(e)));
         continue;
       }
       const kind = taskKindFor(node.commandType);

@@ -146,6 +146,7 @@ export class ModelBuilder {
       ...(raw.retry_delay_seconds ? { retryDelaySeconds: raw.retry_delay_seconds } : {}),
       ...(raw.retry_backoff_factor && raw.retry_backoff_factor !== 1 ? { retryBackoffFactor: raw.retry_backoff_factor } : {}),
       secrets: [...(raw.secrets ?? [])],
+      ...(raw.cache !== undefined ? { cache: raw.cache } : {}),
       options,
     };
     if (raw.catalog) {

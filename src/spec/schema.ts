@@ -41,6 +41,8 @@ export interface RawTaskFields {
   retry_delay_seconds?: number;
   retry_backoff_factor?: number;
   secrets?: string[];
+  /** pipeline tasks only (TaskStepSchema) */
+  cache?: boolean;
   /** runnable's notebook option, passed through to the notebook runner */
   optional_ploomber_args?: Record<string, unknown>;
 }
@@ -136,7 +138,15 @@ const taskFields = {
   optional_ploomber_args: z.record(z.string(), z.unknown()).optional().describe('notebook tasks: extra options for the notebook runner'),
 };
 
-export const TaskStepSchema = z.strictObject({ type: z.literal('task'), ...taskFields, ...traversal });
+/** Pipeline tasks only: a job always runs. */
+const cacheField = z
+  .boolean()
+  .optional()
+  .describe(
+    'true: skip the task when its code, input parameters and get files match an earlier successful run, restoring its outputs; false: never (default: the config section step-cache)',
+  );
+
+export const TaskStepSchema = z.strictObject({ type: z.literal('task'), ...taskFields, cache: cacheField, ...traversal });
 
 export const StubStepSchema = z
   .looseObject({

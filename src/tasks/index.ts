@@ -1,6 +1,8 @@
-/** The task kinds by `command_type`. notebook and python come later. */
+/** The task kinds by `command_type`. */
 import type { CommandType } from '../graph/model.js';
 import { RunnableError } from '../errors.js';
+import { notebookTask } from './notebook.js';
+import { pythonTask } from './python.js';
 import { shellTask } from './shell.js';
 import type { TaskKind } from './types.js';
 import { typescriptTask } from './typescript.js';
@@ -8,6 +10,8 @@ import { typescriptTask } from './typescript.js';
 export const taskKinds: ReadonlyMap<CommandType, TaskKind> = new Map<CommandType, TaskKind>([
   ['typescript', typescriptTask],
   ['shell', shellTask],
+  ['python', pythonTask],
+  ['notebook', notebookTask],
 ]);
 
 /** The task kind of a command type; E_SCHEMA for one not built yet. */
@@ -25,6 +29,8 @@ export function taskKindFor(type: CommandType): TaskKind {
 
 export { typescriptTask, loadFunction, mapReturns } from './typescript.js';
 export { shellTask } from './shell.js';
+export { pythonTask } from './python.js';
+export { notebookTask } from './notebook.js';
 export { checkCommand, loadExport, loadModule, parseCommand } from './_module.js';
 export { bindArguments, signatureOf } from './_bind.js';
 export { runInTaskContext, runOutsideTaskContext, terminal } from './_capture.js';

@@ -25,6 +25,10 @@ export interface TaskInput {
   cwd: string;
   output: OutputSink;
   signal: AbortSignal;
+  /** the step's resolved internal name (`map_state.1.execute_notebook`): unique per step and iteration */
+  internalName?: string;
+  /** writes a file into the run's catalog at a catalog-relative path (e.g. an executed notebook) */
+  saveToCatalog?(relPath: string, data: Uint8Array | string): Promise<void>;
 }
 
 export interface TaskOutput {
