@@ -10,7 +10,7 @@ import { readYamlFile } from '../spec/yaml-file.js';
 import type { YamlPath } from '../spec/yaml-file.js';
 import { expandVars } from './_expand.js';
 
-export const CONFIG_SECTIONS = ['pipeline-executor', 'job-executor', 'run-log-store', 'catalog', 'secrets'] as const;
+export const CONFIG_SECTIONS = ['pipeline-executor', 'job-executor', 'run-log-store', 'catalog', 'secrets', 'step-cache'] as const;
 export type ConfigSectionName = (typeof CONFIG_SECTIONS)[number];
 
 export interface ConfigSection {
@@ -33,6 +33,7 @@ export const DEFAULT_SECTIONS: Readonly<Record<ConfigSectionName, string>> = {
   'run-log-store': 'file-system',
   catalog: 'file-system',
   secrets: 'env-secrets',
+  'step-cache': 'per-step',
 };
 
 export const USER_CONFIG_FILE = 'runnable-config.yaml';

@@ -11,7 +11,7 @@ export function dagHash(graph: Graph): string {
 }
 
 /**
- * Sorted keys; `description` left out (documentation is not structure); undefined, empty lists
+ * Sorted keys; `description` and `cache` left out (not structure); undefined, empty lists
  * and empty objects left out, so that "absent" and "empty" (`returns: []`, `overrides: {}`),
  * which mean the same, hash the same whichever way a builder spells them.
  */
@@ -24,7 +24,8 @@ function normalise(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
-    if (key === 'description') continue;
+    // documentation and caching are not structure: changing them must not block a retry
+    if (key === 'description' || key === 'cache') continue;
     const v = normalise((value as Record<string, unknown>)[key]);
     if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;

@@ -8,14 +8,17 @@ import type { RunContext } from '../executors/context.js';
 import { saveObject, loadObject } from '../params/objects.js';
 import type { DataCatalog, Parameter, Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
 import { taskKindFor } from '../tasks/index.js';
-import { TaskFailure, type ParamView, type TaskOutput } from '../tasks/types.js';
+import { TaskFailure, type ParamView, type TaskKind, type TaskOutput } from '../tasks/types.js';
 import { isRunnableError } from '../errors.js';
+import { openTaskCache } from './_cache.js';
 import { StepOutput } from './_output.js';
 import { durationMs, newAttempt, newStepLog, now, parentOfStep, setScopeParams, visibleParams } from './_common.js';
 
 export interface TaskOptions {
   /** mocked executor: record the step as mocked without running anything */
   mock?: boolean;
+  /** run the command with this task kind instead of its `command_type`'s (a patch given as a function) */
+  kind?: TaskKind;
 }
 
 export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, frames: IterVars, opts: TaskOptions = {}): Promise<Status> {
@@ -32,27 +35,38 @@ export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, 
 
   const attempts = [...step.attempts];
   const catalog = [...step.data_catalog];
-  let last: StepAttempt | undefined;
-  for (let i = 0; i < node.maxAttempts; i++) {
+  // Step caching (./_cache.ts): a hit is the step's one new attempt, its outputs restored; a mocked or patched run never caches.
+  const cache = opts.mock || opts.kind ? undefined : await openTaskCache(rc, node, graph, frames, internalName, attempts.length + 1, catalog);
+  let last: StepAttempt | undefined = cache?.hit;
+  if (last) attempts.push(last);
+  for (let i = 0; !cache?.hit && i < node.maxAttempts; i++) {
     const number = attempts.length + 1;
     rc.observer.stepStarted?.({ internalName, type: 'task', attempt: number });
     last = opts.mock
       ? { ...newAttempt(number), status: 'SUCCESS', end_time: now() }
-      : await runAttempt(rc, node, graph, frames, internalName, number, catalog);
+      : await runAttempt(rc, node, graph, frames, internalName, number, catalog, opts.kind);
+    cache?.annotate(last);
     attempts.push(last);
     rc.observer.stepFinished?.({ internalName, type: 'task', status: last.status, durationMs: durationMs(last), message: last.message });
     if (last.status === 'SUCCESS' || rc.signal.aborted) break;
     if (i + 1 < node.maxAttempts) await backoff(node, i, rc.signal);
+    if (rc.signal.aborted) break;
   }
   const status = last!.status;
   await rc.log.putStep(parent, { ...step, status, message: last!.message, attempts, data_catalog: catalog });
+  if (status === 'SUCCESS') await cache?.save(last!, catalog.slice(step.data_catalog.length));
   // Outputs reach the scope only once the step is recorded as succeeded: a crash in between
   // leaves a succeeded step whose outputs `retry` re-applies, never a re-run that sees its own outputs.
   if (status === 'SUCCESS') await setScopeParams(rc, graph, frames, last!.output_parameters);
   return status;
 }
 
-async function runAttempt(
+/**
+ * One attempt of a task: catalog `get`, the command, returns, catalog `put` (appended to
+ * `catalog`), the attempt's log file in the catalog. Never throws: a failure is the attempt's
+ * status and message. Also what a job's attempts run (src/executors/jobs/).
+ */
+export async function runAttempt(
   rc: RunContext,
   node: TaskNode,
   graph: Graph,
@@ -60,6 +74,7 @@ async function runAttempt(
   internalName: string,
   number: number,
   catalog: DataCatalog[],
+  kind?: TaskKind,
 ): Promise<StepAttempt> {
   const attempt = newAttempt(number);
   const secretValues: string[] = [];
@@ -69,13 +84,15 @@ async function runAttempt(
     const params = await visibleParams(rc, graph, frames);
     if (node.catalog?.get.length) catalog.push(...(await rc.catalog.get(rc.runId, node.catalog.get, rc.cwd)));
 
-    const result: TaskOutput = await taskKindFor(node.commandType).run({
+    const result: TaskOutput = await (kind ?? taskKindFor(node.commandType)).run({
       node,
       params: paramView(rc, params),
       env,
       cwd: rc.cwd,
       output,
       signal: rc.signal,
+      internalName,
+      saveToCatalog: (relPath, data) => rc.catalog.writeFile(rc.runId, relPath, data),
     });
     attempt.input_parameters = pick(params, result.consumed);
 
@@ -100,7 +117,7 @@ async function runAttempt(
 }
 
 /** Wait `retry_delay_seconds × retry_backoff_factor^n` before attempt n+2; Ctrl-C cuts it short. */
-async function backoff(node: TaskNode, failedSoFar: number, signal: AbortSignal): Promise<void> {
+export async function backoff(node: TaskNode, failedSoFar: number, signal: AbortSignal): Promise<void> {
   const seconds = (node.retryDelaySeconds ?? 0) * (node.retryBackoffFactor ?? 1) ** failedSoFar;
   if (seconds <= 0) return;
   await new Promise<void>((resolve) => {

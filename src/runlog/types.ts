@@ -38,6 +38,19 @@ export interface StepAttempt {
   input_parameters: Parameters;
   output_parameters: Parameters;
   user_defined_metrics: Parameters;
+  /** only for steps with caching on (`cache: true`, or config `step-cache: {type: all}`): hit or miss, and why */
+  cache?: AttemptCache;
+}
+
+/** Whether an attempt's result came from the step cache (src/cache/); the key identifies its inputs. */
+export interface AttemptCache {
+  status: 'hit' | 'miss';
+  /** sha256 of the step's code identity, input parameters and `get` file hashes; '' when it could not be computed */
+  key: string;
+  /** a miss: which input changed since the step's latest cached run, 'no earlier run', 'disabled by --no-cache', ... */
+  reason?: string;
+  /** a hit: the run whose successful attempt was reused */
+  source_run?: string;
 }
 
 export interface StepLog {

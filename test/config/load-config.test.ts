@@ -18,6 +18,7 @@ const defaults = {
   'run-log-store': { type: 'file-system', config: {} },
   catalog: { type: 'file-system', config: {} },
   secrets: { type: 'env-secrets', config: {} },
+  'step-cache': { type: 'per-step', config: {} },
 };
 
 describe('loadConfig', () => {

@@ -1,0 +1,56 @@
+/**
+ * Step caching: the config section `step-cache` (modes), and which StepCache a run-log store
+ * keeps, chosen by the store's `type` through a small registry. A store type without one (a
+ * future remote store) simply caches nothing: its cached steps run and record why.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { Registry } from '../registry.js';
+import type { RunLogStore } from '../runlog/types.js';
+import { FileSystemStepCache } from './file-system.js';
+import { MemoryStepCache } from './memory.js';
+import type { CacheMode, CacheSettings, StepCache } from './types.js';
+
+export type * from './types.js';
+export { FileSystemStepCache } from './file-system.js';
+export { MemoryStepCache } from './memory.js';
+
+/** Config `step-cache: {type: per-step | all}` (default `per-step`). */
+export const cacheModes = new Registry<CacheMode>('step-cache')
+  .register('per-step', { config: z.strictObject({}), create: () => 'per-step' as const })
+  .register('all', { config: z.strictObject({}), create: () => 'all' as const });
+
+type StepCacheFactory = (store: RunLogStore) => StepCache | undefined;
+
+const factories = new Map<string, StepCacheFactory>();
+
+/** A run-log store type's step cache; one more store is one more line. */
+export function registerStepCache(storeType: string, factory: StepCacheFactory): void {
+  factories.set(storeType, factory);
+}
+
+/** `<log_folder>/.cache` of a store that has a `logFolder` (both file-backed stores do). */
+const besideLogFolder: StepCacheFactory = (store) => {
+  const folder = (store as unknown as { logFolder?: unknown }).logFolder;
+  return typeof folder === 'string' ? new FileSystemStepCache(join(folder, '.cache')) : undefined;
+};
+
+registerStepCache('file-system', besideLogFolder);
+registerStepCache('chunked-fs', besideLogFolder);
+registerStepCache('buffered', () => new MemoryStepCache());
+
+/** One StepCache per store instance: a buffered store's cache lives exactly as long as the store. */
+const perStore = new WeakMap<RunLogStore, StepCache | undefined>();
+
+export function stepCacheFor(store: RunLogStore): StepCache | undefined {
+  if (perStore.has(store)) return perStore.get(store);
+  const cache = factories.get(store.type)?.(store);
+  perStore.set(store, cache);
+  return cache;
+}
+
+/** The settings a run's tasks use: `mode` from the config, `bypass` from `--no-cache`. */
+export function cacheSettings(store: RunLogStore, mode: CacheMode = 'per-step', bypass = false): CacheSettings {
+  const index = stepCacheFor(store);
+  return { mode, bypass, storeType: store.type, ...(index ? { index } : {}) };
+}
