@@ -4,7 +4,7 @@ import { TerminalReporter } from './_reporter.js';
 import { reportError } from './_errors.js';
 import { driveFromTerminal } from './_drive.js';
 
-export async function retryCommand(runId: string, flags: { config?: string; json?: boolean }): Promise<number> {
+export async function retryCommand(runId: string, flags: { config?: string; json?: boolean; cache?: boolean }): Promise<number> {
   const reporter = new TerminalReporter({ json: !!flags.json });
   let prepared;
   try {
@@ -13,5 +13,5 @@ export async function retryCommand(runId: string, flags: { config?: string; json
     return reportError(err);
   }
   reporter.line(`runnable: retrying run ${runId}: steps that succeeded are skipped`);
-  return driveFromTerminal(reporter, !!flags.json, (opts) => resumeRun(prepared, opts));
+  return driveFromTerminal(reporter, !!flags.json, (opts) => resumeRun(prepared, { ...opts, noCache: flags.cache === false }));
 }

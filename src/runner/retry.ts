@@ -51,14 +51,19 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
     const what = before ? describeChanges(before, stepHashes(pipeline.graph)) : 'its dag_hash differs';
     throw new RunnableError('E_GRAPH', `the pipeline changed since run '${runId}' (${what}); retry needs the same pipeline`, { file });
   }
-  await checkPipeline(pipeline, cwd, services.secrets);
+  await checkPipeline(services.executor.pipelineToCheck?.(pipeline) ?? pipeline, cwd, services.secrets);
   return { services, pipeline, log };
 }
 
 export async function resumeRun({ services, pipeline, log }: PreparedRetry, opts: DriveOptions = {}): Promise<RunResult> {
   const header = (await log.header())!;
   const retries = Number(header.run_config.retries ?? 0) + 1;
-  await log.putHeader({ ...header, status: 'PROCESSING', run_config: { ...header.run_config, runner: runnerIdentity(), retries } });
+  const { no_cache: _, ...runConfig } = header.run_config;
+  await log.putHeader({
+    ...header,
+    status: 'PROCESSING',
+    run_config: { ...runConfig, runner: runnerIdentity(), retries, ...(opts.noCache ? { no_cache: true } : {}) },
+  });
   return drive(services, pipeline, log, opts, true);
 }
 
