@@ -26,7 +26,13 @@ export {
   loadPipelineModule,
   isPipelineModulePath,
   graphToYAML,
+  job,
+  Job,
+  JobFailedError,
+  isJob,
+  loadJobModule,
 } from './sdk/index.js';
+export type { JobOptions, FunctionJobOptions, JobExecuteOptions } from './sdk/index.js';
 export type {
   PipelineOptions,
   PipelineExecuteOptions,

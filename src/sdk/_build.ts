@@ -83,6 +83,7 @@ function toNode(step: Step, internalName: string, next: string | undefined, onFa
         returns: step.returns.map((r) => ({ ...r })),
         maxAttempts: step.maxAttempts,
         secrets: [...step.secrets],
+        ...(step.cache !== undefined ? { cache: step.cache } : {}),
         options: { ...step.options },
       };
       if (step.catalog) node.catalog = { get: [...step.catalog.get], put: [...step.catalog.put], storeCopy: step.catalog.storeCopy };

@@ -15,3 +15,5 @@ export { loadPipelineModule, isPipelineModulePath } from './load-module.js';
 export { locateFunction, commandFor } from './locate.js';
 export type { AnyFunction, FunctionLocation } from './locate.js';
 export type * from './types.js';
+export { job, Job, JobFailedError, isJob, loadJobModule } from './job.js';
+export type { JobOptions, FunctionJobOptions, JobExecuteOptions } from './job.js';

@@ -38,9 +38,11 @@ export interface PipelineExecuteOptions {
   cwd?: string;
   /** the environment the run reads RUNNABLE_* settings from (default: `process.env`) */
   env?: NodeJS.ProcessEnv;
+  /** as `--no-cache`: cached steps run anyway, and their results refresh the step cache */
+  noCache?: boolean;
 }
 
-const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env'];
+const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env', 'noCache'];
 
 /** A pipeline built with `pipeline([...])`. It is also a core model pipeline: pass it wherever one is taken. */
 export class Pipeline implements PipelineModel {
@@ -109,6 +111,7 @@ export class Pipeline implements PipelineModel {
       tag: opts.tag,
       cwd,
       env: opts.env,
+      noCache: opts.noCache,
     });
     if (result.status !== 'SUCCESS') throw new PipelineFailedError(result.runLog, result.location);
     return result.runLog;

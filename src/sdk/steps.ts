@@ -105,6 +105,11 @@ export function checkStepName(name: unknown, type: string): string {
   return checked;
 }
 
+function checkBoolean(value: unknown, step: string, field: string): boolean {
+  if (typeof value !== 'boolean') throw schemaError(`${field} must be true or false`, step, field);
+  return value;
+}
+
 function taskStep(commandType: CommandType, command: string | AnyFunction, rawName: unknown, opts: TaskOptions): TaskStep {
   const name = checkStepName(rawName, 'task');
   if (typeof command === 'string') {
@@ -119,6 +124,7 @@ function taskStep(commandType: CommandType, command: string | AnyFunction, rawNa
     returns: Object.freeze(normaliseReturns(opts.returns, commandType, name)),
     maxAttempts: opts.maxAttempts === undefined ? 1 : checkPositiveInt(opts.maxAttempts, name, 'maxAttempts'),
     secrets: Object.freeze(checkStrings(opts.secrets, name, 'secrets')),
+    ...(opts.cache !== undefined ? { cache: checkBoolean(opts.cache, name, 'cache') } : {}),
     options: Object.freeze({}),
     traversal: traversalOf(opts, name),
   };

@@ -43,6 +43,7 @@ function step(node: PipelineNode): Record<string, unknown> {
       if (node.catalog) out.catalog = { get: node.catalog.get, put: node.catalog.put, store_copy: node.catalog.storeCopy };
       if (node.maxAttempts !== 1) out.max_attempts = node.maxAttempts;
       if (node.secrets.length) out.secrets = node.secrets;
+      if (node.cache !== undefined) out.cache = node.cache;
       Object.assign(out, node.options);
       break;
     case 'map':

@@ -43,6 +43,11 @@ export interface TaskOptions extends StepOptions {
   maxAttempts?: number;
   /** secrets exposed as env vars of this step only */
   secrets?: readonly string[];
+  /**
+   * true: skip the task when its code, input parameters and `get` files match an earlier
+   * successful run, restoring its outputs; false: never (default: config `step-cache`)
+   */
+  cache?: boolean;
 }
 
 /** Options of task steps whose name cannot be derived. */
@@ -72,6 +77,7 @@ export interface TaskStep {
   readonly catalog?: Readonly<CatalogSpec>;
   readonly maxAttempts: number;
   readonly secrets: readonly string[];
+  readonly cache?: boolean;
   readonly options: Readonly<Record<string, unknown>>;
   readonly traversal: Traversal;
 }

@@ -10,12 +10,16 @@
  * As in runnable's run logs, the implicit terminal step a run or branch reaches (`success` or
  * `fail`) is recorded as a step.
  */
-import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DATA_TXT, DF_CSV } from '../../examples/common/functions.js';
 import {
+  CLI,
+  EXAMPLE_ENV,
   REPO,
+  RUN_LOG_FOLDER,
   allBranches,
   allSteps,
   attempt,
@@ -28,6 +32,7 @@ import {
   expectTaskLogs,
   expectWellFormedRun,
   kinds,
+  parseJsonSummary,
   readCatalogFile,
   sha256,
   step,
@@ -36,8 +41,9 @@ import {
   useExample,
   values,
   type ExampleRun,
+  type RunOptions,
 } from './_run.js';
-import type { Parameters } from '../../src/runlog/types.js';
+import type { Parameters, RunLog, StepLog } from '../../src/runlog/types.js';
 
 /** The initial parameters of examples/common/initial_parameters.yaml plus RUNNABLE_PRM_envvar. */
 const INITIAL = {
@@ -825,6 +831,512 @@ describe('10-loop', () => {
 });
 
 // -------------------------------------------------------------------------------------------
+// 09-retry: each example runs twice in the same copy of examples/, as runnable's
+// tests/test_retries.py does: `execute` without should_pass (the run fails, exit 1), then
+// `retry RUN_ID --json` with should_pass=true (the same run succeeds, exit 0). The step that
+// failed ends with 2 attempts (FAIL, SUCCESS); every other task step runs once, and a step that
+// had succeeded keeps its record of the first run untouched.
+
+interface RetriedExample {
+  /** the first run, as `execute` left it */
+  first: ExampleRun;
+  /** the same run after `retry` */
+  retry: ExampleRun;
+}
+
+interface RetryExampleOptions extends RunOptions {
+  /** environment of the retry, on top of should_pass=true */
+  retryEnv?: Record<string, string>;
+  /** called between the two runs (e.g. to edit a file) */
+  beforeRetry?: (first: ExampleRun) => void;
+}
+
+const retried = new Set<string>();
+
+/** `useExample` (the failing first run), then `runnable retry RUN_ID --json` in its working directory. */
+function useRetriedExample(pipeline: string, opts: RetryExampleOptions = {}): () => RetriedExample {
+  retried.add(pipeline);
+  const first = useExample(pipeline, { ...opts, env: { should_pass: 'false', ...opts.env } });
+  let retry: ExampleRun | undefined;
+  beforeAll(async () => {
+    opts.beforeRetry?.(first());
+    retry = await retryExample(first(), { should_pass: 'true', ...opts.retryEnv }, opts.timeoutMs ?? 120_000);
+  }, (opts.timeoutMs ?? 120_000) + 10_000);
+  return () => {
+    if (!retry) throw new Error(`${pipeline} was not retried`);
+    return { first: first(), retry };
+  };
+}
+
+async function retryExample(first: ExampleRun, extraEnv: Record<string, string>, timeoutMs: number): Promise<ExampleRun> {
+  const args = ['retry', first.runId, '--json'];
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RUNNABLE_') && k !== 'FORCE_COLOR') env[k] = v;
+  Object.assign(env, { NO_COLOR: '1' }, EXAMPLE_ENV, extraEnv);
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: first.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf-8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf-8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (c) => {
+      clearTimeout(timer);
+      resolve({ code: c, stdout: out, stderr: err });
+    });
+  });
+  const json = parseJsonSummary(stdout);
+  if (!json) throw new Error(`runnable ${args.join(' ')} exited ${code} without a --json summary\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
+  const runLog = JSON.parse(readFileSync(join(first.cwd, RUN_LOG_FOLDER, `${json.run_id}.json`), 'utf-8')) as RunLog;
+  return { pipeline: first.pipeline, args, cwd: first.cwd, exitCode: code, stdout, stderr, json, runId: json.run_id, runLog };
+}
+
+/** `internal name -> statuses of its attempts`, for every task step of the run. */
+const taskAttempts = (log: RunLog): Record<string, string[]> =>
+  Object.fromEntries(allSteps(log).filter((s) => s.step_type === 'task').map((s) => [s.internal_name, s.attempts.map((a) => a.status)]));
+
+/**
+ * The shape of a retried 09-retry example: the first run failed (exit 1) at the `failed` task
+ * steps, with 1 attempt each; the retry, same run id, succeeded (exit 0); the `failed` steps
+ * now have attempts 1 (FAIL, kept as it was) and 2 (SUCCESS); every step of `others` (all
+ * the other task steps) has exactly one SUCCESS attempt; every step that had succeeded in the
+ * first run is recorded exactly as before (it was skipped, not run again).
+ */
+function expectRetried({ first, retry }: RetriedExample, failed: string[], others: string[]): void {
+  expectWellFormedRun(first);
+  expect(first.exitCode).toBe(1);
+  expect(first.runLog.status).toBe('FAIL');
+  for (const name of failed) {
+    const s = expectStep(first.runLog, name, 'task', 'FAIL');
+    expect(s.attempts.map((a) => a.status), `attempts of ${name} in the first run`).toEqual(['FAIL']);
+    expect(s.message).toContain('Environment variable check failed!');
+  }
+
+  expectWellFormedRun(retry);
+  expect(retry.exitCode, retry.stderr).toBe(0);
+  expect(retry.json.status).toBe('SUCCESS');
+  expect(retry.runId).toBe(first.runId);
+  expect(retry.runLog.status).toBe('SUCCESS');
+  expect(retry.runLog.dag_hash).toBe(first.runLog.dag_hash);
+  expect(retry.stderr).toContain(`retrying run ${first.runId}`);
+
+  const expected: Record<string, string[]> = {};
+  for (const name of failed) expected[name] = ['FAIL', 'SUCCESS'];
+  for (const name of others) expected[name] = ['SUCCESS'];
+  expect(taskAttempts(retry.runLog)).toEqual(expected);
+  for (const name of failed) {
+    const s = step(retry.runLog, name);
+    expect(s.attempts.map((a) => a.attempt_number)).toEqual([1, 2]);
+    expect(s.attempts[0], `the first attempt of ${name} is kept as it was`).toEqual(step(first.runLog, name).attempts[0]);
+    expect(Date.parse(s.attempts[1]!.start_time)).toBeGreaterThanOrEqual(Date.parse(s.attempts[0]!.end_time));
+  }
+
+  // what had succeeded was skipped: its record (attempts, times, parameters) is unchanged
+  const before = new Map(allSteps(first.runLog).map((s) => [s.internal_name, s]));
+  for (const [name, s] of before) {
+    if (s.status === 'SUCCESS') expect(step(retry.runLog, name), `${name} succeeded in the first run`).toEqual(s);
+  }
+}
+
+/**
+ * The task log files of the catalog: each failed step has the log of attempt 1 (should_pass
+ * false) and of attempt 2 (should_pass true, RUNNABLE_STEP_ATTEMPT=2); no other step has a
+ * second attempt's log.
+ */
+function expectAttemptLogs(run: ExampleRun, failed: string[]): void {
+  const files = catalogFiles(run);
+  expect(files.filter((f) => /\.attempt-2\.log$/.test(f)).sort()).toEqual(failed.map((n) => `.logs/${n}.attempt-2.log`).sort());
+  for (const name of failed) {
+    expect(readCatalogFile(run, `.logs/${name}.attempt-1.log`)).toContain('should_pass=false (attempt 1)');
+    expect(readCatalogFile(run, `.logs/${name}.attempt-2.log`)).toContain('should_pass=true (attempt 2)');
+  }
+}
+
+const attempts = (s: StepLog) => s.attempts.map((a) => a.status);
+const attemptInputs = (log: RunLog, name: string, n: number) => values(step(log, name).attempts[n - 1]!.input_parameters);
+const attemptOutputs = (log: RunLog, name: string, n: number) => values(step(log, name).attempts[n - 1]!.output_parameters);
+
+describe('09-retry', () => {
+  describe('simple_task.yaml', () => {
+    const run = useRetriedExample('examples/09-retry/simple_task.yaml');
+
+    it('fails, then the retry runs check_envvar_task again and succeeds under the same run id', () => {
+      expectRetried(run(), ['check_envvar_task'], []);
+      expect(stepKeys(run().first.runLog)).toEqual(['check_envvar_task', 'fail']);
+      // the first run's terminal step stays recorded; the retry reached success
+      expect(stepKeys(run().retry.runLog)).toEqual(['check_envvar_task', 'fail', 'success']);
+      expectAttemptLogs(run().retry, ['check_envvar_task']);
+      expect(values(run().retry.runLog.parameters)).toEqual({ envvar: 'from env' });
+    });
+
+    it('prints {run_id, status, run_log} with --json and counts the retry in run_config', () => {
+      const { retry } = run();
+      expect(Object.keys(retry.json).sort()).toEqual(['run_id', 'run_log', 'status']);
+      expect((retry.json.run_log as RunLog).status).toBe('SUCCESS');
+      expect(retry.runLog.run_config['retries']).toBe(1);
+      expect(run().first.runLog.run_config['retries']).toBeUndefined();
+    });
+  });
+
+  describe('linear.yaml', () => {
+    const run = useRetriedExample('examples/09-retry/linear.yaml');
+
+    it('skips stub_node and runs check_envvar_task again', () => {
+      expectRetried(run(), ['check_envvar_task'], []);
+      expect(stepKeys(run().first.runLog)).toEqual(['stub_node', 'check_envvar_task', 'fail']);
+      expect(stepKeys(run().retry.runLog)).toEqual(['stub_node', 'check_envvar_task', 'fail', 'success']);
+      expect(attempts(expectStep(run().retry.runLog, 'stub_node', 'stub', 'SUCCESS'))).toEqual(['SUCCESS']);
+      expect(run().retry.stderr).toMatch(/stub_node succeeded before, skipped/);
+      expectAttemptLogs(run().retry, ['check_envvar_task']);
+      expect(values(run().retry.runLog.parameters)).toEqual({ envvar: 'from env' });
+    });
+  });
+
+  describe('parameter_handling.yaml', () => {
+    const PARAMS_FILE = 'examples/09-retry/original_parameters.yaml';
+    const ORIGINAL = { param1: 41, param2: 'hello world', chunks: [1, 2, 3], integer: 1, floater: 3.14, stringer: 'hello', pydantic_param: { x: 10, foo: 'bar' }, envvar: 'from env' };
+
+    const expectParameters = (r: RetriedExample) => {
+      expectRetried(r, ['check_envvar_task'], ['increment_parameter_task']);
+      const { first, retry } = r;
+      // the run started from the parameters file; increment_parameter_task made param1 42
+      expect(attemptInputs(first.runLog, 'increment_parameter_task', 1)).toEqual({ param1: 41 });
+      expect(attemptOutputs(first.runLog, 'increment_parameter_task', 1)).toEqual({ param1: 42 });
+      expect(attemptInputs(first.runLog, 'check_envvar_task', 1)).toEqual({ param1: 42, param2: 'hello world' });
+      // the retry continued with the run's own parameters: increment was skipped, param1 is 42
+      expect(attemptInputs(retry.runLog, 'check_envvar_task', 2)).toEqual({ param1: 42, param2: 'hello world' });
+      expect(values(retry.runLog.parameters)).toEqual({ ...ORIGINAL, param1: 42 });
+      expect(retry.runLog.parameters).toEqual(first.runLog.parameters);
+    };
+
+    describe('retried as it is', () => {
+      const run = useRetriedExample('examples/09-retry/parameter_handling.yaml', { params: false, env: { RUNNABLE_PARAMETERS_FILE: PARAMS_FILE } });
+
+      it('continues with param1 = 42 and param2 = "hello world"', () => {
+        expectParameters(run());
+        expect(run().first.runLog.run_config['pipeline']).toBe('examples/09-retry/parameter_handling.yaml');
+      });
+    });
+
+    describe('with the parameters file edited and other RUNNABLE_PRM_ values at retry time', () => {
+      const run = useRetriedExample('examples/09-retry/parameter_handling.yaml', {
+        env: { RUNNABLE_PARAMETERS_FILE: PARAMS_FILE },
+        beforeRetry: (first) => writeFileSync(join(first.cwd, PARAMS_FILE), 'param1: 0\nparam2: edited\nchunks: [9]\n'),
+        // runnable's test_retries: RUNNABLE_PRM_param1=43 at retry time changes nothing
+        retryEnv: { RUNNABLE_PRM_param1: '43', RUNNABLE_PRM_param2: '"from env at retry"', RUNNABLE_PRM_envvar: 'changed', RUNNABLE_PARAMETERS_FILE: PARAMS_FILE },
+      });
+
+      it('ignores both: the retry uses the parameters the run has', () => {
+        expect(readFileSync(join(run().retry.cwd, PARAMS_FILE), 'utf-8')).toContain('edited');
+        expectParameters(run());
+      });
+    });
+  });
+
+  describe('parallel.yaml', () => {
+    const run = useRetriedExample('examples/09-retry/parallel.yaml');
+    const BRANCHES = ['parallel_step.branch1', 'parallel_step.branch2'];
+
+    it('fails both branches at hello typescript; the retry re-runs it and continues each branch', () => {
+      const failed = BRANCHES.map((b) => `${b}.hello typescript`);
+      const others = BRANCHES.flatMap((b) => [`${b}.hello shell`, `${b}.hello async`]);
+      expectRetried(run(), failed, others);
+      const { first, retry } = run();
+
+      expect(stepKeys(first.runLog)).toEqual(['parallel_step', 'fail']);
+      for (const b of BRANCHES) {
+        expect(stepKeys(branch(first.runLog, b))).toEqual(prefixed(b, ['hello stub', 'hello typescript', 'fail']));
+        expect(branch(first.runLog, b).status).toBe('FAIL');
+      }
+
+      expect(stepKeys(retry.runLog)).toEqual(['parallel_step', 'fail', 'continue_to', 'success']);
+      const par = expectStep(retry.runLog, 'parallel_step', 'parallel', 'SUCCESS');
+      expect(attempts(par), 'the composite is opened again').toEqual(['FAIL', 'SUCCESS']);
+      expect(branchKeys(par)).toEqual(BRANCHES);
+      for (const b of BRANCHES) {
+        expect(branch(retry.runLog, b).status).toBe('SUCCESS');
+        expect(stepKeys(branch(retry.runLog, b))).toEqual(prefixed(b, ['hello stub', 'hello typescript', 'fail', 'hello shell', 'hello async', 'success']));
+        expect(attempts(step(retry.runLog, `${b}.hello stub`))).toEqual(['SUCCESS']);
+      }
+      expectStep(retry.runLog, 'continue_to', 'stub', 'SUCCESS');
+      expectAttemptLogs(retry, failed);
+      expectTaskLogs(retry, 'hello shell', 'Hello World!', 2);
+      expectTaskLogs(retry, 'hello async', 'Hello from async!', 2);
+      expect(values(retry.runLog.parameters)).toEqual({ envvar: 'from env' });
+    });
+  });
+
+  describe('map.yaml', () => {
+    const run = useRetriedExample('examples/09-retry/map.yaml', { params: false, env: { RUNNABLE_PARAMETERS_FILE: 'examples/09-retry/original_parameters.yaml' } });
+    const ITERATIONS = [1, 2, 3].map((c) => `map_state.${c}`);
+
+    it('fails every iteration at execute_typescript; the retry re-runs it and finishes each iteration', () => {
+      const failed = ITERATIONS.map((b) => `${b}.execute_typescript`);
+      const others = [...ITERATIONS.flatMap((b) => ['execute_async', 'execute_shell', 'read_chunk'].map((s) => `${b}.${s}`)), 'collect'];
+      expectRetried(run(), failed, others);
+      const { first, retry } = run();
+
+      expect(stepKeys(first.runLog)).toEqual(['map_state', 'fail']);
+      for (const b of ITERATIONS) expect(stepKeys(branch(first.runLog, b))).toEqual(prefixed(b, ['execute_typescript', 'fail']));
+
+      expect(stepKeys(retry.runLog)).toEqual(['map_state', 'fail', 'collect', 'success']);
+      const map = expectStep(retry.runLog, 'map_state', 'map', 'SUCCESS');
+      expect(branchKeys(map)).toEqual(ITERATIONS);
+      for (const [i, b] of ITERATIONS.entries()) {
+        const c = i + 1;
+        expect(branch(retry.runLog, b).status).toBe('SUCCESS');
+        expect(attemptInputs(retry.runLog, `${b}.execute_typescript`, 2)).toEqual({ chunk: c });
+        expect(attemptOutputs(retry.runLog, `${b}.execute_typescript`, 2)).toEqual({ processed_typescript: 10 * c });
+        expect(attemptOutputs(retry.runLog, `${b}.execute_async`, 1)).toEqual({ processed_async: 100 * c });
+        expect(attemptOutputs(retry.runLog, `${b}.execute_shell`, 1)).toEqual({ processed_shell: 1000 * c });
+      }
+      const reduced = { processed_typescript: [10, 20, 30], processed_async: [100, 200, 300], processed_shell: [1000, 2000, 3000] };
+      expect(attemptInputs(retry.runLog, 'collect', 1)).toMatchObject({ ...reduced, chunks: [1, 2, 3] });
+      expect(values(retry.runLog.parameters)).toMatchObject({ ...reduced, chunks: [1, 2, 3], param1: 41 });
+      expectAttemptLogs(retry, failed);
+      expectTaskLogs(retry, 'execute_shell', 'yaay', 3);
+    });
+  });
+
+  describe('conditional.yaml', () => {
+    // the first toss is heads; were the coin tossed again at retry time, it would be tails
+    const run = useRetriedExample('examples/09-retry/conditional.yaml', { env: { FIX_RANDOM_TOSS: 'heads' }, retryEnv: { FIX_RANDOM_TOSS: 'tails' } });
+
+    it('keeps the branch taken: toss_task is skipped and heads runs again', () => {
+      expectRetried(run(), ['conditional.heads.check_envvar'], ['toss_task']);
+      const { first, retry } = run();
+      expect(attemptOutputs(first.runLog, 'toss_task', 1)).toEqual({ toss: 'heads' });
+      expect(stepKeys(first.runLog)).toEqual(['toss_task', 'conditional', 'fail']);
+
+      expect(stepKeys(retry.runLog)).toEqual(['toss_task', 'conditional', 'fail', 'continue to', 'success']);
+      const cond = expectStep(retry.runLog, 'conditional', 'conditional', 'SUCCESS');
+      expect(branchKeys(cond)).toEqual(['conditional.heads']);
+      expect(stepKeys(branch(retry.runLog, 'conditional.heads'))).toEqual(prefixed('conditional.heads', ['check_envvar', 'fail', 'success']));
+      expect(param(retry.runLog.parameters, 'toss')).toEqual({ kind: 'json', value: 'heads' });
+      expect(values(retry.runLog.parameters)).toEqual({ envvar: 'from env', toss: 'heads' });
+      expect(logsOfStep(retry, 'when_tails_task')).toEqual([]);
+      expectAttemptLogs(retry, ['conditional.heads.check_envvar']);
+      expectTaskLogs(retry, 'toss_task', 'Using fixed toss result: heads');
+    });
+  });
+
+  describe('fail_handling.yaml', () => {
+    const run = useRetriedExample('examples/09-retry/fail_handling.yaml');
+
+    it('first takes the on_failure path; the retry takes next and does not run the handler again', () => {
+      expectRetried(run(), ['check_envvar_task'], ['notify_failure', 'after_check']);
+      const { first, retry } = run();
+      // first run: check_envvar_task >> on_failure: notify_failure >> fail
+      expect(stepKeys(first.runLog)).toEqual(['check_envvar_task', 'notify_failure', 'fail']);
+      expectStep(first.runLog, 'notify_failure', 'task', 'SUCCESS');
+      expect(first.runLog.steps['after_check']).toBeUndefined();
+      expect(readCatalogFile(first, '.logs/notify_failure.attempt-1.log')).toContain(`check_envvar_task failed in run ${first.runId}`);
+
+      // retry: check_envvar_task (attempt 2) >> after_check >> success; the handler keeps its one attempt
+      expect(stepKeys(retry.runLog)).toEqual(['check_envvar_task', 'notify_failure', 'fail', 'after_check', 'success']);
+      expect(step(retry.runLog, 'notify_failure')).toEqual(step(first.runLog, 'notify_failure'));
+      expectStep(retry.runLog, 'after_check', 'task', 'SUCCESS');
+      expect(retry.stdout + retry.stderr).not.toMatch(/→ notify_failure/);
+      expectAttemptLogs(retry, ['check_envvar_task']);
+      expectTaskLogs(retry, 'after_check', 'check passed');
+      expect(values(retry.runLog.parameters)).toEqual({ envvar: 'from env' });
+    });
+  });
+});
+
+const logsOfStep = (run: ExampleRun, name: string) => catalogFiles(run).filter((f) => f.startsWith('.logs/') && f.includes(name));
+
+// -------------------------------------------------------------------------------------------
+// runnable's notebook and Python examples, as they are (new files next to the TS ports)
+describe('notebooks and python (runnable examples)', () => {
+  const PY_TIMEOUT = { timeoutMs: 240_000 };
+
+  describe('01-tasks/notebook.yaml', () => {
+    const run = useExample('examples/01-tasks/notebook.yaml', PY_TIMEOUT);
+
+    it('executes the notebook and keeps the executed copy where runnable keeps it', () => {
+      expectWellFormedRun(run());
+      expect(run().exitCode).toBe(0);
+      expect(stepKeys(run().runLog)).toEqual(['hello', 'success']);
+      expectStep(run().runLog, 'hello', 'task', 'SUCCESS');
+      expectTaskLogs(run(), 'hello', 'Hello World!');
+      // runnable's tests: should_have_notebook_output("examples/common/simple_notebook-hello_out.ipynb")
+      const nb = JSON.parse(readCatalogFile(run(), 'examples/common/simple_notebook-hello_out.ipynb')) as {
+        cells: { outputs?: { text?: string | string[] }[] }[];
+      };
+      const printed = nb.cells.flatMap((c) => c.outputs ?? []).map((o) => [o.text ?? ''].flat().join(''));
+      expect(printed).toEqual(['Hello World!\n']);
+    });
+  });
+
+  describe('01-tasks/notebook_typescript.yaml', () => {
+    const run = useExample('examples/01-tasks/notebook_typescript.yaml', { params: true, ...PY_TIMEOUT });
+
+    it('runs TypeScript cells with the Deno kernel, parameters in, returns out', () => {
+      expectWellFormedRun(run());
+      expect(run().json.status).toBe('SUCCESS');
+      expect(inputs(run(), 'hello')).toMatchObject({ stringer: 'hello', integer: 1 });
+      expect(outputs(run(), 'hello')).toEqual({ greeting: 'Hello hello!', doubled: 2 });
+      expect(values(attempt(step(run().runLog, 'hello')).user_defined_metrics)).toEqual({ doubled: 2 });
+      expectTaskLogs(run(), 'hello', 'Hello World!');
+      expect(catalogFiles(run())).toContain('examples/common/simple_notebook_ts-hello_out.ipynb');
+    });
+  });
+
+  describe('01-tasks/python_tasks.yaml', () => {
+    const run = useExample('examples/01-tasks/python_tasks.yaml', PY_TIMEOUT);
+
+    it("runs the dotted function and keeps its stdout and logging's stderr", () => {
+      expectWellFormedRun(run());
+      expect(run().json.status).toBe('SUCCESS');
+      expect(stepKeys(run().runLog)).toEqual(['hello', 'success']);
+      expectTaskLogs(run(), 'hello', 'Hello World!');
+      expectTaskLogs(run(), 'hello', 'WARNING:This is a warning message.');
+    });
+  });
+
+  describe('02-sequential/traversal_notebook.yaml', () => {
+    const run = useExample('examples/02-sequential/traversal_notebook.yaml', PY_TIMEOUT);
+
+    it('runs stub, python, shell and notebook steps in order', () => {
+      expectWellFormedRun(run());
+      const log = run().runLog;
+      expect(log.status).toBe('SUCCESS');
+      expect(stepKeys(log)).toEqual(['hello stub', 'hello python', 'hello shell', 'hello notebook', 'success']);
+      for (const s of ['hello python', 'hello shell', 'hello notebook']) expectStep(log, s, 'task', 'SUCCESS');
+      for (const s of ['hello python', 'hello shell', 'hello notebook']) expectTaskLogs(run(), s, 'Hello World!');
+      expect(catalogFiles(run()).filter((f) => f.endsWith('_out.ipynb'))).toHaveLength(1);
+    });
+  });
+
+  describe('03-parameters/passing_parameters_notebook.yaml', () => {
+    const run = useExample('examples/03-parameters/passing_parameters_notebook.yaml', PY_TIMEOUT);
+    const JSON_VALUES = { integer: 1, floater: 3.14, stringer: 'hello', pydantic_param: { x: 10, foo: 'bar' } };
+
+    it('reads json, metric and pickled object returns from the notebook', () => {
+      expectWellFormedRun(run());
+      const log = run().runLog;
+      expect(log.status).toBe('SUCCESS');
+      expect(stepKeys(log)).toEqual(['set_parameter', 'get_parameters', 'read_parameters_in_notebook', 'success']);
+      const out = attempt(step(log, 'set_parameter')).output_parameters;
+      expect(kinds(out)).toEqual({ df: 'object', integer: 'json', floater: 'json', stringer: 'json', pydantic_param: 'json', score: 'metric' });
+      expect(values(out)).toMatchObject({ ...JSON_VALUES, score: 0.9 });
+      expect(out['df']!.value).toMatch(/\.pickle$/);
+      expect(catalogFiles(run())).toContain(out['df']!.value);
+    });
+
+    it('unpickles the DataFrame and validates the pydantic model in the python step', () => {
+      expectStep(run().runLog, 'get_parameters', 'task', 'SUCCESS');
+      expect(Object.keys(inputs(run(), 'get_parameters')).sort()).toEqual(['df', 'floater', 'integer', 'pydantic_param', 'score', 'stringer']);
+    });
+
+    it('injects the json parameters into the second notebook', () => {
+      expectStep(run().runLog, 'read_parameters_in_notebook', 'task', 'SUCCESS');
+      expect(inputs(run(), 'read_parameters_in_notebook')).toEqual({ ...JSON_VALUES, score: 0.9, envvar: 'from env' });
+      expect(outputs(run(), 'read_parameters_in_notebook')).toEqual({});
+    });
+  });
+
+  describe('03-parameters/passing_parameters_python.yaml', () => {
+    const run = useExample('examples/03-parameters/passing_parameters_python.yaml', PY_TIMEOUT);
+
+    it('names the returned tuple positionally: json, a pydantic model as its dict, a pickled DataFrame, a metric', () => {
+      expectWellFormedRun(run());
+      const log = run().runLog;
+      expect(log.status).toBe('SUCCESS');
+      expect(stepKeys(log)).toEqual(['set_parameter', 'get_parameters', 'success']);
+      const out = attempt(step(log, 'set_parameter')).output_parameters;
+      expect(kinds(out)).toEqual({ df: 'object', integer: 'json', floater: 'json', stringer: 'json', pydantic_param: 'json', score: 'metric' });
+      expect(values(out)).toMatchObject({ integer: 1, floater: 3.14, stringer: 'hello', pydantic_param: { x: 10, foo: 'bar' }, score: 0.9 });
+      expectStep(log, 'get_parameters', 'task', 'SUCCESS');
+    });
+  });
+
+  describe('03-parameters/static_parameters_python.yaml', () => {
+    const run = useExample('examples/03-parameters/static_parameters_python.yaml', { params: true, ...PY_TIMEOUT });
+
+    it('binds the initial parameters, validating pydantic_param into its model', () => {
+      expectWellFormedRun(run());
+      expect(run().json.status).toBe('SUCCESS');
+      expectStep(run().runLog, 'read_params_as_pydantic', 'task', 'SUCCESS');
+      expectStep(run().runLog, 'read_params_as_json', 'task', 'SUCCESS');
+      const { integer, floater, stringer, pydantic_param, envvar } = INITIAL;
+      expect(inputs(run(), 'read_params_as_pydantic')).toEqual({ integer, floater, stringer, pydantic_param, envvar });
+      expect(inputs(run(), 'read_params_as_json')).toEqual({ integer, floater, stringer, pydantic_param });
+    });
+  });
+
+  describe('03-parameters/static_parameters_notebook.yaml', () => {
+    const run = useExample('examples/03-parameters/static_parameters_notebook.yaml', { params: true, ...PY_TIMEOUT });
+
+    it('injects every json parameter into the notebook, then the shell step sees them as env vars', () => {
+      expectWellFormedRun(run());
+      expect(run().json.status).toBe('SUCCESS');
+      expect(inputs(run(), 'read_params_in_notebook')).toEqual(INITIAL);
+      expectStep(run().runLog, 'read_params_in_shell', 'task', 'SUCCESS');
+      expectTaskLogs(run(), 'read_params_in_shell', 'yaay');
+    });
+  });
+
+  describe('04-catalog/catalog_python.yaml', () => {
+    const run = useExample('examples/04-catalog/catalog_python.yaml', PY_TIMEOUT);
+
+    it('puts the files a python step wrote and gets them back for another', () => {
+      expectWellFormedRun(run());
+      const log = run().runLog;
+      expect(log.status).toBe('SUCCESS');
+      expect(stepKeys(log)).toEqual(['generate_data_python', 'delete_files_after_generate', 'read_data_python', 'success']);
+      const entries = (name: string) => dataEntries(step(log, name)).map((d) => `${d.stage} ${d.name}`).sort();
+      expect(entries('generate_data_python')).toEqual(['put data_folder/data.txt', 'put df.csv']);
+      expect(entries('read_data_python')).toEqual(['get data_folder/data.txt', 'get df.csv']);
+      expect(readCatalogFile(run(), 'data_folder/data.txt')).toBe('hello world');
+    });
+  });
+
+  const expectNotebookMap = (run: ExampleRun, reduced: Record<string, unknown>) => {
+    const log = run.runLog;
+    expect(log.status).toBe('SUCCESS');
+    expect(stepKeys(log)).toEqual(['map_state', 'collect', 'success']);
+    expect(branchKeys(expectStep(log, 'map_state', 'map', 'SUCCESS'))).toEqual(['map_state.1', 'map_state.2', 'map_state.3']);
+    for (const c of [1, 2, 3]) {
+      const b = `map_state.${c}`;
+      expect(stepKeys(branch(log, b))).toEqual(prefixed(b, ['execute_python', 'execute_notebook', 'execute_shell', 'read_chunk', 'success']));
+      expect(inputs(run, `${b}.execute_notebook`)).toMatchObject({ chunk: c, processed_python: 10 * c });
+      expect(outputs(run, `${b}.execute_notebook`)).toEqual({ processed_notebook: 100 * c });
+      expect(outputs(run, `${b}.execute_shell`)).toEqual({ processed_shell: 1000 * c });
+      expectStep(log, `${b}.read_chunk`, 'task', 'SUCCESS');
+      // one executed copy per iteration
+      expect(catalogFiles(run)).toContain(`examples/common/process_chunk-map_state.${c}.execute_notebook_out.ipynb`);
+    }
+    expect(inputs(run, 'collect')).toMatchObject(reduced);
+    expectStep(log, 'collect', 'task', 'SUCCESS');
+  };
+
+  describe('07-map/map_notebook.yaml', () => {
+    const run = useExample('examples/07-map/map_notebook.yaml', { params: true, ...PY_TIMEOUT });
+
+    it('runs a python function, a notebook and a shell script per chunk; the default reducer lists them', () => {
+      expectWellFormedRun(run());
+      expectNotebookMap(run(), { processed_python: [10, 20, 30], processed_notebook: [100, 200, 300], processed_shell: [1000, 2000, 3000] });
+    });
+  });
+
+  describe('07-map/custom_reducer_python.yaml', () => {
+    const run = useExample('examples/07-map/custom_reducer_python.yaml', { params: true, ...PY_TIMEOUT });
+
+    it('reduces with the Python lambda reducer (max)', () => {
+      expectWellFormedRun(run());
+      expectNotebookMap(run(), { processed_python: 30, processed_notebook: 300, processed_shell: 3000 });
+      expect(values(run().runLog.parameters)).toMatchObject({ processed_python: 30, processed_notebook: 300, processed_shell: 3000 });
+    });
+  });
+});
+
+// -------------------------------------------------------------------------------------------
 describe('coverage', () => {
   it('runs every example pipeline in examples/', () => {
     const root = join(REPO, 'examples');
@@ -834,7 +1346,20 @@ describe('coverage', () => {
       .filter((f) => /\.ya?ml$/.test(f))
       .map((f) => `examples/${relative(root, f).split(sep).join('/')}`)
       .filter((f) => !f.startsWith('examples/common/'))
+      // parameter files (-p) are not pipelines
+      .filter((f) => !/parameters\.ya?ml$/.test(f))
+      // configs (08-mocking) and jobs (11-jobs): run by test/executors/mocked-examples.test.ts and test/examples/sdk-twins.test.ts
+      .filter((f) => !/^examples\/(08-mocking|11-jobs)\//.test(f))
       .sort();
     expect([...testedPipelines()].sort()).toEqual(pipelines);
+  });
+
+  it('runs every 09-retry example twice: execute (fails), then retry (succeeds)', () => {
+    const dir = join(REPO, 'examples', '09-retry');
+    const pipelines = readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f) && !/parameters\.ya?ml$/.test(f))
+      .map((f) => `examples/09-retry/${f}`)
+      .sort();
+    expect([...retried].sort()).toEqual(pipelines);
   });
 });

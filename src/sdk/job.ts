@@ -1,0 +1,258 @@
+/**
+ * Jobs in code: one task, run on its own (SPEC §1 `execute-job`), as runnable's `PythonJob` /
+ * `ShellJob`. `job(task(fn, ...))` or `job(fn, ...)` for a function, `job(shell(...))` for a
+ * shell command. A job's catalog takes `put` only. The run log of a job has no steps: its `job`
+ * section holds the task's attempts, and its `parameters` what the task returned.
+ */
+import path from 'node:path';
+import { stat } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { RunnableError, type ErrorCode, type ErrorLocation } from '../errors.js';
+import type { Job as JobModel, TaskNode } from '../graph/model.js';
+import type { RunLog } from '../runlog/types.js';
+import { commandProblem } from '../spec/_command.js';
+import { displayPath } from '../spec/yaml-file.js';
+import { loadModule } from '../tasks/_module.js';
+import { describeValue, isStep } from './_brand.js';
+import { schemaError } from './_checks.js';
+import { checkKeys } from './_options.js';
+import { callerFile, displayFrom } from './_origin.js';
+import { commandFor, locateFunction, type AnyFunction } from './locate.js';
+import type { PipelineExecuteOptions } from './pipeline.js';
+import { task } from './steps.js';
+import type { TaskOptions, TaskStep } from './types.js';
+
+export const JOB_BRAND = Symbol.for('runnable-ts.sdk.job');
+
+export interface JobOptions {
+  /**
+   * the directory a function's module path is written relative to in `task` and `toYAML()`
+   * (default: `process.cwd()`); `execute({cwd})` and `taskFor(cwd)` re-root it
+   */
+  cwd?: string;
+}
+
+/** Options of `job(fn, ...)`: those of `task(fn, ...)` plus the job's. */
+export type FunctionJobOptions = Omit<TaskOptions, 'onFailure' | 'terminateWithSuccess' | 'terminateWithFailure'> & JobOptions;
+
+export type JobExecuteOptions = PipelineExecuteOptions;
+
+const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env'];
+/** The internal name of a job's task, as the YAML loader names it. */
+const JOB = 'job';
+
+/** A job built with `job(...)`. It is also a core model job: pass it wherever one is taken. */
+export class Job implements JobModel {
+  declare readonly [JOB_BRAND]: true;
+  /** the task step as given */
+  readonly step: TaskStep;
+  /** the directory `task`'s function path is relative to */
+  readonly cwd: string;
+  /** the core model of the job's task */
+  readonly task: TaskNode;
+  readonly #origin: string | undefined;
+
+  /** @internal use `job(...)` */
+  constructor(step: TaskStep, opts: JobOptions, origin: string | undefined) {
+    Object.defineProperty(this, JOB_BRAND, { value: true });
+    this.step = step;
+    this.cwd = path.resolve(opts.cwd ?? process.cwd());
+    this.#origin = origin;
+    this.task = toTaskNode(step, this.cwd);
+  }
+
+  /** Where the job was defined: the module that called `job(...)`. */
+  get source(): JobModel['source'] {
+    return { kind: 'module', path: this.#origin ? displayFrom(this.#origin, this.cwd) : '<sdk job>' };
+  }
+
+  /**
+   * The task with its function path relative to `cwd` (the run's working directory).
+   * @example const node = j.taskFor('/srv/project');
+   */
+  taskFor(cwd: string): TaskNode {
+    const dir = path.resolve(cwd);
+    return dir === this.cwd ? this.task : toTaskNode(this.step, dir);
+  }
+
+  /**
+   * The equivalent job YAML (`runnable execute-job job.yaml`); it runs the same task.
+   * @example writeFileSync('job.yaml', j.toYAML());
+   */
+  toYAML(): string {
+    const t = this.task;
+    const out: Record<string, unknown> = { type: 'task', command_type: t.commandType, command: t.command };
+    if (t.returns.length) out.returns = t.returns.map((r) => (r.kind === 'json' ? r.name : { name: r.name, kind: r.kind }));
+    if (t.catalog) out.catalog = { put: t.catalog.put, store_copy: t.catalog.storeCopy };
+    if (t.maxAttempts !== 1) out.max_attempts = t.maxAttempts;
+    if (t.secrets.length) out.secrets = t.secrets;
+    Object.assign(out, t.options);
+    if (Object.keys(t.overrides).length) out.overrides = t.overrides;
+    return stringify({ job: out }, { lineWidth: 0 });
+  }
+
+  /**
+   * Runs the job in this process with the configured job executor; resolves to the run log when
+   * the task succeeds, rejects with `JobFailedError` (holding the run log) when it fails, and
+   * with a `RunnableError` for bad input (config, parameters, run id).
+   * @example const log = await job(train, { returns: ['accuracy'] }).execute(); log.parameters.accuracy
+   */
+  async execute(opts: JobExecuteOptions = {}): Promise<RunLog> {
+    checkKeys(opts, EXECUTE_KEYS, undefined);
+    const cwd = path.resolve(opts.cwd ?? process.cwd());
+    const model: JobModel = {
+      task: this.taskFor(cwd),
+      source: { kind: 'module', path: this.#origin ? displayFrom(this.#origin, cwd) : '<sdk job>' },
+    };
+    const { executeJob } = await import('../runner/job.js');
+    const result = await executeJob({
+      job: model,
+      configFile: opts.config,
+      parametersFile: opts.parametersFile,
+      runId: opts.runId,
+      tag: opts.tag,
+      cwd,
+      env: opts.env,
+    });
+    if (result.status !== 'SUCCESS') throw new JobFailedError(result.runLog, result.location);
+    return result.runLog;
+  }
+}
+
+/**
+ * A job: one task run on its own. Give a task step (`task`, `shell`, `notebook`, `python`), or a
+ * function and the options of `task(fn, ...)`. Throws a RunnableError here, not when run, for
+ * anything wrong with it (a catalog `get`, `onFailure`, a function that cannot be located).
+ * @example
+ * export default job(write_files, { catalog: { put: ['df.csv'] } });
+ * export const hello = job(shell('echo hello', { name: 'hello' }));
+ */
+export function job(step: TaskStep, opts?: JobOptions): Job;
+export function job(fn: AnyFunction, opts?: FunctionJobOptions): Job;
+export function job(stepOrFn: TaskStep | AnyFunction, opts: FunctionJobOptions = {}): Job {
+  let step: TaskStep;
+  let jobOpts: JobOptions;
+  if (typeof stepOrFn === 'function') {
+    const { cwd, ...taskOpts } = opts;
+    checkKeys(taskOpts, ['name', 'returns', 'catalog', 'maxAttempts', 'secrets', 'overrides'], undefined);
+    step = task(stepOrFn, taskOpts);
+    jobOpts = cwd === undefined ? {} : { cwd };
+  } else {
+    if (!isStep(stepOrFn) || stepOrFn.type !== 'task') {
+      throw schemaError(`job() takes a task step (task, shell, notebook, python) or a function, got ${describeValue(stepOrFn)}`, JOB);
+    }
+    step = stepOrFn;
+    jobOpts = checkKeys(opts, ['cwd'], JOB) as JobOptions;
+  }
+  if (jobOpts.cwd !== undefined && typeof jobOpts.cwd !== 'string') throw schemaError('cwd must be a directory path', JOB, 'cwd');
+  if (step.traversal.onFailure || step.traversal.terminate) {
+    throw schemaError(`a job is a single task: onFailure, terminateWithSuccess and terminateWithFailure do not apply`, JOB, step.traversal.onFailure ? 'onFailure' : 'terminate');
+  }
+  if (step.catalog?.get.length) {
+    throw schemaError(`a job's catalog takes 'put' only: a job starts its own run, so there is nothing to get`, JOB, 'catalog.get');
+  }
+  return new Job(step, jobOpts, callerFile(job));
+}
+
+/**
+ * Whether `value` is a job built by `job(...)` (by any copy of the SDK).
+ * @example isJob(job(hello)) // true
+ */
+export const isJob = (value: unknown): value is Job =>
+  typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_BRAND] === true;
+
+/**
+ * The error `Job.execute()` throws when the job ran and did not succeed (CLI exit code 1): the
+ * run log's `job` section says why.
+ * @example try { await j.execute(); } catch (e) { if (e instanceof JobFailedError) console.log(e.runLog.job?.message); }
+ */
+export class JobFailedError extends Error {
+  override readonly name = 'JobFailedError';
+  readonly runId: string;
+  readonly runLog: RunLog;
+  /** where the run log is stored */
+  readonly location?: string;
+
+  constructor(runLog: RunLog, location?: string) {
+    const why = runLog.job?.message ? `: ${runLog.job.message.split('\n')[0]!.trim()}` : '';
+    super(`job run '${runLog.run_id}' ended ${runLog.status}${why}`);
+    this.runId = runLog.run_id;
+    this.runLog = runLog;
+    if (location !== undefined) this.location = location;
+  }
+}
+
+/**
+ * The job a module default-exports (or a function returning one), `file` relative to `cwd`, as a
+ * core model job whose function path is relative to `cwd`. Problems are E_FILE errors naming it.
+ * @example const j = await loadJobModule('jobs/train.ts', process.cwd());
+ */
+export async function loadJobModule(file: string, cwd: string): Promise<JobModel> {
+  const shown = displayPath(file, cwd);
+  const where = { file: shown };
+  const info = await stat(path.resolve(cwd, file)).catch(() => undefined);
+  if (!info?.isFile()) throw new RunnableError('E_FILE', `cannot read job: ${info ? 'not a file' : 'no such file'}`, where);
+  let ns: Record<string, unknown>;
+  try {
+    ns = await loadModule(file, cwd);
+  } catch (e) {
+    const cause = asRunnable((e as { cause?: unknown }).cause, shown);
+    if (cause) throw cause;
+    throw new RunnableError('E_FILE', `cannot load the job module: ${e instanceof Error ? e.message : String(e)}`, where);
+  }
+  const cjs = ns.default as { __esModule?: unknown; default?: unknown } | undefined;
+  let value: unknown = cjs !== null && typeof cjs === 'object' && cjs.__esModule === true ? cjs.default : ns.default;
+  const usage = '`export default job(...)` or a function returning one';
+  if (value === undefined) throw new RunnableError('E_FILE', `the module has no default export: ${usage}`, where);
+  let what = 'the default export is';
+  if (typeof value === 'function' && !isJob(value)) {
+    what = `the default export (function${value.name ? ` '${value.name}'` : ''}) returned`;
+    try {
+      value = await (value as () => unknown)();
+    } catch (e) {
+      throw asRunnable(e, shown) ?? e;
+    }
+  }
+  if (!isJob(value)) {
+    const hint = describeValue(value) === 'a pipeline' ? ` (run a pipeline with 'runnable execute')` : '';
+    throw new RunnableError('E_FILE', `${what} ${describeValue(value)}, not a job: ${usage}${hint}`, where);
+  }
+  return { task: value.taskFor(cwd), source: { kind: 'module', path: shown } };
+}
+
+function toTaskNode(step: TaskStep, cwd: string): TaskNode {
+  const node: TaskNode = {
+    type: 'task',
+    name: JOB,
+    internalName: JOB,
+    overrides: { ...step.traversal.overrides },
+    commandType: step.commandType,
+    command: typeof step.command === 'string' ? step.command : located(step.command, cwd),
+    returns: step.returns.map((r) => ({ ...r })),
+    maxAttempts: step.maxAttempts,
+    secrets: [...step.secrets],
+    options: { ...step.options },
+  };
+  if (step.catalog) node.catalog = { get: [], put: [...step.catalog.put], storeCopy: step.catalog.storeCopy };
+  return node;
+}
+
+function located(fn: AnyFunction, cwd: string): string {
+  try {
+    const command = commandFor(locateFunction(fn), cwd);
+    const problem = commandProblem('typescript', command);
+    if (problem) throw new RunnableError('E_COMMAND', `the function's module cannot be named from ${cwd}: ${problem}`);
+    return command;
+  } catch (e) {
+    if (e instanceof RunnableError && !e.where.step) throw new RunnableError(e.code, e.message, { ...e.where, step: JOB, field: 'command' });
+    throw e;
+  }
+}
+
+/** A RunnableError from any copy of the library, as one of ours, with the module as its file. */
+function asRunnable(e: unknown, file: string): RunnableError | undefined {
+  if (!(e instanceof Error) || e.name !== 'RunnableError') return undefined;
+  const { code, where } = e as Error & { code?: unknown; where?: ErrorLocation };
+  if (typeof code !== 'string') return undefined;
+  return new RunnableError(code as ErrorCode, e.message, { ...(where ?? {}), file: where?.file ?? file });
+}
