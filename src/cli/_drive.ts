@@ -19,7 +19,8 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
     const result = await start({ observer: reporter, signal: controller.signal, onStart: ({ runId }) => reporter.started(runId) });
     reporter.summary(result);
     if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: result.runLog })}\n`);
-    return result.status === 'SUCCESS' ? EXIT_OK : EXIT_FAILED;
+    // PROCESSING: the executor handed the run over and returned (slurm `detach: true`): not a failure
+    return result.status === 'SUCCESS' || result.status === 'PROCESSING' ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
     reportError(err);
     return EXIT_FAILED;

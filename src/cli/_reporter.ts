@@ -39,10 +39,10 @@ export class TerminalReporter implements RunObserver {
     this.line(`${this.c.dim('→')} ${e.internalName}${attempt}`);
   }
 
-  stepFinished(e: { internalName: string; type: string; status: Status; durationMs: number; message?: string }): void {
+  stepFinished(e: { internalName: string; type: string; status: Status; durationMs: number; message?: string; cached?: boolean }): void {
     const ok = e.status === 'SUCCESS';
     const mark = ok ? this.c.green('✓') : this.c.red('✗');
-    const msg = !ok && e.message ? `  ${this.c.red(e.message.split('\n')[0]!)}` : '';
+    const msg = !ok && e.message ? `  ${this.c.red(e.message.split('\n')[0]!)}` : e.cached && e.message ? `  ${this.c.dim(e.message)}` : '';
     this.line(`${mark} ${e.internalName} ${this.c.dim(formatDuration(e.durationMs))}${msg}`);
   }
 

@@ -11,6 +11,8 @@ export interface ExecuteFlags {
   runId?: string;
   tag?: string;
   json?: boolean;
+  /** false with `--no-cache` */
+  cache?: boolean;
 }
 
 export async function executeCommand(pipeline: string, flags: ExecuteFlags): Promise<number> {
@@ -27,5 +29,5 @@ export async function executeCommand(pipeline: string, flags: ExecuteFlags): Pro
   } catch (err) {
     return reportError(err);
   }
-  return driveFromTerminal(reporter, !!flags.json, (opts) => executePrepared(prepared, opts));
+  return driveFromTerminal(reporter, !!flags.json, (opts) => executePrepared(prepared, { ...opts, noCache: flags.cache === false }));
 }

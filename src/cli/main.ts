@@ -1,5 +1,5 @@
 /** The `runnable` command line (SPEC §1): thin commands over the library. */
-import { Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT } from './_errors.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -18,6 +18,7 @@ export async function main(argv: string[]): Promise<number> {
       .option('--json', 'print {run_id, status, run_log} as JSON on stdout at the end');
 
   runOptions(program.command('execute').argument('[pipeline]', 'pipeline YAML or TS/JS module').option('-f, --file <pipeline>', 'the pipeline (alternative to the argument)'))
+    .option('--no-cache', 'run cached steps anyway (recorded as cache misses); their results refresh the step cache')
     .description('run a pipeline')
     .action(async (pipeline: string | undefined, flags) => {
       const file = pipeline ?? flags.file;
@@ -26,15 +27,58 @@ export async function main(argv: string[]): Promise<number> {
       code = await executeCommand(file, flags);
     });
 
+  runOptions(program.command('execute-job').argument('<job>', "job YAML (top-level 'job:') or TS/JS module default-exporting a job"))
+    .description('run a single-task job')
+    .action(async (job: string, flags) => {
+      const { executeJobCommand } = await import('./execute-job.js');
+      code = await executeJobCommand(job, flags);
+    });
+
   program
     .command('retry')
     .argument('<run_id>')
     .option('-c, --config <file>', 'configuration file (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)')
     .option('--json', 'print {run_id, status, run_log} as JSON on stdout at the end')
+    .option('--no-cache', 'run cached steps anyway (recorded as cache misses); their results refresh the step cache')
     .description('continue a failed or interrupted run: succeeded steps are skipped, the others run again')
     .action(async (runId: string, flags) => {
       const { retryCommand } = await import('./retry.js');
       code = await retryCommand(runId, flags);
+    });
+
+  const stepOptions = (cmd: Command) =>
+    cmd
+      .option('-c, --config <file>', 'configuration file (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)')
+      .option('-p, --parameters <file>', 'accepted for compatibility: parameters come from the run log')
+      .option('--map-variable <json>', 'values of the enclosing map/loop steps, outermost first: \'{"chunk": 3}\'')
+      .option('--quiet', 'no progress lines, only the step\'s own output')
+      .option('--json', 'print the outcome as JSON on stdout');
+
+  stepOptions(
+    program
+      .command('execute-single-node')
+      .argument('<run_id>', 'an existing run')
+      .argument('<pipeline>', 'the pipeline file the run was started from')
+      .argument('<step>', 'internal name of the step, e.g. map_step.map_variable_placeholder.inner'),
+  )
+    .description('run one step of an existing run (what containers, Slurm jobs and Argo pods call)')
+    .action(async (runId: string, pipeline: string, step: string, flags) => {
+      const { executeSingleNodeCommand } = await import('./execute-single-node.js');
+      code = await executeSingleNodeCommand(runId, pipeline, step, flags);
+    });
+
+  stepOptions(
+    program
+      .command('fan')
+      .argument('<run_id>', 'an existing run')
+      .argument('<step>', 'internal name of a parallel, map, conditional or loop step')
+      .argument('<pipeline>', 'the pipeline file the run was started from')
+      .addArgument(new Argument('<direction>', 'out: open the step and its branches; in: close it from their outcome').choices(['out', 'in'])),
+  )
+    .description('open (out) or close (in) a composite step of an existing run')
+    .action(async (runId: string, step: string, pipeline: string, direction: 'in' | 'out', flags) => {
+      const { fanCommand } = await import('./fan.js');
+      code = await fanCommand(runId, step, pipeline, direction, flags);
     });
 
   program

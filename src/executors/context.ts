@@ -3,6 +3,7 @@
  * step's internal name plus iteration frames. Nothing else is carried from one step to the next,
  * so any step can run in a fresh process (`execute-single-node`).
  */
+import type { CacheSettings } from '../cache/types.js';
 import type { CatalogStore } from '../catalog/types.js';
 import type { Pipeline } from '../graph/model.js';
 import type { RunLogAccess } from '../runlog/access.js';
@@ -12,7 +13,8 @@ import type { SecretsStore } from '../secrets/types.js';
 /** Progress of a run, for the terminal reporter or any other listener. */
 export interface RunObserver {
   stepStarted?(e: { internalName: string; type: string; attempt?: number }): void;
-  stepFinished?(e: { internalName: string; type: string; status: Status; durationMs: number; message?: string }): void;
+  /** `cached`: a task whose outputs were restored from the step cache instead of running it */
+  stepFinished?(e: { internalName: string; type: string; status: Status; durationMs: number; message?: string; cached?: boolean }): void;
   /** a step skipped by `retry` because it succeeded before */
   stepSkipped?(e: { internalName: string; type: string }): void;
   /** a task's output, as it is produced; `stream` 1 stdout, 2 stderr */
@@ -34,4 +36,14 @@ export interface RunContext {
    * new attempt; composites resume from their branches' records
    */
   retrying: boolean;
+  /**
+   * the configuration file this run was started (or retried) with, as given (relative to `cwd`
+   * or absolute); executors that run steps in other processes pass it on (`execute-single-node -c`)
+   */
+  configFile?: string;
+  /**
+   * step caching: the config's `step-cache` mode, `--no-cache`, the store's index; when absent
+   * (a step in its own process) they are read from the run header's `run_config`
+   */
+  cache?: CacheSettings;
 }

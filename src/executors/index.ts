@@ -1,9 +1,15 @@
 import { Registry } from '../registry.js';
+import { emulate } from './emulate.js';
 import { local } from './local.js';
+import { localContainer } from './local-container.js';
+import { mocked } from './mocked.js';
+import { slurm } from './slurm.js';
 import type { PipelineExecutor } from './types.js';
 
 export type { PipelineExecutor } from './types.js';
 export type { RunContext, RunObserver } from './context.js';
 export { Traversal } from './traverse.js';
 
-export const pipelineExecutors = new Registry<PipelineExecutor>('pipeline-executor').register('local', local);
+export const pipelineExecutors = new Registry<PipelineExecutor>('pipeline-executor').register('local', local).register('mocked', mocked).register('emulate', emulate);
+pipelineExecutors.register('slurm', slurm);
+pipelineExecutors.register('local-container', localContainer);

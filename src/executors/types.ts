@@ -1,4 +1,5 @@
 /** Pipeline executors: where and how the steps of a run execute. */
+import type { Pipeline } from '../graph/model.js';
 import type { Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
 
@@ -11,4 +12,11 @@ export interface PipelineExecutor {
   readonly exclusive: boolean;
   /** Runs (or, for engines like Argo, hands over) the whole pipeline; returns its status. */
   execute(rc: RunContext): Promise<Status>;
+  /**
+   * The pipeline as this executor will run it, for the checks made before a run exists (a
+   * mocked run checks the patches' commands, not those of the tasks it skips). Throws a
+   * RunnableError (E_CONFIG, exit 2) when the executor's config does not fit the pipeline.
+   * Absent: the pipeline as it is.
+   */
+  pipelineToCheck?(pipeline: Pipeline): Pipeline;
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { dagHash, stepHashes } from '../graph/hash.js';
 import type { Pipeline } from '../graph/model.js';
 import type { RunContext, RunObserver } from '../executors/context.js';
+import { cacheSettings } from '../cache/index.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { RunHeader, RunLog, Status } from '../runlog/types.js';
 import { codeIdentity } from '../util/git.js';
@@ -13,9 +14,11 @@ export interface ExecuteOptions extends RunInputs {
   signal?: AbortSignal;
   /** called once the run log exists, before any step runs */
   onStart?: (run: { runId: string; location: string }) => void;
+  /** `--no-cache`: cached steps run anyway (recorded as misses) and refresh the step cache */
+  noCache?: boolean;
 }
 
-export type DriveOptions = Pick<ExecuteOptions, 'observer' | 'signal' | 'onStart'>;
+export type DriveOptions = Pick<ExecuteOptions, 'observer' | 'signal' | 'onStart' | 'noCache'>;
 
 export interface RunResult {
   runId: string;
@@ -36,7 +39,7 @@ export async function executePrepared(run: PreparedRun, opts: DriveOptions = {})
     dag_hash: dagHash(run.pipeline.graph),
     tag: run.tag,
     status: 'PROCESSING',
-    run_config: runConfig(run),
+    run_config: { ...runConfig(run), ...(opts.noCache ? { no_cache: true } : {}) },
   };
   await store.create(header);
   const log = new RunLogAccess(store, runId, executor.exclusive);
@@ -64,6 +67,8 @@ export async function drive(services: Services, pipeline: Pipeline, log: RunLogA
     signal: opts.signal ?? new AbortController().signal,
     codeIdentity: () => codeIdentity(cwd),
     retrying,
+    configFile: services.config.file,
+    cache: cacheSettings(store, services.stepCache, !!opts.noCache),
   };
 
   let status: Status;

@@ -1,0 +1,36 @@
+/**
+ * `runnable fan RUN_ID STEP PIPELINE out|in [-c] [-p] [--map-variable JSON] [--json]`: open
+ * (`out`) or close (`in`) a composite step of an existing run, as runnable's `fan` does.
+ *
+ * `out` records the step and its branches; with `--json` it prints the branches to run, one JSON
+ * array on the last line of stdout: `[{internal_name, branch, start_at, map_variable}]` (see
+ * src/runner/branches.ts). `in` settles the step from its branches' outcome; with `--json` it
+ * prints `{status, next?}`, `next` being a loop's next iteration to run before `fan ... in` again.
+ *
+ * Exit 0: opened / succeeded / a loop goes on; 1: the step failed (the run log holds why); 2: bad
+ * input, nothing written.
+ */
+import { fan } from '../runner/single-node.js';
+import { EXIT_FAILED, EXIT_OK } from './_errors.js';
+import { stepObserver, withStepSignals, type StepFlags } from './execute-single-node.js';
+
+export async function fanCommand(runId: string, step: string, pipeline: string, direction: 'in' | 'out', flags: StepFlags): Promise<number> {
+  return withStepSignals(async (signal) => {
+    const result = await fan({
+      runId,
+      pipeline,
+      step,
+      direction,
+      mapVariable: flags.mapVariable,
+      configFile: flags.config,
+      parametersFile: flags.parameters,
+      observer: stepObserver(flags),
+      signal,
+    });
+    if (flags.json) {
+      const out = direction === 'out' ? (result.branches ?? []) : { status: result.status, ...(result.next ? { next: result.next } : {}) };
+      process.stdout.write(`${JSON.stringify(out)}\n`);
+    }
+    return result.status === 'FAIL' ? EXIT_FAILED : EXIT_OK;
+  });
+}
