@@ -17,7 +17,7 @@ export score=0.9
 const readInShell = `if [ "$integer" = 1 ] \\
   && [ "$floater" = 3.14 ] \\
   && [ "$stringer" = "hello" ] \\
-  && [ "$pydantic_param" = '{"x":10,"foo":"bar"}' ]; then
+  && [ "$pydantic_param" = '{"x": 10, "foo": "bar"}' ]; then
       echo "yaay"
       exit 0;
 else

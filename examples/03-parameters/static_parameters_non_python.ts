@@ -8,7 +8,7 @@
 import { pipeline, shell } from 'runnable-ts';
 
 const readInEnv = `echo "chunks=$chunks envvar=$envvar"
-if [ "$chunks" = "[1,2,3]" ] && [ "$envvar" = "from env" ]; then
+if [ "$chunks" = "[1, 2, 3]" ] && [ "$envvar" = "from env" ]; then
     echo "yaay"
 else
     echo "naay"
@@ -19,7 +19,7 @@ fi
 const readInShell = `if [ "$integer" = 1 ] \\
   && [ "$floater" = 3.14 ] \\
   && [ "$stringer" = "hello" ] \\
-  && [ "$pydantic_param" = '{"x":10,"foo":"bar"}' ]; then
+  && [ "$pydantic_param" = '{"x": 10, "foo": "bar"}' ]; then
       echo "yaay"
       exit 0;
   else

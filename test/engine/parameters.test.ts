@@ -110,7 +110,7 @@ dag:
       command: |
         test "$x" = "10" || { echo "x=$x" >&2; exit 1; }
         test "$greeting" = "hello" || exit 2
-        test "$nested" = '{"a":1,"b":[1,2]}' || { echo "nested=$nested" >&2; exit 3; }
+        test "$nested" = '{"a": 1, "b": [1, 2]}' || { echo "nested=$nested" >&2; exit 3; }
         export count=7
         export label="plain words"
         export listed='[1, 2]'

@@ -40,13 +40,13 @@ function isRunning(pid: number): boolean {
 }
 
 describe('shell task', () => {
-  it('passes parameters as env vars: strings raw, the rest as JSON, objects not at all', async () => {
+  it('passes parameters as env vars: strings raw, the rest as JSON spaced like Python json.dumps, objects not at all', async () => {
     const { promise, output } = run('printf "%s|%s|%s|%s|%s" "$s" "$n" "$o" "$b" "${obj-unset}"', {
       values: { s: 'hello world', n: 3, o: { a: [1, 'x'] }, b: true, obj: 'catalog/ref' },
       kinds: { obj: 'object' },
     });
     const out = await promise;
-    expect(output.out()).toBe('hello world|3|{"a":[1,"x"]}|true|unset');
+    expect(output.out()).toBe('hello world|3|{"a": [1, "x"]}|true|unset');
     expect(out.consumed).toEqual(['s', 'n', 'o', 'b']);
   });
 
