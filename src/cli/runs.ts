@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import { loadServices } from '../runner/prepare.js';
 import { assemble } from '../runlog/assemble.js';
-import type { RunLog, StepLog } from '../runlog/types.js';
+import type { JobLog, RunLog, StepLog } from '../runlog/types.js';
 import { formatDuration, useColour } from './_reporter.js';
 import { isInterrupted } from '../runner/retry.js';
 import { EXIT_OK, reportError } from './_errors.js';
@@ -42,19 +42,30 @@ function render(log: RunLog, location: string, interrupted: boolean): string {
   const out = [`run ${c.cyan(log.run_id)} ${status(log.status)}`, `  run log   ${location}`, `  dag hash  ${log.dag_hash}`];
   if (interrupted) out.push(c.yellow(`  interrupted: its runner is gone; \`runnable retry ${log.run_id}\` continues it`));
   if (log.tag) out.push(`  tag       ${log.tag}`);
-  out.push('  steps');
-  const walk = (steps: Record<string, StepLog>, depth: number) => {
-    for (const step of Object.values(steps)) {
-      const first = step.attempts[0];
-      const last = step.attempts.at(-1);
-      const ms = first && last?.end_time ? Date.parse(last.end_time) - Date.parse(first.start_time) : NaN;
-      const attempts = step.attempts.length > 1 ? ` ${step.attempts.length} attempts` : '';
-      const msg = step.status === 'FAIL' && step.message ? `  ${step.message.split('\n')[0]}` : '';
-      out.push(`${'  '.repeat(depth + 2)}${step.internal_name} ${status(step.status)} ${formatDuration(ms)}${attempts}${msg}`);
-      for (const branch of Object.values(step.branches)) walk(branch.steps, depth + 1);
-    }
+  // one line per step (or the job): name, status, time from first start to last end, attempts, failure
+  const line = (name: string, entry: JobLog, depth: number) => {
+    const first = entry.attempts[0];
+    const last = entry.attempts.at(-1);
+    const ms = first && last?.end_time ? Date.parse(last.end_time) - Date.parse(first.start_time) : NaN;
+    const attempts = entry.attempts.length > 1 ? ` ${entry.attempts.length} attempts` : '';
+    const msg = entry.status === 'FAIL' && entry.message ? `  ${entry.message.split('\n')[0]}` : '';
+    const mock = entry.mock ? ' (mock)' : '';
+    out.push(`${'  '.repeat(depth + 2)}${name} ${status(entry.status)} ${formatDuration(ms)}${attempts}${mock}${msg}`);
+    if (log.job) for (const item of entry.data_catalog) if (item.stage === 'put') out.push(`${'  '.repeat(depth + 3)}put ${item.name} ${item.data_hash.slice(0, 12)}`);
   };
-  walk(log.steps, 0);
+  if (log.job) {
+    out.push('  job');
+    line('job', log.job, 0);
+  } else {
+    out.push('  steps');
+    const walk = (steps: Record<string, StepLog>, depth: number) => {
+      for (const step of Object.values(steps)) {
+        line(step.internal_name, step, depth);
+        for (const branch of Object.values(step.branches)) walk(branch.steps, depth + 1);
+      }
+    };
+    walk(log.steps, 0);
+  }
   const params = Object.entries(log.parameters);
   if (params.length) {
     out.push('  parameters');

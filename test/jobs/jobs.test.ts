@@ -74,6 +74,10 @@ describe('a YAML shell job through the CLI', () => {
     ]);
     expect(catalogFiles(cwd, 'shell-job')).toEqual(['.logs/job.attempt-1.log', 'out/report.txt']);
     expect(readCatalog(cwd, 'shell-job', '.logs/job.attempt-1.log')).toContain('made the report');
+
+    const show = await cli(['runs', 'show', 'shell-job'], cwd);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/^  job\n    job SUCCESS \S+\n      put out\/report\.txt [0-9a-f]{12}$/m);
   });
 
   it('store_copy: false records the hash without copying', async () => {
