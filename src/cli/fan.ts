@@ -1,11 +1,12 @@
 /**
- * `runnable fan RUN_ID STEP PIPELINE out|in [-c] [-p] [--map-variable JSON] [--json]`: open
- * (`out`) or close (`in`) a composite step of an existing run, as runnable's `fan` does.
+ * `runnable fan RUN_ID STEP PIPELINE in|out [-c] [-p] [--map-variable JSON] [--json]`: open
+ * (`in`: go into the composite) or close (`out`: come out of it) a composite step of an existing
+ * run, as SPEC §1 says. (runnable's Python `fan` uses the words the other way round.)
  *
- * `out` records the step and its branches; with `--json` it prints the branches to run, one JSON
+ * `in` records the step and its branches; with `--json` it prints the branches to run, one JSON
  * array on the last line of stdout: `[{internal_name, branch, start_at, map_variable}]` (see
- * src/runner/branches.ts). `in` settles the step from its branches' outcome; with `--json` it
- * prints `{status, next?}`, `next` being a loop's next iteration to run before `fan ... in` again.
+ * src/runner/branches.ts). `out` settles the step from its branches' outcome; with `--json` it
+ * prints `{status, next?}`, `next` being a loop's next iteration to run before `fan ... out` again.
  *
  * Exit 0: opened / succeeded / a loop goes on; 1: the step failed (the run log holds why); 2: bad
  * input, nothing written.
@@ -28,7 +29,7 @@ export async function fanCommand(runId: string, step: string, pipeline: string, 
       signal,
     });
     if (flags.json) {
-      const out = direction === 'out' ? (result.branches ?? []) : { status: result.status, ...(result.next ? { next: result.next } : {}) };
+      const out = direction === 'in' ? (result.branches ?? []) : { status: result.status, ...(result.next ? { next: result.next } : {}) };
       process.stdout.write(`${JSON.stringify(out)}\n`);
     }
     return result.status === 'FAIL' ? EXIT_FAILED : EXIT_OK;

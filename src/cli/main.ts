@@ -73,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       .argument('<run_id>', 'an existing run')
       .argument('<step>', 'internal name of a parallel, map, conditional or loop step')
       .argument('<pipeline>', 'the pipeline file the run was started from')
-      .addArgument(new Argument('<direction>', 'out: open the step and its branches; in: close it from their outcome').choices(['out', 'in'])),
+      .addArgument(new Argument('<direction>', 'in: open the step and its branches; out: close it from their outcome').choices(['in', 'out'])),
   )
     .description('open (out) or close (in) a composite step of an existing run')
     .action(async (runId: string, step: string, pipeline: string, direction: 'in' | 'out', flags) => {

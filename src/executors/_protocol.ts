@@ -1,7 +1,7 @@
 /**
  * The shared traversal (traverse.ts) driving steps that run in other processes through the
  * step-at-a-time protocol: every task and stub is `runnable execute-single-node`, every
- * composite is `runnable fan ... out`, its branches, `runnable fan ... in`. Where such a
+ * composite is `runnable fan ... in` (open), its branches, `runnable fan ... out` (close). Where such a
  * command runs (a child process, a container, ...) is the one thing a subclass says: `launch`.
  *
  * What comes back is read from the run log (step status, message, timing) and from the fan
@@ -46,6 +46,10 @@ export interface StepProcessResult {
   error?: string;
 }
 
+/** The `runnable fan` words (SPEC §1): `in` opens a composite, `out` closes it. */
+export const FAN_OPEN = 'in';
+export const FAN_CLOSE = 'out';
+
 export abstract class ProtocolTraversal extends Traversal {
   /** Runs `runnable <cmd.args>` in the run's working directory and waits for it to end. */
   abstract launch(rc: RunContext, cmd: StepCommand): Promise<StepProcessResult>;
@@ -72,7 +76,7 @@ export abstract class ProtocolTraversal extends Traversal {
   override async fanOut(rc: RunContext, node: CompositeNode, graph: Graph, frames: IterVars): Promise<BranchRun[]> {
     const internalName = resolveName(node.internalName, frames);
     rc.observer.stepStarted?.({ internalName, type: node.type });
-    const result = await this.launch(rc, { kind: 'fan', args: fanArgs(rc, node, frames, 'out'), node, internalName });
+    const result = await this.launch(rc, { kind: 'fan', args: fanArgs(rc, node, frames, FAN_OPEN), node, internalName });
     if (result.exitCode === 0) {
       const specs = lastJson(result.stdout) as BranchSpec[] | undefined;
       return Array.isArray(specs) ? specs.map((s) => fromBranchSpec(rc.pipeline.graph, s)) : pendingBranches(rc, node, graph, frames);
@@ -84,7 +88,7 @@ export abstract class ProtocolTraversal extends Traversal {
 
   override async fanIn(rc: RunContext, node: CompositeNode, graph: Graph, frames: IterVars): Promise<FanInResult> {
     const internalName = resolveName(node.internalName, frames);
-    const result = await this.launch(rc, { kind: 'fan', args: fanArgs(rc, node, frames, 'in'), node, internalName });
+    const result = await this.launch(rc, { kind: 'fan', args: fanArgs(rc, node, frames, FAN_CLOSE), node, internalName });
     if (result.exitCode !== 0 && result.exitCode !== 1) throw new StepFailure(describeEnd(result));
     const step = await rc.log.step(internalName);
     const report = lastJson(result.stdout) as { status?: Status; next?: BranchSpec[] } | undefined;
@@ -93,7 +97,7 @@ export abstract class ProtocolTraversal extends Traversal {
       const next = Array.isArray(report?.next) ? report.next.map((s) => fromBranchSpec(rc.pipeline.graph, s)) : await pendingBranches(rc, node, graph, frames);
       return { status: 'PROCESSING', next };
     }
-    if (step?.status !== 'SUCCESS' && step?.status !== 'FAIL') throw new StepFailure(`fan in did not close the step: ${describeEnd(result)}`);
+    if (step?.status !== 'SUCCESS' && step?.status !== 'FAIL') throw new StepFailure(`fan ... out did not close the step: ${describeEnd(result)}`);
     finished(rc, node, internalName, step.status, step);
     return { status: step.status };
   }

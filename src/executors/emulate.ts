@@ -1,6 +1,6 @@
 /**
  * `emulate`: every task (and stub) in its own `runnable execute-single-node` process and every
- * composite through `runnable fan ... out|in` processes, on this machine, exactly as a remote
+ * composite through `runnable fan ... in|out` processes, on this machine, exactly as a remote
  * engine drives them: what a run needs crosses between steps only through the run log, the
  * catalog and the command line. A pipeline that runs under `emulate` runs on containers, Slurm
  * or Argo as it is.

@@ -1,6 +1,6 @@
 /**
  * `slurm`: every step of the run is a Slurm batch job running the step-at-a-time protocol
- * (`runnable execute-single-node` for tasks and stubs, `runnable fan ... out|in` for composites),
+ * (`runnable execute-single-node` for tasks and stubs, `runnable fan ... in|out` for composites),
  * driven by the shared traversal (traverse.ts through _protocol.ts) in the `runnable execute`
  * process, which follows the jobs with `squeue` and reads each step's outcome from the run log.
  *
@@ -51,7 +51,7 @@ import { parentOfStep } from '../nodes/_common.js';
 import type { Plugin } from '../registry.js';
 import type { CodeIdentity, Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
-import { ProtocolTraversal, pipelineFile, type StepCommand, type StepProcessResult } from './_protocol.js';
+import { FAN_CLOSE, FAN_OPEN, ProtocolTraversal, pipelineFile, type StepCommand, type StepProcessResult } from './_protocol.js';
 import { recordLostStep } from '../runner/single-node.js';
 import { SlurmSession, type SlurmResources, type SubmittedJob } from './_slurm_session.js';
 import { detachRun } from './_slurm_drive.js';
@@ -196,7 +196,7 @@ export class SlurmTraversal extends ProtocolTraversal {
     try {
       return await super.fanOut(rc, node, graph, frames);
     } finally {
-      await this.recordJob(rc, `fan-out:${internalName}`, internalName, graph, frames);
+      await this.recordJob(rc, `fan-${FAN_OPEN}:${internalName}`, internalName, graph, frames);
     }
   }
 
@@ -205,7 +205,7 @@ export class SlurmTraversal extends ProtocolTraversal {
     try {
       return await super.fanIn(rc, node, graph, frames);
     } finally {
-      await this.recordJob(rc, `fan-in:${internalName}`, internalName, graph, frames);
+      await this.recordJob(rc, `fan-${FAN_CLOSE}:${internalName}`, internalName, graph, frames);
     }
   }
 

@@ -1,11 +1,11 @@
 /**
- * Branches as the step-at-a-time protocol names them. `runnable fan ... out --json` prints the
- * branches a composite opened as `BranchSpec`s, and `fan ... in --json` the next ones a loop
+ * Branches as the step-at-a-time protocol names them. `runnable fan ... in --json` prints the
+ * branches a composite opened as `BranchSpec`s, and `fan ... out --json` the next ones a loop
  * asks for; an engine runs each branch's steps with `execute-single-node` / `fan`, passing
  * `map_variable` as `--map-variable`.
  *
  * The same list is derivable from the run log alone (`pendingBranches`), for engines that do
- * not read the output of the process that fanned out (a Slurm job writes it to a file): fan out
+ * not read the output of the process that fanned out (a Slurm job writes it to a file): `fan in`
  * records every branch it opens as PROCESSING; the ones to run are those.
  */
 import type { CompositeNode, Graph } from '../graph/model.js';
@@ -50,8 +50,8 @@ export function fromBranchSpec(root: Graph, spec: BranchSpec): BranchRun {
 
 /**
  * The branches of a composite that are open and not finished (PROCESSING in the run log): right
- * after `fan out`, the branches it opened (on retry, those that did not succeed before); right
- * after a loop's `fan in` that asked for another iteration, that iteration.
+ * after `fan ... in`, the branches it opened (on retry, those that did not succeed before); right
+ * after a loop's `fan ... out` that asked for another iteration, that iteration.
  */
 export async function pendingBranches(rc: RunContext, node: CompositeNode, graph: Graph, frames: IterVars): Promise<BranchRun[]> {
   const name = resolveName(node.internalName, frames);

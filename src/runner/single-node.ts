@@ -4,8 +4,8 @@
  * iteration values of its enclosing maps and loops.
  *
  * - `executeSingleNode`: one leaf step (task, stub, success, fail), exactly as `local` runs it.
- * - `fan` `out`: opens a composite (records it and its branches); returns the branches to run.
- *   `in`: closes it from its branches' outcome in the run log, or (a loop) opens the next
+ * - `fan` `in`: opens a composite (records it and its branches); returns the branches to run.
+ *   `out`: closes it from its branches' outcome in the run log, or (a loop) opens the next
  *   iteration and returns it.
  *
  * Everything a step needs is in the run log, so the caller (the `emulate` executor, a container,
@@ -60,14 +60,14 @@ export interface FanInputs extends SingleNodeInputs {
 
 export interface FanResult extends SingleNodeResult {
   /**
-   * `out`: PROCESSING with the branches opened (FAIL if the composite could not open: bad map
-   * input, no conditional branch); `in`: the composite's final status, or PROCESSING with
+   * `in`: PROCESSING with the branches opened (FAIL if the composite could not open: bad map
+   * input, no conditional branch); `out`: the composite's final status, or PROCESSING with
    * `next` when a loop asks for another iteration
    */
   status: Status;
-  /** `out`: the branches to run now (on retry, only those that did not succeed before) */
+  /** `in`: the branches to run now (on retry, only those that did not succeed before) */
   branches?: BranchSpec[];
-  /** `in`: a loop's next iteration, to run before calling `fan ... in` again */
+  /** `out`: a loop's next iteration, to run before calling `fan ... out` again */
   next?: BranchSpec[];
 }
 
@@ -82,7 +82,7 @@ export async function executeSingleNode(inputs: SingleNodeInputs): Promise<Singl
   return { runId: rc.runId, internalName, status };
 }
 
-/** Opens (`out`) or closes (`in`) a composite step of an existing run in this process. */
+/** Opens (`in`, SPEC §1) or closes (`out`) a composite step of an existing run in this process. */
 export async function fan(inputs: FanInputs): Promise<FanResult> {
   const { rc, node, graph, frames, internalName } = await openStep(inputs);
   if (!isComposite(node)) {
@@ -91,11 +91,11 @@ export async function fan(inputs: FanInputs): Promise<FanResult> {
   const composite = compositeOf(node);
   let result: FanResult;
   try {
-    if (inputs.direction === 'out') {
+    if (inputs.direction === 'in') {
       const runs = await composite.fanOut(rc, node, graph, frames);
       result = { runId: rc.runId, internalName, status: 'PROCESSING', branches: runs.map(toBranchSpec) };
     } else {
-      if (!(await rc.log.step(internalName))) throw usage(`'${internalName}' was not opened in run '${rc.runId}': run \`runnable fan ... out\` first`, node);
+      if (!(await rc.log.step(internalName))) throw usage(`'${internalName}' was not opened in run '${rc.runId}': run \`runnable fan ... in\` first`, node);
       const fanned = await composite.fanIn(rc, node, graph, frames);
       result = { runId: rc.runId, internalName, status: fanned.status, ...(fanned.next ? { next: fanned.next.map(toBranchSpec) } : {}) };
     }
@@ -103,7 +103,7 @@ export async function fan(inputs: FanInputs): Promise<FanResult> {
     // as the traversal does: an expected failure of the composite closes it FAIL
     if (!(err instanceof StepFailure)) throw err;
     await closeComposite(rc, node, graph, frames, 'FAIL', err.message);
-    result = { runId: rc.runId, internalName, status: 'FAIL', ...(inputs.direction === 'out' ? { branches: [] } : {}) };
+    result = { runId: rc.runId, internalName, status: 'FAIL', ...(inputs.direction === 'in' ? { branches: [] } : {}) };
   }
   await rc.log.flush();
   return result;
@@ -160,7 +160,7 @@ async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
   const frames = parseMapVariable(pipeline.graph, node, inputs.mapVariable);
   for (const branch of branchChain(graph, frames)) {
     if (!(await log.branch(branch))) {
-      throw usage(`branch '${branch}' is not open in run '${runId}' (check --map-variable; a composite's branches open with \`runnable fan ... out\`)`, node);
+      throw usage(`branch '${branch}' is not open in run '${runId}' (check --map-variable; a composite's branches open with \`runnable fan ... in\`)`, node);
     }
   }
   const rc: RunContext = {
@@ -199,7 +199,7 @@ function findStep(root: Graph, step: string): { node: PipelineNode; graph: Graph
 
 /**
  * `--map-variable` must name, in order, the `iterate_as`/`index_as` of every map and loop that
- * encloses the step (what `fan out --json` prints as `map_variable`); a step outside any takes
+ * encloses the step (what `fan ... in --json` prints as `map_variable`); a step outside any takes
  * none (or `{}`).
  */
 function parseMapVariable(root: Graph, node: PipelineNode, json: string | undefined): IterVars {

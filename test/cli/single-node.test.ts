@@ -1,6 +1,6 @@
 /**
  * The step-at-a-time protocol through the built CLI: `runnable execute-single-node` and
- * `runnable fan ... out|in`, driven by hand exactly as a remote engine drives them, on a run
+ * `runnable fan ... in|out`, driven by hand exactly as a remote engine drives them, on a run
  * created (PROCESSING, nothing run yet) the way `runnable execute` creates one. Exit codes: 0
  * the step succeeded (or a composite opened / a loop goes on), 1 it failed, 2 bad input with
  * nothing written.
@@ -69,12 +69,12 @@ describe('a map driven step by step', () => {
 
   beforeAll(async () => {
     ({ runId, log } = await startRun(MAP, INITIAL_PARAMETERS));
-    const out = await fanCmd(runId, 'map_state', MAP, 'out');
+    const out = await fanCmd(runId, 'map_state', MAP, 'in');
     expect(out.code, out.stderr).toBe(0);
     branches = lastLine(out.stdout) as BranchSpec[];
   }, 120_000);
 
-  it('fan out prints the branches to run: name, branch graph, first step, --map-variable', () => {
+  it('fan in prints the branches to run: name, branch graph, first step, --map-variable', () => {
     expect(branches).toEqual([1, 2, 3].map((chunk) => ({ internal_name: `map_state.${chunk}`, branch: INNER, start_at: `${INNER}.execute_typescript`, map_variable: { chunk } })));
   });
 
@@ -98,9 +98,9 @@ describe('a map driven step by step', () => {
         }
       }),
     );
-    const fanIn = await fanCmd(runId, 'map_state', MAP, 'in');
-    expect(fanIn.code, fanIn.stderr).toBe(0);
-    expect(lastLine(fanIn.stdout)).toEqual({ status: 'SUCCESS' });
+    const closed = await fanCmd(runId, 'map_state', MAP, 'out');
+    expect(closed.code, closed.stderr).toBe(0);
+    expect(lastLine(closed.stdout)).toEqual({ status: 'SUCCESS' });
     for (const name of ['collect', 'success']) {
       const r = await step(runId, MAP, name);
       expect(r.code, r.stderr).toBe(0);
@@ -120,9 +120,9 @@ describe('a map driven step by step', () => {
 });
 
 describe('a loop driven step by step', () => {
-  it('fan in asks for the next iteration until break_on', async () => {
+  it('fan out asks for the next iteration until break_on', async () => {
     const { runId, log } = await startRun(LOOP);
-    const out = await fanCmd(runId, 'counter_loop', LOOP, 'out');
+    const out = await fanCmd(runId, 'counter_loop', LOOP, 'in');
     expect(out.code, out.stderr).toBe(0);
     let pending = lastLine(out.stdout) as BranchSpec[];
     expect(pending).toEqual([{ internal_name: 'counter_loop.0', branch: 'counter_loop.loop_variable_placeholder', start_at: 'counter_loop.loop_variable_placeholder.count', map_variable: { counter: 0 } }]);
@@ -132,7 +132,7 @@ describe('a loop driven step by step', () => {
         seen.push(b.internal_name);
         for (const name of ['count', 'success']) expect((await step(runId, LOOP, `${b.branch}.${name}`, '--map-variable', JSON.stringify(b.map_variable))).code).toBe(0);
       }
-      const r = await fanCmd(runId, 'counter_loop', LOOP, 'in');
+      const r = await fanCmd(runId, 'counter_loop', LOOP, 'out');
       expect(r.code, r.stderr).toBe(0);
       const report = lastLine(r.stdout) as { status: string; next?: BranchSpec[] };
       if (report.status !== 'PROCESSING') {
@@ -160,7 +160,7 @@ describe('failures', () => {
 
   it('a composite that cannot open exits 1, prints no branch and is recorded FAIL', async () => {
     const { runId, log } = await startRun('odd.yaml');
-    const r = await fanCmd(runId, 'fan', 'odd.yaml', 'out');
+    const r = await fanCmd(runId, 'fan', 'odd.yaml', 'in');
     expect(r.code).toBe(1);
     expect(lastLine(r.stdout)).toEqual([]);
     const s = await log.step('fan');
@@ -191,8 +191,8 @@ describe('bad input exits 2 and writes nothing', () => {
     '--map-variable outside any map': [['execute-single-node', '$RUN', MAP, 'collect', '--map-variable', '{"chunk": 1}'], /must be nothing/],
     'a branch that was not opened': [['execute-single-node', '$RUN', MAP, `${INNER}.read_chunk`, '--map-variable', '{"chunk": 1}'], /branch 'map_state.1' is not open/],
     'a composite to execute-single-node': [['execute-single-node', '$RUN', MAP, 'map_state'], /composite steps are opened and closed with `runnable fan`/],
-    'a task to fan': [['fan', '$RUN', 'collect', MAP, 'out'], /not a composite/],
-    'fan in before fan out': [['fan', '$RUN', 'map_state', MAP, 'in'], /was not opened/],
+    'a task to fan': [['fan', '$RUN', 'collect', MAP, 'in'], /not a composite/],
+    'fan out before fan in': [['fan', '$RUN', 'map_state', MAP, 'out'], /was not opened/],
     'a direction that is neither in nor out': [['fan', '$RUN', 'map_state', MAP, 'sideways'], /sideways/],
     'another pipeline than the run\'s': [['execute-single-node', '$RUN', 'examples/02-sequential/traversal.yaml', 'hello%stub'], /dag_hash differs/],
   };

@@ -24,7 +24,7 @@ const CORE = [
   '07-map/map', '07-map/custom_reducer', '07-map/map_fail', '07-map/dynamic_map',
   '10-loop/simple_loop', '10-loop/max_iterations_loop',
   '11-jobs/typescript_tasks', '11-jobs/scripts', '11-jobs/python_tasks', '11-jobs/catalog', '11-jobs/catalog_no_copy',
-  '11-jobs/passing_parameters_typescript', '11-jobs/failing',
+  '11-jobs/passing_parameters_typescript', '11-jobs/failing', '11-jobs/notebooks',
 ];
 /** run with `-p examples/common/initial_parameters.yaml` */
 const WITH_PARAMS = new Set([
