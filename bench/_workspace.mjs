@@ -10,3 +10,43 @@ export function workspace(files) {
 }
 
 export const fmt = (n, digits = 3) => Number(n).toFixed(digits);
+
+/**
+ * The pipelines of the overhead benchmarks (remote-, container-, slurm-overhead): an N-step
+ * chain of no-op TypeScript functions and an M-item map of a trivial one, with their parameters.
+ */
+export function overheadFiles(chainSteps, mapItems) {
+  const chain = ['dag:', '  start_at: s0', '  steps:'];
+  for (let i = 0; i < chainSteps; i++) {
+    chain.push(`    s${i}:`, '      type: task', '      command: fns.ts:noop', `      next: ${i + 1 < chainSteps ? `s${i + 1}` : 'success'}`);
+  }
+  const map = `dag:
+  start_at: fan
+  steps:
+    fan:
+      type: map
+      iterate_on: items
+      iterate_as: item
+      next: success
+      branch:
+        start_at: double
+        steps:
+          double: {type: task, command: fns.ts:double, returns: [doubled], next: success}
+`;
+  return {
+    'chain.yaml': chain.join('\n') + '\n',
+    'map.yaml': map,
+    'params.yaml': `items: [${Array.from({ length: mapItems }, (_, i) => i).join(', ')}]\n`,
+    'fns.ts': 'export function noop(): void {}\nexport function double(item: number) { return item * 2; }\n',
+    'package.json': '{"type": "module", "private": true}\n',
+  };
+}
+
+/** Prints rows under a header as an aligned plain-text table. */
+export function printTable(head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}

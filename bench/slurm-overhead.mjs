@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { executePipeline } from '../dist/index.js';
-import { workspace, fmt } from './_workspace.mjs';
+import { fmt, overheadFiles, printTable, workspace } from './_workspace.mjs';
 
 const chainSteps = Number(process.argv[2] ?? 50);
 const mapItems = Number(process.argv[3] ?? 200);
@@ -19,30 +19,7 @@ const only = process.argv[4];
 
 execFileSync('bash', [fileURLToPath(new URL('../scripts/slurm-up.sh', import.meta.url))], { stdio: ['ignore', 'ignore', 'inherit'] });
 
-const chainYaml = ['dag:', '  start_at: s0', '  steps:'];
-for (let i = 0; i < chainSteps; i++) {
-  chainYaml.push(`    s${i}:`, '      type: task', '      command: fns.ts:noop', `      next: ${i + 1 < chainSteps ? `s${i + 1}` : 'success'}`);
-}
-const mapYaml = `dag:
-  start_at: fan
-  steps:
-    fan:
-      type: map
-      iterate_on: items
-      iterate_as: item
-      next: success
-      branch:
-        start_at: double
-        steps:
-          double: {type: task, command: fns.ts:double, returns: [doubled], next: success}
-`;
-const FILES = {
-  'chain.yaml': chainYaml.join('\n') + '\n',
-  'map.yaml': mapYaml,
-  'params.yaml': `items: [${Array.from({ length: mapItems }, (_, i) => i).join(', ')}]\n`,
-  'fns.ts': 'export function noop(): void {}\nexport function double(item: number) { return item * 2; }\n',
-  'package.json': '{"type": "module", "private": true}\n',
-};
+const FILES = overheadFiles(chainSteps, mapItems);
 
 const CONFIGS = {
   local: 'run-log-store: {type: chunked-fs}\n',
@@ -106,9 +83,5 @@ try {
 }
 
 const head = ['pipeline', 'executor', 'wall s', 'ms/step', 'overhead ms/step vs local', 'slurm jobs'];
-const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ');
-console.log(line(head));
-console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-for (const r of rows) console.log(line(r));
+printTable(head, rows);
 console.log(`\n(one step = one task; the map also runs a fan out and a fan in job; cluster: ${execFileSync('sinfo', ['-h', '-o', '%N %c cpus, oversubscribe %h'], { encoding: 'utf8' }).trim()})`);

@@ -6,6 +6,34 @@ import type { DriveOptions, RunResult } from '../runner/execute.js';
 import { TerminalReporter } from './_reporter.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 
+/** The options `execute` and `execute-job` share. */
+export interface ExecuteFlags {
+  config?: string;
+  parameters?: string;
+  runId?: string;
+  tag?: string;
+  json?: boolean;
+  /** false with `--no-cache` */
+  cache?: boolean;
+}
+
+/** The flags as the runner's inputs. */
+export function runInputs(flags: ExecuteFlags) {
+  return { configFile: flags.config, parametersFile: flags.parameters, runId: flags.runId, tag: flags.tag };
+}
+
+/** Bad input found while preparing is exit 2 with nothing run; then the run is driven as below. */
+export async function prepareAndDrive<P>(json: boolean, prepare: () => Promise<P>, execute: (prepared: P, opts: DriveOptions) => Promise<RunResult>): Promise<number> {
+  const reporter = new TerminalReporter({ json });
+  let prepared: P;
+  try {
+    prepared = await prepare();
+  } catch (err) {
+    return reportError(err);
+  }
+  return driveFromTerminal(reporter, json, (opts) => execute(prepared, opts));
+}
+
 export async function driveFromTerminal(reporter: TerminalReporter, json: boolean, start: (opts: DriveOptions) => Promise<RunResult>): Promise<number> {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {

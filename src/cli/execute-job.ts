@@ -1,23 +1,7 @@
 /** `runnable execute-job JOB`: run a single-task job, show progress, exit 0 / 1 / 2. */
 import { executePreparedJob, prepareJob } from '../runner/job.js';
-import { TerminalReporter } from './_reporter.js';
-import { reportError } from './_errors.js';
-import { driveFromTerminal } from './_drive.js';
-import type { ExecuteFlags } from './execute.js';
+import { prepareAndDrive, runInputs, type ExecuteFlags } from './_drive.js';
 
-export async function executeJobCommand(job: string, flags: ExecuteFlags): Promise<number> {
-  const reporter = new TerminalReporter({ json: !!flags.json });
-  let prepared;
-  try {
-    prepared = await prepareJob({
-      job,
-      configFile: flags.config,
-      parametersFile: flags.parameters,
-      runId: flags.runId,
-      tag: flags.tag,
-    });
-  } catch (err) {
-    return reportError(err);
-  }
-  return driveFromTerminal(reporter, !!flags.json, (opts) => executePreparedJob(prepared, opts));
+export function executeJobCommand(job: string, flags: ExecuteFlags): Promise<number> {
+  return prepareAndDrive(!!flags.json, () => prepareJob({ job, ...runInputs(flags) }), executePreparedJob);
 }
