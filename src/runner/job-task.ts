@@ -1,8 +1,8 @@
 /**
  * The task of an existing job run (`runnable execute-job` created its log), executed in this
- * process: what a job executor that runs the task elsewhere (a Slurm job) calls on the other
- * side, as `execute-single-node` is for a pipeline's steps. The outcome is in the run log's
- * `job` section; the caller settles the run.
+ * process: what a job executor that runs the task elsewhere (a child process, a container, a
+ * Slurm job) calls on the other side, as `execute-single-node` is for a pipeline's steps. The
+ * outcome is in the run log's `job` section; the caller settles the run.
  */
 import { RunnableError } from '../errors.js';
 import type { RunContext, RunObserver } from '../executors/context.js';
@@ -17,6 +17,8 @@ import { loadServices } from './prepare.js';
 
 export interface JobTaskInputs {
   runId: string;
+  /** the job file, when the caller names it (it must be the run's: same dag_hash); else the run's `run_config.job` */
+  job?: string;
   configFile?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -35,7 +37,7 @@ export async function executeJobTask(inputs: JobTaskInputs): Promise<Status> {
   const header = await log.header();
   if (!header || typeof header.run_config.job !== 'string') throw new RunnableError('E_RUN_ID', `run '${runId}' is not a job run`);
   if (header.status !== 'PROCESSING') throw new RunnableError('E_RUN_ID', `run '${runId}' has finished (${header.status})`);
-  const job = await loadJobSource(header.run_config.job, cwd);
+  const job = await loadJobSource(inputs.job ?? header.run_config.job, cwd);
   const pipeline = jobPipeline(job);
   if (dagHash(pipeline.graph) !== header.dag_hash) {
     throw new RunnableError('E_GRAPH', `the job is not the one run '${runId}' was started with (its dag_hash differs)`, { file: job.source.path });

@@ -48,6 +48,7 @@ export async function prepareJob(inputs: JobInputs): Promise<PreparedJob> {
   const jobExecutor = jobExecutors.create(section.type, section.config, { cwd, configFile: services.config.file });
   const job = typeof inputs.job === 'string' ? await loadJobSource(inputs.job, cwd) : inputs.job;
   checkJob(job);
+  jobExecutor.check?.(job, services.store);
   await checkPipeline(jobPipeline(job), cwd, services.secrets);
   const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
 

@@ -1,5 +1,6 @@
 /** The job-executor family: config `job-executor: {type, config}` (SPEC §6). */
 import { Registry } from '../../registry.js';
+import { emulateJob } from './emulate.js';
 import { localJob } from './local.js';
 import { localContainerJob } from './local-container.js';
 import { slurmJob } from './slurm.js';
@@ -11,3 +12,6 @@ export { runJobTask, JOB_STEP } from './_run.js';
 export const jobExecutors = new Registry<JobExecutor>('job-executor').register('local', localJob);
 jobExecutors.register('local-container', localContainerJob);
 jobExecutors.register('slurm', slurmJob);
+jobExecutors.register('emulate', emulateJob);
+// runnable's spelling (its 11-jobs/emulate.yaml), so its job configs run unchanged
+jobExecutors.register('emulator', emulateJob);

@@ -18,15 +18,14 @@
  */
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { RunnableError } from '../../errors.js';
 import type { Job } from '../../graph/model.js';
-import { newAttempt, now } from '../../nodes/_common.js';
 import type { Plugin } from '../../registry.js';
-import type { JobLog, Status } from '../../runlog/types.js';
+import type { RunLogStore, Status } from '../../runlog/types.js';
 import type { RunContext } from '../context.js';
 import { containerSettings, detectEngine, engineSetting, requireImage } from '../_container.js';
 import type { JobExecutor } from './types.js';
 import { JOB_STEP } from './_run.js';
+import { jobFileFor, processEnd, settleRemoteJob } from './_remote.js';
 
 const ENTRY = fileURLToPath(new URL('./_container_job.js', import.meta.url));
 
@@ -39,15 +38,14 @@ export class LocalContainerJobExecutor implements JobExecutor {
   readonly exclusive = false;
   constructor(private readonly config: LocalContainerJobConfig) {}
 
+  check(job: Job, store: RunLogStore): void {
+    jobFileFor(store, job, this.type, 'in a container');
+  }
+
   async execute(rc: RunContext, job: Job): Promise<Status> {
-    if (rc.log.store.type === 'buffered') {
-      throw new RunnableError('E_CONFIG', "the local-container job executor runs the job in a container, which cannot see the 'buffered' run-log store: use chunked-fs or file-system", {
-        field: 'run-log-store.type',
-      });
-    }
+    const file = jobFileFor(rc.log.store, job, this.type, 'in a container');
     // loaded now, not with this module: the executors import the runner, which imports this family
-    const [{ pipelineFile }, { ContainerTraversal }] = await Promise.all([import('../_protocol.js'), import('../local-container.js')]);
-    const file = pipelineFile(rc); // a job built in memory cannot be loaded in a container
+    const { ContainerTraversal } = await import('../local-container.js');
     const engine = await detectEngine(this.config.engine);
     const traversal = new ContainerTraversal(1, { ...this.config, max_parallel: 1, overrides: {} }, engine, ENTRY);
     // a job has no `overrides` entries to pick from: the config is the job's
@@ -58,22 +56,8 @@ export class LocalContainerJobExecutor implements JobExecutor {
     const result = await traversal.launch(rc, { kind: 'execute-single-node', args, node: task, internalName: JOB_STEP });
 
     // the run log is the truth; a container that died before recording the job's end fails it
-    let log = await rc.log.job();
-    if (!log || log.status === 'PROCESSING' || log.attempts.length <= before) {
-      const how = result.error ? `could not start: ${result.error}` : result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
-      const tail = result.stderrTail.trim();
-      const message = `the job's container ${how}${rc.signal.aborted ? ' (interrupted)' : ''}${tail ? `\n--- stderr (last lines) ---\n${tail}` : ''}`;
-      const base: JobLog = log ?? { status: 'CREATED', message: '', mock: false, code_identities: [], attempts: [], data_catalog: [] };
-      const attempt = { ...newAttempt(base.attempts.length + 1), status: 'FAIL' as const, message, end_time: now() };
-      log = { ...base, status: 'FAIL', message, attempts: [...base.attempts, attempt] };
-    }
     const identity = await traversal.identity(task);
-    log = { ...log, code_identities: [...log.code_identities.filter((c) => c.code_identifier_type !== 'docker'), identity] };
-    await rc.log.putJob(log);
-    const last = log.attempts.at(-1);
-    const ms = last ? Date.parse(last.end_time) - Date.parse(last.start_time) : 0;
-    rc.observer.stepFinished?.({ internalName: JOB_STEP, type: 'job', status: log.status, durationMs: Number.isFinite(ms) ? ms : 0, message: log.message });
-    return log.status === 'SUCCESS' ? 'SUCCESS' : 'FAIL';
+    return settleRemoteJob(rc, before, processEnd("the job's container", result), (ids) => [...ids.filter((c) => c.code_identifier_type !== 'docker'), identity]);
   }
 }
 

@@ -15,13 +15,13 @@
  *   type: chunked-fs
  */
 import { z } from 'zod';
-import { RunnableError } from '../../errors.js';
 import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
-import type { JobLog, Status } from '../../runlog/types.js';
+import type { RunLogStore, Status } from '../../runlog/types.js';
 import type { RunContext } from '../context.js';
 import { SlurmSession } from '../_slurm_session.js';
 import { JOB_STEP } from './_run.js';
+import { jobFileFor, settleRemoteJob } from './_remote.js';
 import type { JobExecutor } from './types.js';
 
 export const slurmJobConfig = z.strictObject({
@@ -42,15 +42,11 @@ export class SlurmJobExecutor implements JobExecutor {
   readonly exclusive = false;
   constructor(private readonly config: SlurmJobConfig) {}
 
+  check(job: Job, store: RunLogStore): void {
+    jobFileFor(store, job, this.type, 'in a Slurm job');
+  }
+
   async execute(rc: RunContext, job: Job): Promise<Status> {
-    if (rc.log.store.type === 'buffered') {
-      throw new RunnableError('E_CONFIG', "the slurm job executor runs the task in a Slurm job, which cannot see the 'buffered' run-log store: use chunked-fs or file-system", {
-        field: 'run-log-store.type',
-      });
-    }
-    if (!job.source.path || job.source.path.startsWith('<')) {
-      throw new RunnableError('E_CONFIG', 'the slurm job executor loads the job from its file, and this job was built in memory', { field: 'job-executor.type' });
-    }
     const { log_folder, poll_interval, ...resources } = this.config;
     const session = new SlurmSession(rc.runId, rc.cwd, log_folder, poll_interval * 1000, (line) => rc.observer.output?.('slurm', 2, line));
     const cancel = () => void session.cancelAll();
@@ -65,22 +61,6 @@ export class SlurmJobExecutor implements JobExecutor {
       if (result.stdout) rc.observer.output?.(JOB_STEP, 1, result.stdout);
       if (result.stderr) rc.observer.output?.(JOB_STEP, 2, result.stderr);
 
-      let record: JobLog | undefined = await rc.log.job();
-      if (!record || record.status === 'PROCESSING' || record.attempts.length <= attemptsBefore) {
-        // the job died before recording its end: say why, so `retry` can run it again
-        const how = result.signal ?? `the job's process exited with code ${result.exitCode} without recording its end`;
-        const tail = result.stderrTail.trim();
-        const message = `${how}${rc.signal.aborted ? ' (interrupted)' : ''}${tail ? `\n--- stderr (last lines) ---\n${tail}` : ''}`;
-        const base: JobLog = record ?? { status: 'FAIL', message: '', mock: false, code_identities: [await rc.codeIdentity()], attempts: [], data_catalog: [] };
-        const now = new Date().toISOString();
-        const attempt = { attempt_number: base.attempts.length + 1, start_time: now, end_time: now, status: 'FAIL' as const, message, input_parameters: {}, output_parameters: {}, user_defined_metrics: {} };
-        record = { ...base, status: 'FAIL', message, attempts: [...base.attempts, attempt] };
-        rc.observer.stepFinished?.({ internalName: JOB_STEP, type: 'job', status: 'FAIL', durationMs: 0, message });
-      } else {
-        const last = record.attempts.at(-1)!;
-        const ms = Date.parse(last.end_time) - Date.parse(last.start_time);
-        rc.observer.stepFinished?.({ internalName: JOB_STEP, type: 'job', status: record.status, durationMs: Number.isFinite(ms) ? ms : 0, message: record.message });
-      }
       const where = [result.end.partition && `partition ${result.end.partition}`, result.end.nodes && `node ${result.end.nodes}`].filter(Boolean).join(', ');
       const identity = {
         code_identifier: submitted!.id,
@@ -89,8 +69,9 @@ export class SlurmJobExecutor implements JobExecutor {
         code_identifier_url: '',
         code_identifier_message: `Slurm job ${submitted!.id}${where ? ` (${where})` : ''}: ${result.end.state}`,
       };
-      await rc.log.putJob({ ...record, code_identities: [...record.code_identities.filter((c) => c.code_identifier !== submitted!.id), identity] });
-      return record.status === 'SUCCESS' ? 'SUCCESS' : 'FAIL';
+      // a job that died before recording its end (scancel, time limit) fails with Slurm's reason, so `retry` can run it again
+      const how = result.signal ?? `the job's process exited with code ${result.exitCode} without recording its end`;
+      return settleRemoteJob(rc, attemptsBefore, { how, stderrTail: result.stderrTail }, (ids) => [...ids.filter((c) => c.code_identifier !== submitted!.id), identity]);
     } finally {
       rc.signal.removeEventListener('abort', cancel);
       await session.cancelAll();
