@@ -1,12 +1,12 @@
 /** Runs a pipeline: creates its run log, hands it to the executor, settles the status. */
+import { runContext } from './run-context.js';
 import { hostname } from 'node:os';
 import { dagHash, stepHashes } from '../graph/hash.js';
 import type { Pipeline } from '../graph/model.js';
-import type { RunContext, RunObserver } from '../executors/context.js';
+import type { RunObserver } from '../executors/context.js';
 import { cacheSettings } from '../cache/index.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { RunHeader, RunLog, Status } from '../runlog/types.js';
-import { codeIdentity } from '../util/git.js';
 import { prepareRun, type PreparedRun, type RunInputs, type Services } from './prepare.js';
 
 export interface ExecuteOptions extends RunInputs {
@@ -53,23 +53,17 @@ export async function executePrepared(run: PreparedRun, opts: DriveOptions = {})
  * run and by `retry`, which continues a run with `retrying` set.
  */
 export async function drive(services: Services, pipeline: Pipeline, log: RunLogAccess, opts: DriveOptions, retrying: boolean): Promise<RunResult> {
-  const { store, executor, cwd } = services;
+  const { store, executor } = services;
   const runId = log.runId;
   opts.onStart?.({ runId, location: store.location(runId) });
-  const rc: RunContext = {
-    runId,
+  const rc = runContext(services, {
     pipeline,
-    cwd,
     log,
-    catalog: services.catalog,
-    secrets: services.secrets,
-    observer: opts.observer ?? {},
-    signal: opts.signal ?? new AbortController().signal,
-    codeIdentity: () => codeIdentity(cwd),
+    observer: opts.observer,
+    signal: opts.signal,
     retrying,
-    configFile: services.config.file,
     cache: cacheSettings(store, services.stepCache, !!opts.noCache),
-  };
+  });
 
   let status: Status;
   try {

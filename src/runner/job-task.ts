@@ -4,13 +4,13 @@
  * Slurm job) calls on the other side, as `execute-single-node` is for a pipeline's steps. The
  * outcome is in the run log's `job` section; the caller settles the run.
  */
+import { runContext } from './run-context.js';
 import { RunnableError } from '../errors.js';
-import type { RunContext, RunObserver } from '../executors/context.js';
+import type { RunObserver } from '../executors/context.js';
 import { runJobTask } from '../executors/jobs/_run.js';
 import { dagHash } from '../graph/hash.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Status } from '../runlog/types.js';
-import { codeIdentity } from '../util/git.js';
 import { validateRunId } from '../util/run-id.js';
 import { jobPipeline, loadJobSource } from './job.js';
 import { loadServices } from './prepare.js';
@@ -42,19 +42,7 @@ export async function executeJobTask(inputs: JobTaskInputs): Promise<Status> {
   if (dagHash(pipeline.graph) !== header.dag_hash) {
     throw new RunnableError('E_GRAPH', `the job is not the one run '${runId}' was started with (its dag_hash differs)`, { file: job.source.path });
   }
-  const rc: RunContext = {
-    runId,
-    pipeline,
-    cwd,
-    log,
-    catalog: services.catalog,
-    secrets: services.secrets,
-    observer: inputs.observer ?? {},
-    signal: inputs.signal ?? new AbortController().signal,
-    codeIdentity: () => codeIdentity(cwd),
-    retrying: false,
-    configFile: services.config.file,
-  };
+  const rc = runContext(services, { pipeline, log, observer: inputs.observer, signal: inputs.signal, retrying: false });
   const status = await runJobTask(rc, job.task);
   await log.flush();
   return status;

@@ -12,6 +12,7 @@
  * a Slurm job, an Argo pod) carries nothing but these arguments. Other processes write the run
  * log at the same time (sibling branches), so nothing is cached (`exclusive` false).
  */
+import { runContext } from './run-context.js';
 import { isComposite, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
 import { dagHash } from '../graph/hash.js';
 import { LOOP_PLACEHOLDER, MAP_PLACEHOLDER, findNode, iterVarsFromJSON, resolveName, type IterVars } from '../graph/names.js';
@@ -21,7 +22,6 @@ import { StepFailure, closeComposite, compositeOf, executeLeaf } from '../nodes/
 import { branchChain, newAttempt, newStepLog, now, parentOfStep } from '../nodes/_common.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Status } from '../runlog/types.js';
-import { codeIdentity } from '../util/git.js';
 import { validateRunId } from '../util/run-id.js';
 import { toBranchSpec, type BranchSpec } from './branches.js';
 import { loadPipelineSource } from './load.js';
@@ -163,20 +163,14 @@ async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
       throw usage(`branch '${branch}' is not open in run '${runId}' (check --map-variable; a composite's branches open with \`runnable fan ... in\`)`, node);
     }
   }
-  const rc: RunContext = {
-    runId,
+  const rc = runContext(services, {
     pipeline,
-    cwd,
     log,
-    catalog: services.catalog,
-    secrets: services.secrets,
-    observer: inputs.observer ?? {},
-    signal: inputs.signal ?? new AbortController().signal,
-    codeIdentity: () => codeIdentity(cwd),
+    observer: inputs.observer,
+    signal: inputs.signal,
     // `runnable retry` counts its retries in the header: then succeeded branches are not reopened
     retrying: Number(header.run_config.retries ?? 0) > 0,
-    configFile: services.config.file,
-  };
+  });
   return { rc, node, graph, frames, internalName: resolveName(node.internalName, frames) };
 }
 
