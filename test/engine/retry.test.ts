@@ -264,7 +264,7 @@ describe('retry runs again only what did not succeed', () => {
     const seen = ran(cwd).length;
     const second = await retry(cwd, first.runId);
     expect(second.code, second.stderr).toBe(0);
-    expect(ran(cwd, seen)).toEqual(['work 2 attempt 2', 'done [11,21,31]']);
+    expect(ran(cwd, seen)).toEqual(['work 2 attempt 2', 'done [11, 21, 31]']);
     const retried = Object.entries(taskAttempts(second.log)).filter(([, s]) => s.length > 1);
     expect(retried).toEqual([['par.middle.fan.2.work', ['FAIL', 'SUCCESS']]]);
     expect(Object.values(taskAttempts(second.log)).every((s) => s.at(-1) === 'SUCCESS')).toBe(true);
