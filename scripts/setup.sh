@@ -15,23 +15,32 @@ cd "$(dirname "$0")/.."
 echo "== node $(node --version), npm $(npm --version)"
 npm ci --no-audit --no-fund
 
-APT_PACKAGES=()
+# Jupyter's packages without their recommends (no desktop tools); Slurm and podman with theirs
+# (podman needs its recommended networking and storage helpers)
+PYTHON_PACKAGES=()
+SYSTEM_PACKAGES=()
 # notebook and python tasks run with Debian's /usr/bin/python3 (src/tasks/_python.ts); pydantic
 # and pandas are what runnable's own examples import
 /usr/bin/python3 -c 'import nbclient, nbformat, jupyter_client, ipykernel, pydantic, pandas' >/dev/null 2>&1 ||
-  APT_PACKAGES+=(python3 python3-nbclient python3-nbformat python3-jupyter-client python3-ipykernel python3-pydantic python3-pandas)
-{ command -v slurmctld && command -v munged; } >/dev/null 2>&1 || APT_PACKAGES+=(slurm-wlm munge)
-{ command -v podman && command -v runc; } >/dev/null 2>&1 || APT_PACKAGES+=(podman runc)
+  PYTHON_PACKAGES+=(python3 python3-nbclient python3-nbformat python3-jupyter-client python3-ipykernel python3-pydantic python3-pandas)
+{ command -v slurmctld && command -v munged; } >/dev/null 2>&1 || SYSTEM_PACKAGES+=(slurm-wlm munge)
+{ command -v podman && command -v runc; } >/dev/null 2>&1 || SYSTEM_PACKAGES+=(podman runc)
 
-if [ ${#APT_PACKAGES[@]} -gt 0 ]; then
+if [ $((${#PYTHON_PACKAGES[@]} + ${#SYSTEM_PACKAGES[@]})) -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "setup: install these Debian packages (as root), then run this script again: ${APT_PACKAGES[*]}" >&2
+    echo "setup: install these Debian packages (as root), then run this script again: ${PYTHON_PACKAGES[*]} ${SYSTEM_PACKAGES[*]}" >&2
     exit 1
   fi
-  echo "== apt-get install ${APT_PACKAGES[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+  if [ ${#PYTHON_PACKAGES[@]} -gt 0 ]; then
+    echo "== apt-get install ${PYTHON_PACKAGES[*]}"
+    apt-get install -y -qq --no-install-recommends "${PYTHON_PACKAGES[@]}" >/dev/null
+  fi
+  if [ ${#SYSTEM_PACKAGES[@]} -gt 0 ]; then
+    echo "== apt-get install ${SYSTEM_PACKAGES[*]}"
+    apt-get install -y -qq "${SYSTEM_PACKAGES[@]}" >/dev/null
+  fi
 fi
 
 if ! command -v deno >/dev/null 2>&1; then
