@@ -27,11 +27,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { RunnableError } from '../errors.js';
 import type { Plugin } from '../registry.js';
-import type { Status } from '../runlog/types.js';
+import type { Pipeline } from '../graph/model.js';
+import type { RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
-import { ProtocolTraversal, pipelineFile, type StepCommand, type StepProcessResult } from './_protocol.js';
+import { ProtocolTraversal, type StepCommand, type StepProcessResult } from './_protocol.js';
+import { fileForOtherProcesses } from './_elsewhere.js';
 import type { PipelineExecutor } from './types.js';
 
 export const emulateConfig = z.strictObject({
@@ -49,13 +50,12 @@ export class EmulateExecutor implements PipelineExecutor {
   readonly exclusive = false;
   constructor(private readonly config: z.infer<typeof emulateConfig>) {}
 
+  pipelineToCheck(pipeline: Pipeline, store: RunLogStore): Pipeline {
+    fileForOtherProcesses(store, pipeline.source, 'pipeline', 'emulate', 'in other processes');
+    return pipeline;
+  }
+
   async execute(rc: RunContext): Promise<Status> {
-    if (rc.log.store.type === 'buffered') {
-      throw new RunnableError('E_CONFIG', "the emulate executor runs steps in other processes, which cannot see the 'buffered' run-log store: use chunked-fs or file-system", {
-        field: 'run-log-store.type',
-      });
-    }
-    pipelineFile(rc); // a pipeline built in memory cannot be loaded by the step processes
     const width = rc.log.store.concurrentWriters ? this.config.max_parallel : 1;
     return new ChildProcessTraversal(width).runGraph(rc, rc.pipeline.graph, []);
   }

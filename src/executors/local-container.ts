@@ -49,10 +49,11 @@ import { RunnableError } from '../errors.js';
 import { compositeOf, executeLeaf, type BranchRun, type FanInResult } from '../nodes/index.js';
 import { parentOfStep } from '../nodes/_common.js';
 import type { Plugin } from '../registry.js';
-import type { CodeIdentity, Status } from '../runlog/types.js';
+import type { CodeIdentity, RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
 import { ChildProcessTraversal, RUNNABLE_BIN } from './emulate.js';
 import { pipelineFile, type StepCommand, type StepProcessResult } from './_protocol.js';
+import { fileForOtherProcesses } from './_elsewhere.js';
 import { containerEnd, containerName, containerSettings, detectEngine, engineSetting, requireImage, imageIdentity, inspectImage, passedEnv, runArgs, runMounts, type EngineName, type ImageInfo, type Mount } from './_container.js';
 import type { PipelineExecutor } from './types.js';
 
@@ -113,18 +114,13 @@ export class LocalContainerExecutor implements PipelineExecutor {
   constructor(private readonly config: LocalContainerConfig) {}
 
   /** A task naming an `overrides` entry that the config does not have is an error before the run. */
-  pipelineToCheck(pipeline: Pipeline): Pipeline {
+  pipelineToCheck(pipeline: Pipeline, store: RunLogStore): Pipeline {
+    fileForOtherProcesses(store, pipeline.source, 'pipeline', 'local-container', 'in containers');
     for (const node of walkNodes(pipeline.graph)) if (node.type === 'task') settingsFor(this.config, node);
     return pipeline;
   }
 
   async execute(rc: RunContext): Promise<Status> {
-    if (rc.log.store.type === 'buffered') {
-      throw new RunnableError('E_CONFIG', "the local-container executor runs steps in containers, which cannot see the 'buffered' run-log store: use chunked-fs or file-system", {
-        field: 'run-log-store.type',
-      });
-    }
-    pipelineFile(rc); // a pipeline built in memory cannot be loaded in a container
     const engine = await detectEngine(this.config.engine);
     const width = rc.log.store.concurrentWriters ? this.config.max_parallel : 1;
     return new ContainerTraversal(width, this.config, engine).runGraph(rc, rc.pipeline.graph, []);

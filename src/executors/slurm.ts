@@ -49,9 +49,10 @@ import { RunnableError } from '../errors.js';
 import type { BranchRun, FanInResult } from '../nodes/index.js';
 import { parentOfStep } from '../nodes/_common.js';
 import type { Plugin } from '../registry.js';
-import type { CodeIdentity, Status } from '../runlog/types.js';
+import type { CodeIdentity, RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
 import { FAN_CLOSE, FAN_OPEN, ProtocolTraversal, pipelineFile, type StepCommand, type StepProcessResult } from './_protocol.js';
+import { fileForOtherProcesses } from './_elsewhere.js';
 import { recordLostStep } from '../runner/single-node.js';
 import { SlurmSession, type SlurmResources, type SubmittedJob } from './_slurm_session.js';
 import { detachRun } from './_slurm_drive.js';
@@ -99,18 +100,13 @@ export class SlurmExecutor implements PipelineExecutor {
   constructor(private readonly config: SlurmConfig) {}
 
   /** A step naming an `overrides` entry that the config does not have is an error before the run. */
-  pipelineToCheck(pipeline: Pipeline): Pipeline {
+  pipelineToCheck(pipeline: Pipeline, store: RunLogStore): Pipeline {
+    fileForOtherProcesses(store, pipeline.source, 'pipeline', 'slurm', 'in Slurm jobs');
     for (const node of walkNodes(pipeline.graph)) resourcesFor(this.config, node);
     return pipeline;
   }
 
   async execute(rc: RunContext): Promise<Status> {
-    if (rc.log.store.type === 'buffered') {
-      throw new RunnableError('E_CONFIG', "the slurm executor runs steps in Slurm jobs, which cannot see the 'buffered' run-log store: use chunked-fs", {
-        field: 'run-log-store.type',
-      });
-    }
-    pipelineFile(rc); // a pipeline built in memory cannot be loaded by the jobs
     if (this.config.detach) return detachRun(rc, this.config);
     const shared = rc.log.store.concurrentWriters;
     const session = new SlurmSession(rc.runId, rc.cwd, this.config.log_folder, this.config.poll_interval * 1000, (line) => rc.observer.output?.('slurm', 2, line));

@@ -1,6 +1,6 @@
 /** Pipeline executors: where and how the steps of a run execute. */
 import type { Pipeline } from '../graph/model.js';
-import type { Status } from '../runlog/types.js';
+import type { RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
 
 export interface PipelineExecutor {
@@ -15,8 +15,8 @@ export interface PipelineExecutor {
   /**
    * The pipeline as this executor will run it, for the checks made before a run exists (a
    * mocked run checks the patches' commands, not those of the tasks it skips). Throws a
-   * RunnableError (E_CONFIG, exit 2) when the executor's config does not fit the pipeline.
-   * Absent: the pipeline as it is.
+   * RunnableError (E_CONFIG, exit 2) when the executor's config does not fit the pipeline or
+   * the run-log store. Absent: the pipeline as it is.
    */
-  pipelineToCheck?(pipeline: Pipeline): Pipeline;
+  pipelineToCheck?(pipeline: Pipeline, store: RunLogStore): Pipeline;
 }

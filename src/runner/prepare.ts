@@ -75,7 +75,7 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { cwd } = services;
   const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
-  await checkPipeline(services.executor.pipelineToCheck?.(pipeline) ?? pipeline, cwd, services.secrets);
+  await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.secrets);
   const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
 
   const runId = inputs.runId ?? env.RUNNABLE_RUN_ID ?? generateRunId();

@@ -51,7 +51,7 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
     const what = before ? describeChanges(before, stepHashes(pipeline.graph)) : 'its dag_hash differs';
     throw new RunnableError('E_GRAPH', `the pipeline changed since run '${runId}' (${what}); retry needs the same pipeline`, { file });
   }
-  await checkPipeline(services.executor.pipelineToCheck?.(pipeline) ?? pipeline, cwd, services.secrets);
+  await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.secrets);
   return { services, pipeline, log };
 }
 

@@ -5,11 +5,11 @@
  * not start) left a job that looks unfinished, so this process records a FAIL attempt saying
  * how it ended, for `runs show` to explain and `retry` to run it again.
  */
-import { RunnableError } from '../../errors.js';
 import type { Job } from '../../graph/model.js';
 import { newAttempt, now } from '../../nodes/_common.js';
 import type { CodeIdentity, JobLog, RunLogStore, Status } from '../../runlog/types.js';
 import type { RunContext } from '../context.js';
+import { fileForOtherProcesses } from '../_elsewhere.js';
 import type { StepProcessResult } from '../_protocol.js';
 import { JOB_STEP } from './_run.js';
 
@@ -19,20 +19,7 @@ import { JOB_STEP } from './_run.js';
  * log) nor a job built in it. `where`: where the task runs, for the messages ("in a container").
  */
 export function jobFileFor(store: RunLogStore, job: Job, type: string, where: string): string {
-  if (store.type === 'buffered') {
-    throw new RunnableError('E_CONFIG', `the ${type} job executor runs the task ${where}, which cannot see the 'buffered' run-log store: use chunked-fs or file-system`, {
-      field: 'run-log-store.type',
-    });
-  }
-  const file = job.source.path;
-  if (!file || file.startsWith('<')) {
-    throw new RunnableError(
-      'E_CONFIG',
-      `the ${type} job executor runs the task ${where}, which loads the job from its file, and this job was built in memory: put it in a module whose default export is the job, or in YAML`,
-      { field: 'job-executor.type' },
-    );
-  }
-  return file;
+  return fileForOtherProcesses(store, job.source, 'job', `${type} job`, where);
 }
 
 export interface RemoteEnd {
