@@ -50,3 +50,22 @@ export function printTable(head, rows) {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
 }
+
+/**
+ * Runs `pipeline` in the workspace under a config given as YAML text (written next to it as
+ * `<name>.yaml`) with the built library; returns the wall time and the result, or throws naming
+ * the failed step.
+ */
+export async function timedRun(ws, name, configText, pipeline, params) {
+  const { executePipeline } = await import('../dist/index.js');
+  const configFile = path.join(ws.dir, `${name.replace(/[^a-z0-9]+/gi, '-')}.yaml`);
+  writeFileSync(configFile, configText);
+  const t0 = performance.now();
+  const result = await executePipeline({ pipeline, configFile, parametersFile: params, cwd: ws.dir });
+  const ms = performance.now() - t0;
+  if (result.status !== 'SUCCESS') {
+    const failed = Object.values(result.runLog.steps).find((s) => s.status === 'FAIL');
+    throw new Error(`${pipeline} under ${name}: ${result.status}${failed ? ` at ${failed.name}: ${failed.message}` : ''}`);
+  }
+  return { ms, result };
+}

@@ -5,11 +5,8 @@
 // Usage: node bench/container-overhead.mjs [chain=50] [items=200]   (after `npm run build`)
 //   env RUNNABLE_TS_IMAGE: the image (default localhost/runnable-ts-node:latest)
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { executePipeline } from '../dist/index.js';
-import { fmt, overheadFiles, printTable, workspace } from './_workspace.mjs';
+import { fmt, overheadFiles, printTable, timedRun, workspace } from './_workspace.mjs';
 
 const chainSteps = Number(process.argv[2] ?? 50);
 const mapItems = Number(process.argv[3] ?? 200);
@@ -24,6 +21,7 @@ if (spawnSync(ENGINE, ['image', 'exists', IMAGE]).status !== 0) {
 
 const FILES = overheadFiles(chainSteps, mapItems);
 
+const container = (extra = '') => `pipeline-executor: {type: local-container, config: {docker_image: ${JSON.stringify(IMAGE)}${extra}}}\nrun-log-store: {type: chunked-fs}\n`;
 const CONFIGS = {
   local: 'run-log-store: {type: chunked-fs}\n',
   'emulate': 'pipeline-executor: {type: emulate}\nrun-log-store: {type: chunked-fs}\n',
@@ -32,13 +30,7 @@ const CONFIGS = {
 };
 
 async function timed(ws, pipeline, config, params) {
-  const configFile = path.join(ws.dir, `${config.replace(/[^a-z0-9]+/gi, '-')}.yaml`);
-  writeFileSync(configFile, CONFIGS[config]);
-  const t0 = performance.now();
-  const result = await executePipeline({ pipeline, configFile, parametersFile: params, cwd: ws.dir });
-  const ms = performance.now() - t0;
-  if (result.status !== 'SUCCESS') throw new Error(`${pipeline} under ${config}: ${result.status}`);
-  return ms;
+  return (await timedRun(ws, config, CONFIGS[config], pipeline, params)).ms;
 }
 
 const ws = workspace(FILES);

@@ -2,10 +2,7 @@
 // task, `fan` per composite, as a remote engine drives them) against `local` (every step in
 // process), on an N-step chain of no-op TypeScript functions and an M-item map of a trivial one.
 // Usage: node bench/remote-overhead.mjs [chain=50] [items=200]   (after `npm run build`)
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { executePipeline } from '../dist/index.js';
-import { fmt, overheadFiles, printTable, workspace } from './_workspace.mjs';
+import { fmt, overheadFiles, printTable, timedRun, workspace } from './_workspace.mjs';
 
 const chainSteps = Number(process.argv[2] ?? 50);
 const mapItems = Number(process.argv[3] ?? 200);
@@ -20,16 +17,7 @@ const CONFIGS = {
 };
 
 async function timed(ws, pipeline, config, params) {
-  const configFile = path.join(ws.dir, `${config.replace(/[^a-z0-9]+/gi, '-')}.yaml`);
-  writeFileSync(configFile, CONFIGS[config]);
-  const t0 = performance.now();
-  const result = await executePipeline({ pipeline, configFile, parametersFile: params, cwd: ws.dir });
-  const ms = performance.now() - t0;
-  if (result.status !== 'SUCCESS') {
-    const failed = Object.values(result.runLog.steps).find((s) => s.status === 'FAIL');
-    throw new Error(`${pipeline} under ${config}: ${result.status}${failed ? ` at ${failed.name}: ${failed.message}` : ''}`);
-  }
-  return ms;
+  return (await timedRun(ws, config, CONFIGS[config], pipeline, params)).ms;
 }
 
 const ws = workspace(FILES);

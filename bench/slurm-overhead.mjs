@@ -7,11 +7,8 @@
 // Usage: node bench/slurm-overhead.mjs [chain=50] [items=200] [only=chain|map]   (after `npm run build`;
 // starts the cluster with scripts/slurm-up.sh if it is not up)
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { executePipeline } from '../dist/index.js';
-import { fmt, overheadFiles, printTable, workspace } from './_workspace.mjs';
+import { fmt, overheadFiles, printTable, timedRun, workspace } from './_workspace.mjs';
 
 const chainSteps = Number(process.argv[2] ?? 50);
 const mapItems = Number(process.argv[3] ?? 200);
@@ -51,12 +48,7 @@ function jobTimes(runId) {
 }
 
 async function timed(ws, pipeline, config, params) {
-  const configFile = path.join(ws.dir, `${config.replace(/[^a-z0-9]+/gi, '-')}.yaml`);
-  writeFileSync(configFile, CONFIGS[config]);
-  const t0 = performance.now();
-  const result = await executePipeline({ pipeline, configFile, parametersFile: params, cwd: ws.dir });
-  const ms = performance.now() - t0;
-  if (result.status !== 'SUCCESS') throw new Error(`${pipeline} under ${config}: ${result.status}`);
+  const { ms, result } = await timedRun(ws, config, CONFIGS[config], pipeline, params);
   return { ms, jobs: config.startsWith('slurm') ? jobTimes(result.runId) : '' };
 }
 
