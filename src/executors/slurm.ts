@@ -41,6 +41,7 @@
  *   type: chunked-fs
  * # and on a task: overrides: {slurm: gpu}
  */
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { isComposite, type CompositeNode, type Graph, type Pipeline, type PipelineNode } from '../graph/model.js';
 import { iterVarsToJSON, resolveName, type IterVars } from '../graph/names.js';
@@ -112,12 +113,14 @@ export class SlurmExecutor implements PipelineExecutor {
     const session = new SlurmSession(rc.runId, rc.cwd, this.config.log_folder, this.config.poll_interval * 1000, (line) => rc.observer.output?.('slurm', 2, line));
     const cancel = () => void session.cancelAll();
     rc.signal.addEventListener('abort', cancel, { once: true });
+    const width = shared ? (this.config.max_parallel ?? Number.POSITIVE_INFINITY) : 1;
+    const traversal = new SlurmTraversal(width, session, this.config, shared);
     try {
-      const width = shared ? (this.config.max_parallel ?? Number.POSITIVE_INFINITY) : 1;
-      return await new SlurmTraversal(width, session, this.config, shared).runGraph(rc, rc.pipeline.graph, []);
+      return await traversal.runGraph(rc, rc.pipeline.graph, []);
     } finally {
       rc.signal.removeEventListener('abort', cancel);
       await session.cancelAll(); // jobs submitted ahead that the traversal never reached
+      if (rc.signal.aborted) await traversal.recordInterrupted(rc);
       session.close();
     }
   }
@@ -125,10 +128,13 @@ export class SlurmExecutor implements PipelineExecutor {
 
 type Leaf = Exclude<PipelineNode, CompositeNode>;
 
+/** A step's job submitted before the traversal reached the step, and where the step is. */
+type AheadJob = SubmittedJob & { graph: Graph; frames: IterVars };
+
 /** The shared traversal, each protocol command a Slurm job; sequential parts submitted ahead. */
 export class SlurmTraversal extends ProtocolTraversal {
   /** jobs submitted ahead, by step: the traversal's launch of that step waits for them */
-  private readonly ahead = new Map<string, SubmittedJob>();
+  private readonly ahead = new Map<string, AheadJob>();
   /** the job that ran each command last: recorded in the step's code identities */
   private readonly ran = new Map<string, { job: SubmittedJob; state: string; partition: string; nodes: string }>();
 
@@ -144,7 +150,7 @@ export class SlurmTraversal extends ProtocolTraversal {
 
   async launch(rc: RunContext, cmd: StepCommand): Promise<StepProcessResult> {
     const key = commandKey(cmd);
-    let job = this.ahead.get(key);
+    let job: SubmittedJob | undefined = this.ahead.get(key);
     this.ahead.delete(key);
     if (job && JSON.stringify(job.cmd.args) !== JSON.stringify(cmd.args)) {
       // submitted ahead with other arguments than the protocol now gives: run what it gives
@@ -240,9 +246,26 @@ export class SlurmTraversal extends ProtocolTraversal {
       const before = await Promise.all(names.map((n) => attemptsOf(rc, n)));
       const jobs = await this.session.submit(cmds, { resources: resourcesFor(this.config, node), dependency, throttle });
       jobs.forEach((job, i) => (job.attemptsBefore = before[i]));
-      jobs.forEach((job, i) => this.ahead.set(`step:${names[i]}`, job));
+      jobs.forEach((job, i) => this.ahead.set(`step:${names[i]}`, Object.assign(job, { graph, frames: iterations[i]! })));
       previous = jobs;
       node = node.next ? graph.nodes[node.next] : undefined;
+    }
+  }
+
+  /**
+   * After Ctrl-C, once the run's jobs are cancelled: a job submitted ahead may have started before
+   * the traversal reached its step (the traversal then stops without reaching it). A job that
+   * started (Slurm opened its output file) or whose step began is recorded as an interrupted
+   * failure, so that the run log shows what was running and `retry` runs it again.
+   */
+  async recordInterrupted(rc: RunContext): Promise<void> {
+    const jobs = [...this.ahead.values()];
+    this.ahead.clear();
+    for (const job of jobs) {
+      const result = await this.session.result(job);
+      const step = await rc.log.step(job.cmd.internalName);
+      const began = existsSync(`${job.base}.out`) || step?.status === 'PROCESSING';
+      if (began) await recordLostStep(rc, job.cmd.node, job.graph, job.frames, job.attemptsBefore ?? 0, `${describeLost(result)} (interrupted)`);
     }
   }
 

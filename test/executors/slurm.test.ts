@@ -185,9 +185,9 @@ function startRun(cwd: string, runId: string): { done: Promise<{ code: number | 
   return { done, kill: (sig) => child.kill(sig) };
 }
 
-function setupSlow(): string {
+function setupSlow(config = SLURM_CONFIG): string {
   const cwd = makeWorkdir();
-  writeFileSync(join(cwd, 'slurm.yaml'), SLURM_CONFIG);
+  writeFileSync(join(cwd, 'slurm.yaml'), config);
   writeFileSync(join(cwd, 'slow.yaml'), SLOW_PIPELINE);
   writeFileSync(join(cwd, 'slow.flag'), '');
   return cwd;
@@ -229,8 +229,10 @@ describe('a Slurm job cancelled mid-step', () => {
     expect(log.steps.slow!.code_identities.some((i) => i.code_identifier_type === 'slurm' && i.code_identifier !== slowJob)).toBe(true);
   }, 240_000);
 
-  it('Ctrl-C cancels the run\'s jobs and the run ends FAIL', async () => {
-    const cwd = setupSlow();
+  it('Ctrl-C cancels the run\'s jobs and the run ends FAIL, with the step that was running recorded', async () => {
+    // polled slowly, the runner is typically still waiting to hear that `first` ended when
+    // `slow` (submitted ahead) starts: the step it never reached must still be recorded
+    const cwd = setupSlow(SLURM_CONFIG.replace('poll_interval: 0.25', 'poll_interval: 4'));
     const runId = `slurm-int-${Date.now().toString(36)}`;
     const run = startRun(cwd, runId);
     await until('the slow step to run', 180_000, () => jobsOf(runId).find(([, step, state]) => step === 'slow' && state === 'RUNNING'));
@@ -241,7 +243,8 @@ describe('a Slurm job cancelled mid-step', () => {
     expect(states.filter(([, , state]) => ['PENDING', 'RUNNING'].includes(state)), JSON.stringify(states)).toEqual([]);
     const log = await readRunLog(cwd, runId);
     expect(log.status).toBe('FAIL');
-    expect(log.steps.slow!.status).toBe('FAIL');
+    expect(log.steps.slow?.status, JSON.stringify(log.steps)).toBe('FAIL');
+    expect(log.steps.slow!.message).toMatch(/interrupted/);
     // the step's output went to the run's Slurm log folder
     expect(existsSync(join(cwd, '.slurm_logs', runId, 'job.sh'))).toBe(true);
     expect(readFileSync(join(cwd, '.slurm_logs', runId, 'job.sh'), 'utf8')).toContain('exec ');

@@ -3,7 +3,8 @@
  * Deno's TypeScript kernel (`deno jupyter --install`), on test/fixtures/notebooks/. The Deno
  * tests are skipped where its kernel is not installed, except under CI, which installs it.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ParameterKind } from '../../src/graph/model.js';
@@ -122,6 +123,26 @@ describe('notebook task (Python kernel)', () => {
     expect(ok.returns['map_var']).toBe('{"chunk": 1}');
     const err = await failure(run('objects.ipynb', { returns: ['bad'] }).promise);
     expect(err.message).toMatch(/returned 'bad' is not a JSON value \(.*set.*\); declare it with kind: object/);
+  });
+
+  it('starts a kernel again that died before answering (no user code had run)', async () => {
+    // a real kernelspec whose program exits at its first start, then runs ipykernel
+    const dir = mkdtempSync(path.join(tmpdir(), 'runnable-flaky-kernel-'));
+    const kernelDir = path.join(dir, 'kernels', 'flaky');
+    mkdirSync(kernelDir, { recursive: true });
+    const launcher = path.join(dir, 'launch.sh');
+    writeFileSync(launcher, `#!/bin/sh\nif [ ! -e "${dir}/started" ]; then touch "${dir}/started"; echo "first start fails" >&2; exit 3; fi\nexec /usr/bin/python3 -m ipykernel_launcher -f "$1"\n`, { mode: 0o755 });
+    writeFileSync(path.join(kernelDir, 'kernel.json'), JSON.stringify({ argv: [launcher, '{connection_file}'], display_name: 'flaky', language: 'python' }));
+    const nb = JSON.parse(readFileSync(path.join(CWD, 'square.ipynb'), 'utf8')) as { metadata: { kernelspec: Record<string, string> } };
+    nb.metadata.kernelspec = { name: 'flaky', language: 'python', display_name: 'flaky' };
+    writeFileSync(path.join(dir, 'square.ipynb'), JSON.stringify(nb));
+    try {
+      const r = run(path.join(dir, 'square.ipynb'), { values: { item: 7 }, returns: ['squared'], env: { JUPYTER_PATH: dir } });
+      expect((await r.promise).returns).toEqual({ squared: 49 });
+      expect(r.output.err()).toMatch(/the flaky kernel did not start \(.*\); starting it again/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('shuts the kernel down on abort', async () => {

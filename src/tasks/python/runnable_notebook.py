@@ -33,8 +33,10 @@ import time  # noqa: E402
 STARTED = time.monotonic()
 
 import asyncio  # noqa: E402
+import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
+import random  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import signal  # noqa: E402
@@ -44,6 +46,7 @@ import threading  # noqa: E402
 REQUIRED = ("nbclient", "nbformat", "jupyter_client")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 INJECTED_TAG = "injected-parameters"
+KERNEL_START_TRIES = 3
 # Lines a kernel prints on every start that say nothing about the user's notebook.
 KERNEL_NOISE = re.compile(r'"deno jupyter" is unstable|Debugger warning|frozen modules|to python to disable frozen|Debugging will proceed')
 
@@ -156,14 +159,16 @@ async def execute(request):
             echo(msg)
             return super().output(outs, msg, display_id, cell_index)
 
-    client = Client(nb, kernel_name=kernel_name, timeout=None, shutdown_kernel="graceful", startup_timeout=request.get("startup_timeout", 60),
-                    resources={"metadata": {"path": request["cwd"]}})
+    def make_client():
+        return Client(nb, kernel_name=kernel_name, timeout=None, shutdown_kernel="graceful", startup_timeout=request.get("startup_timeout", 60),
+                      resources={"metadata": {"path": request["cwd"]}})
+
     # seconds since this helper started, for bench/notebook.mjs
     timings = {"imported": round(time.monotonic() - STARTED, 3)}
     result = {"injected": injected, "kernel": kernel_name, "language": lang_name, "timings": timings}
     try:
-        # The kernel's own stderr (not its cells' output) is filtered for known start-up noise.
-        async with client.async_setup_kernel(stderr=subprocess.PIPE):
+        async with contextlib.AsyncExitStack() as stack:
+            client = await start_kernel(stack, make_client, kernel_name)
             on_abort_kill_kernel(client)
             forward_kernel_stderr(client)
             info = await client.async_wait_for_reply(await ensure(client.kc.kernel_info()))
@@ -185,6 +190,26 @@ async def execute(request):
     finally:
         nbformat.write(nb, request["output"])
     return result
+
+
+async def start_kernel(stack, make_client, kernel_name):
+    """
+    Starts the kernel (its own stderr, not its cells' output, piped to be filtered for start-up
+    noise). A kernel can die before it answers: jupyter_client picks its ports by binding and
+    releasing them, so kernels starting at the same moment in other processes can collide. No
+    user code has run then, so the start is tried again, a few times, after a short random pause.
+    """
+    for attempt in range(1, KERNEL_START_TRIES + 1):
+        client = make_client()
+        try:
+            await stack.enter_async_context(client.async_setup_kernel(stderr=subprocess.PIPE))
+            return client
+        except Exception as e:
+            if attempt == KERNEL_START_TRIES:
+                raise
+            sys.stderr.write(f"runnable: the {kernel_name} kernel did not start ({common.summary(e)}); starting it again\n")
+            sys.stderr.flush()
+            await asyncio.sleep(0.2 + random.random())
 
 
 async def ensure(value):
