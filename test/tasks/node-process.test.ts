@@ -29,6 +29,7 @@ describe('typescript task per-call cost', () => {
     const calls = 2_000;
     const t0 = performance.now();
     for (let i = 0; i < calls; i++) await typescriptTask.run(input);
-    expect((performance.now() - t0) / calls).toBeLessThan(0.2);
+    // measured at 6–11 µs; the bound leaves room for a machine loaded by the rest of the suite
+    expect((performance.now() - t0) / calls).toBeLessThan(0.5);
   });
 });
