@@ -25,6 +25,8 @@ export interface LoadedConfig {
   sections: Record<ConfigSectionName, ConfigSection>;
   /** the file's content after `${VAR}` expansion ({} without a file) */
   raw: Record<string, unknown>;
+  /** the file's content as written, `${VAR}` unexpanded ({} without a file) */
+  written: Record<string, unknown>;
 }
 
 export const DEFAULT_SECTIONS: Readonly<Record<ConfigSectionName, string>> = {
@@ -43,14 +45,14 @@ export async function loadConfig(opts: { file?: string; cwd: string; env: NodeJS
   const sections = Object.fromEntries(
     CONFIG_SECTIONS.map((s) => [s, { type: DEFAULT_SECTIONS[s], config: {} }]),
   ) as Record<ConfigSectionName, ConfigSection>;
-  if (!chosen) return { sections, raw: {} };
+  if (!chosen) return { sections, raw: {}, written: {} };
 
   const y = await readYamlFile(chosen.file, opts.cwd, `config file${chosen.via}`);
   const fail = (message: string, at: YamlPath, field = fieldOf(at)): never => {
     throw new RunnableError('E_CONFIG', message, { file: y.file, field: field || undefined, line: y.lineOf(at) });
   };
 
-  if (y.value === null || y.value === undefined) return { file: y.file, sections, raw: {} };
+  if (y.value === null || y.value === undefined) return { file: y.file, sections, raw: {}, written: {} };
   if (!isRecord(y.value)) fail(`a config file must be a mapping of sections (${CONFIG_SECTIONS.join(', ')})`, []);
   const raw = expandVars(y.value, opts.env, (name, at) =>
     fail(`environment variable '${name}' is not set`, at),
@@ -62,7 +64,23 @@ export async function loadConfig(opts: { file?: string; cwd: string; env: NodeJS
     }
     sections[name as ConfigSectionName] = readSection(name, section, fail);
   }
-  return { file: y.file, sections, raw };
+  return { file: y.file, sections, raw, written: y.value as Record<string, unknown> };
+}
+
+/**
+ * The sections as a run log records them (`run_config`): each type as resolved, each `config`
+ * as written, `${VAR}` unexpanded, so that a value taken from the environment (a credential,
+ * say) is never stored in a run log.
+ */
+export function sectionsForRunLog(config: LoadedConfig, omit: readonly ConfigSectionName[] = []): Record<string, ConfigSection> {
+  const recorded: Record<string, ConfigSection> = {};
+  for (const name of CONFIG_SECTIONS) {
+    if (omit.includes(name)) continue;
+    const written = config.written[name];
+    const writtenConfig = isRecord(written) && isRecord(written.config) ? written.config : {};
+    recorded[name] = { type: config.sections[name].type, config: writtenConfig };
+  }
+  return recorded;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

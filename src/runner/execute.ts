@@ -1,4 +1,5 @@
 /** Runs a pipeline: creates its run log, hands it to the executor, settles the status. */
+import { sectionsForRunLog } from '../config/load-config.js';
 import { runContext } from './run-context.js';
 import { hostname } from 'node:os';
 import { dagHash, stepHashes } from '../graph/hash.js';
@@ -92,7 +93,7 @@ function runConfig(run: PreparedRun): Record<string, unknown> {
   return {
     pipeline: run.pipeline.source.path,
     configuration_file: run.config.file ?? null,
-    ...Object.fromEntries(Object.entries(run.config.sections).map(([k, v]) => [k, { type: v.type, config: v.config }])),
+    ...sectionsForRunLog(run.config),
     runner: runnerIdentity(),
     dag_steps: stepHashes(run.pipeline.graph),
   };

@@ -4,6 +4,7 @@
  * the task returned. As for pipelines, everything wrong with the input is found before the run
  * log exists (exit 2); a failed task is a FAIL run (exit 1).
  */
+import { sectionsForRunLog } from '../config/load-config.js';
 import { RunnableError } from '../errors.js';
 import { jobExecutors, type JobExecutor } from '../executors/jobs/index.js';
 import type { PipelineExecutor } from '../executors/types.js';
@@ -71,11 +72,7 @@ export async function executePreparedJob(run: PreparedJob, opts: DriveOptions = 
     run_config: {
       job: job.source.path,
       configuration_file: run.config.file ?? null,
-      ...Object.fromEntries(
-        Object.entries(run.config.sections)
-          .filter(([k]) => k !== 'pipeline-executor')
-          .map(([k, v]) => [k, { type: v.type, config: v.config }]),
-      ),
+      ...sectionsForRunLog(run.config, ['pipeline-executor']),
       runner: runnerIdentity(),
     },
   };

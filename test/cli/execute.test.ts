@@ -170,5 +170,16 @@ dag:
     expect(log.steps.never).toBeUndefined();
     expect(existsSync(join(cwd, 'never-ran'))).toBe(false);
   });
+  it('records config values from ${VAR} as written: the value from the environment never reaches the run log', async ({ expect }) => {
+    const cwd = project({ 'config.yaml': 'catalog:\n  type: file-system\n  config:\n    catalog_location: "${CATALOG_AT}"\n' });
+    const r = await cli(['execute', 'pipeline.yaml', '-c', 'config.yaml', '--run-id', 'expanded'], cwd, { CATALOG_AT: 'cat-value-from-env' });
+    expect(r.code, r.stderr).toBe(0);
+    // the expanded value is used ...
+    expect(existsSync(join(cwd, 'cat-value-from-env', 'expanded'))).toBe(true);
+    // ... and only the template is recorded
+    const text = readFileSync(join(cwd, '.run_log_store', 'expanded.json'), 'utf8');
+    expect(text).not.toContain('cat-value-from-env');
+    expect((JSON.parse(text) as RunLog).run_config['catalog']).toEqual({ type: 'file-system', config: { catalog_location: '${CATALOG_AT}' } });
+  });
 });
 

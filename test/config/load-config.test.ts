@@ -23,7 +23,7 @@ const defaults = {
 
 describe('loadConfig', () => {
   it('uses the defaults without any file', async () => {
-    expect(await loadConfig({ cwd, env: {} })).toEqual({ sections: defaults, raw: {} });
+    expect(await loadConfig({ cwd, env: {} })).toEqual({ sections: defaults, raw: {}, written: {} });
   });
 
   it('picks runnable-config.yaml from cwd', async () => {
