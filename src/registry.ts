@@ -11,6 +11,8 @@ export interface PluginEnv {
   cwd: string;
   /** the config file the section came from, for messages */
   configFile?: string;
+  /** the environment the run reads its settings from (default: `process.env`) */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Plugin<T, C = unknown> {

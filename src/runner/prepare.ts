@@ -57,7 +57,7 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const env = opts.env ?? process.env;
   const config = await loadConfig({ file: opts.configFile, cwd, env });
-  const penv: PluginEnv = { cwd, configFile: config.file };
+  const penv: PluginEnv = { cwd, configFile: config.file, env };
   const s = config.sections;
   return {
     cwd,

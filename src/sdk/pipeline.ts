@@ -36,7 +36,7 @@ export interface PipelineExecuteOptions {
   tag?: string;
   /** the run's working directory (default: `process.cwd()`) */
   cwd?: string;
-  /** the environment the run reads RUNNABLE_* settings from (default: `process.env`) */
+  /** the environment the run reads its RUNNABLE_* settings and `env-secrets` from (default: `process.env`) */
   env?: NodeJS.ProcessEnv;
   /** as `--no-cache`: cached steps run anyway, and their results refresh the step cache */
   noCache?: boolean;

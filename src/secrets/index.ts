@@ -9,7 +9,7 @@ import type { SecretsStore } from './types.js';
 export const secretsStores = new Registry<SecretsStore>('secrets')
   .register('env-secrets', {
     config: z.strictObject({}),
-    create: () => new EnvSecrets(),
+    create: (_config, env) => new EnvSecrets(env.env),
   })
   .register('dotenv', {
     config: z.strictObject({ location: z.string().min(1).default('.env') }),

@@ -27,9 +27,9 @@ export function tmpProject(): string {
 }
 
 /** The environment of a run: the test's own, minus anything that could configure runnable. */
-export function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RUNNABLE_')));
-}
+import { cleanEnv } from '../engine/_helpers.js';
+
+export { cleanEnv };
 
 export const yamlText = (file: string): string => readFileSync(join(YAML_DIR, file), 'utf8');
 

@@ -65,6 +65,17 @@ describe('a failed run', () => {
     expect(err.runLog.steps.boom!.status).toBe('FAIL');
   });
 
+  it('reads env-secrets from the env it is given, not the process environment', async () => {
+    const p = pipeline([shell('test "$SDK_TOKEN" = from-option && export seen=yes', { name: 'uses_secret', secrets: ['SDK_TOKEN'], returns: ['seen'] })]);
+    expect(process.env.SDK_TOKEN).toBeUndefined();
+    const log = await p.execute({ cwd: tmpProject(), env: cleanEnv({ SDK_TOKEN: 'from-option' }) });
+    expect(log.parameters.seen).toEqual({ kind: 'json', value: 'yes' });
+    // an absent secret is bad input, named before anything runs
+    const err = (await p.execute({ cwd: tmpProject(), env: cleanEnv() }).catch((e: unknown) => e)) as RunnableError;
+    expect(err).toBeInstanceOf(RunnableError);
+    expect(err.message).toMatch(/secret 'SDK_TOKEN' is not set in the environment/);
+  });
+
   it('bad input is a RunnableError before anything runs', async () => {
     const p = pipeline([shell('true', { name: 'ok' })]);
     const cwd = tmpProject();
