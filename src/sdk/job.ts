@@ -16,7 +16,8 @@ import { loadModule } from '../tasks/_module.js';
 import { describeValue, isStep } from './_brand.js';
 import { schemaError } from './_checks.js';
 import { checkKeys } from './_options.js';
-import { callerFile, displayFrom } from './_origin.js';
+import { runInputsOf, sourceOf } from './_execute.js';
+import { callerFile } from './_origin.js';
 import { commandFor, locateFunction, type AnyFunction } from './locate.js';
 import type { PipelineExecuteOptions } from './pipeline.js';
 import { task } from './steps.js';
@@ -63,7 +64,7 @@ export class Job implements JobModel {
 
   /** Where the job was defined: the module that called `job(...)`. */
   get source(): JobModel['source'] {
-    return { kind: 'module', path: this.#origin ? displayFrom(this.#origin, this.cwd) : '<sdk job>' };
+    return sourceOf(this.#origin, this.cwd, 'job');
   }
 
   /**
@@ -98,22 +99,10 @@ export class Job implements JobModel {
    * @example const log = await job(train, { returns: ['accuracy'] }).execute(); log.parameters.accuracy
    */
   async execute(opts: JobExecuteOptions = {}): Promise<RunLog> {
-    checkKeys(opts, EXECUTE_KEYS, undefined);
-    const cwd = path.resolve(opts.cwd ?? process.cwd());
-    const model: JobModel = {
-      task: this.taskFor(cwd),
-      source: { kind: 'module', path: this.#origin ? displayFrom(this.#origin, cwd) : '<sdk job>' },
-    };
+    const inputs = runInputsOf(opts, EXECUTE_KEYS);
+    const model: JobModel = { task: this.taskFor(inputs.cwd), source: sourceOf(this.#origin, inputs.cwd, 'job') };
     const { executeJob } = await import('../runner/job.js');
-    const result = await executeJob({
-      job: model,
-      configFile: opts.config,
-      parametersFile: opts.parametersFile,
-      runId: opts.runId,
-      tag: opts.tag,
-      cwd,
-      env: opts.env,
-    });
+    const result = await executeJob({ ...inputs, job: model });
     if (result.status !== 'SUCCESS') throw new JobFailedError(result.runLog, result.location);
     return result.runLog;
   }

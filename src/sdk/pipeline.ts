@@ -12,7 +12,8 @@ import { describeValue, isStep, PIPELINE_BRAND } from './_brand.js';
 import { buildGraph } from './_build.js';
 import { schemaError } from './_checks.js';
 import { checkKeys } from './_options.js';
-import { callerFile, displayFrom } from './_origin.js';
+import { runInputsOf, sourceOf } from './_execute.js';
+import { callerFile } from './_origin.js';
 import { PipelineFailedError } from './errors.js';
 import { graphToYAML } from './to-yaml.js';
 import type { Step } from './types.js';
@@ -68,7 +69,7 @@ export class Pipeline implements PipelineModel {
 
   /** Where the pipeline was defined: the module that called `pipeline(...)`. */
   get source(): PipelineModel['source'] {
-    return { kind: 'module', path: this.#origin ? displayFrom(this.#origin, this.cwd) : '<sdk pipeline>' };
+    return sourceOf(this.#origin, this.cwd, 'pipeline');
   }
 
   /**
@@ -95,24 +96,11 @@ export class Pipeline implements PipelineModel {
    * @example const log = await p.execute({ parametersFile: 'params.yaml' });
    */
   async execute(opts: PipelineExecuteOptions = {}): Promise<RunLog> {
-    checkKeys(opts, EXECUTE_KEYS, undefined);
-    const cwd = path.resolve(opts.cwd ?? process.cwd());
-    const model: PipelineModel = {
-      graph: this.graphFor(cwd),
-      source: { kind: 'module', path: this.#origin ? displayFrom(this.#origin, cwd) : '<sdk pipeline>' },
-    };
+    const inputs = runInputsOf(opts, EXECUTE_KEYS);
+    const model: PipelineModel = { graph: this.graphFor(inputs.cwd), source: sourceOf(this.#origin, inputs.cwd, 'pipeline') };
     // The engine is loaded on the first run only: defining a pipeline does not pay for it.
     const { executePipeline } = await import('../runner/execute.js');
-    const result = await executePipeline({
-      pipeline: model,
-      configFile: opts.config,
-      parametersFile: opts.parametersFile,
-      runId: opts.runId,
-      tag: opts.tag,
-      cwd,
-      env: opts.env,
-      noCache: opts.noCache,
-    });
+    const result = await executePipeline({ ...inputs, pipeline: model, noCache: opts.noCache });
     if (result.status !== 'SUCCESS') throw new PipelineFailedError(result.runLog, result.location);
     return result.runLog;
   }
