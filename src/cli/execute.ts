@@ -5,10 +5,10 @@ import { prepareAndDrive, runInputs, type ExecuteFlags } from './_drive.js';
 
 export type { ExecuteFlags } from './_drive.js';
 
-export function executeCommand(pipeline: string, flags: ExecuteFlags): Promise<number> {
+export function executeCommand(pipeline: string, flags: ExecuteFlags & { detach?: boolean }): Promise<number> {
   return prepareAndDrive(
     !!flags.json,
-    () => prepareRun({ pipeline, ...runInputs(flags) }),
+    () => prepareRun({ pipeline, ...runInputs(flags), detach: flags.detach }),
     (prepared, opts) => executePrepared(prepared, { ...opts, noCache: flags.cache === false }),
   );
 }

@@ -19,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
 
   runOptions(program.command('execute').argument('[pipeline]', 'pipeline YAML or TS/JS module').option('-f, --file <pipeline>', 'the pipeline (alternative to the argument)'))
     .option('--no-cache', 'run cached steps anyway (recorded as cache misses); their results refresh the step cache')
+    .option('--detach', 'hand the run to the executor and return at once (slurm: a driver job runs it in the cluster)')
     .description('run a pipeline')
     .action(async (pipeline: string | undefined, flags) => {
       const file = pipeline ?? flags.file;
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --config <file>', 'configuration file (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)')
     .option('--json', 'print {run_id, status, run_log} as JSON on stdout at the end')
     .option('--no-cache', 'run cached steps anyway (recorded as cache misses); their results refresh the step cache')
+    .option('--detach', 'hand the run to the executor and return at once (slurm: a driver job runs it in the cluster)')
     .description('continue a failed or interrupted run: succeeded steps are skipped, the others run again')
     .action(async (runId: string, flags) => {
       const { retryCommand } = await import('./retry.js');

@@ -4,11 +4,11 @@ import { TerminalReporter } from './_reporter.js';
 import { reportError } from './_errors.js';
 import { driveFromTerminal } from './_drive.js';
 
-export async function retryCommand(runId: string, flags: { config?: string; json?: boolean; cache?: boolean }): Promise<number> {
+export async function retryCommand(runId: string, flags: { config?: string; json?: boolean; cache?: boolean; detach?: boolean }): Promise<number> {
   const reporter = new TerminalReporter({ json: !!flags.json });
   let prepared;
   try {
-    prepared = await prepareRetry({ runId, configFile: flags.config });
+    prepared = await prepareRetry({ runId, configFile: flags.config, detach: flags.detach });
   } catch (err) {
     return reportError(err);
   }

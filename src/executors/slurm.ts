@@ -107,6 +107,11 @@ export class SlurmExecutor implements PipelineExecutor {
     return pipeline;
   }
 
+  /** `--detach`: as `detach: true` in the config */
+  detached(): SlurmExecutor {
+    return new SlurmExecutor({ ...this.config, detach: true });
+  }
+
   async execute(rc: RunContext): Promise<Status> {
     if (this.config.detach) return detachRun(rc, this.config);
     const shared = rc.log.store.concurrentWriters;

@@ -19,4 +19,9 @@ export interface PipelineExecutor {
    * the run-log store. Absent: the pipeline as it is.
    */
   pipelineToCheck?(pipeline: Pipeline, store: RunLogStore): Pipeline;
+  /**
+   * This executor set to hand the run over and return at once (`--detach`): the run goes on
+   * elsewhere. Absent: the executor cannot (the run lives in this process).
+   */
+  detached?(): PipelineExecutor;
 }

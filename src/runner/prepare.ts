@@ -32,6 +32,8 @@ export interface RunInputs {
   tag?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** `--detach`: the executor hands the run over and returns (slurm); others refuse */
+  detach?: boolean;
 }
 
 export interface Services {
@@ -53,7 +55,7 @@ export interface PreparedRun extends Services {
 }
 
 /** Config and the plugins it names. */
-export async function loadServices(opts: { configFile?: string; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Services> {
+export async function loadServices(opts: { configFile?: string; cwd?: string; env?: NodeJS.ProcessEnv; detach?: boolean }): Promise<Services> {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const env = opts.env ?? process.env;
   const config = await loadConfig({ file: opts.configFile, cwd, env });
@@ -62,7 +64,7 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
   return {
     cwd,
     config,
-    executor: pipelineExecutors.create(s['pipeline-executor'].type, s['pipeline-executor'].config, penv),
+    executor: detachedIf(opts.detach, pipelineExecutors.create(s['pipeline-executor'].type, s['pipeline-executor'].config, penv)),
     store: runLogStores.create(s['run-log-store'].type, s['run-log-store'].config, penv),
     catalog: catalogs.create(s.catalog.type, s.catalog.config, penv),
     secrets: secretsStores.create(s.secrets.type, s.secrets.config, penv),
@@ -70,9 +72,20 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
   };
 }
 
+/** `--detach` asked of an executor that runs the pipeline in this process is bad usage. */
+function detachedIf(detach: boolean | undefined, executor: PipelineExecutor): PipelineExecutor {
+  if (!detach) return executor;
+  if (!executor.detached) {
+    throw new RunnableError('E_USAGE', `--detach: the '${executor.type}' pipeline executor runs the pipeline from this process and cannot hand it over (slurm can)`, {
+      field: 'pipeline-executor',
+    });
+  }
+  return executor.detached();
+}
+
 export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const env = inputs.env ?? process.env;
-  const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
+  const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env, detach: inputs.detach });
   const { cwd } = services;
   const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
   await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.secrets);

@@ -17,6 +17,8 @@ export interface RetryOptions extends DriveOptions {
   configFile?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** `--detach`: the executor hands the run over and returns (slurm) */
+  detach?: boolean;
 }
 
 export interface PreparedRetry {
@@ -32,7 +34,7 @@ export async function retryRun(opts: RetryOptions): Promise<RunResult> {
 /** Everything that makes a retry impossible is found here, before anything is written. */
 export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>): Promise<PreparedRetry> {
   const env = opts.env ?? process.env;
-  const services = await loadServices({ configFile: opts.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: opts.cwd, env });
+  const services = await loadServices({ configFile: opts.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: opts.cwd, env, detach: opts.detach });
   const { store, executor, cwd } = services;
   const { runId } = opts;
   if (!(await store.exists(runId))) throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}`);

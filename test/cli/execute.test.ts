@@ -181,5 +181,12 @@ dag:
     expect(text).not.toContain('cat-value-from-env');
     expect((JSON.parse(text) as RunLog).run_config['catalog']).toEqual({ type: 'file-system', config: { catalog_location: '${CATALOG_AT}' } });
   });
+  it('--detach with an executor that runs the pipeline in this process: exit 2, nothing written', async ({ expect }) => {
+    const cwd = project();
+    const r = await cli(['execute', 'pipeline.yaml', '--detach'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--detach: the 'local' pipeline executor runs the pipeline from this process and cannot hand it over (slurm can)");
+    expect(runIds(cwd)).toEqual([]);
+  });
 });
 

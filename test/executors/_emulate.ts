@@ -110,3 +110,44 @@ export function signature(log: RunLog) {
 }
 
 const plain = (params: Parameters | undefined) => Object.fromEntries(Object.entries(params ?? {}).map(([k, p]) => [k, { kind: p.kind, value: p.value }]));
+
+/** A row of the portability matrix: an example pipeline and how it ends under every executor. */
+export interface MatrixCase {
+  pipeline: string;
+  /** run with examples/common/initial_parameters.yaml */
+  params?: boolean;
+  status: 'SUCCESS' | 'FAIL';
+}
+
+/** Every kind of example pipeline: sequential, on_failure, parameters, catalog, parallel, map, conditional, loop, nested. */
+export const MATRIX_CASES: readonly MatrixCase[] = [
+  { pipeline: 'examples/02-sequential/traversal.yaml', status: 'SUCCESS' },
+  { pipeline: 'examples/02-sequential/on_failure_fail.yaml', status: 'FAIL' },
+  { pipeline: 'examples/02-sequential/on_failure_succeed.yaml', status: 'SUCCESS' },
+  { pipeline: 'examples/03-parameters/passing_parameters_typescript.yaml', status: 'SUCCESS' },
+  { pipeline: 'examples/03-parameters/passing_parameters_shell.yaml', status: 'SUCCESS' },
+  { pipeline: 'examples/04-catalog/catalog.yaml', status: 'SUCCESS' },
+  { pipeline: 'examples/06-parallel/parallel.yaml', status: 'SUCCESS' },
+  { pipeline: 'examples/06-parallel/parallel_branch_fail.yaml', status: 'FAIL' },
+  { pipeline: 'examples/07-map/map.yaml', params: true, status: 'SUCCESS' },
+  { pipeline: 'examples/07-map/map_fail.yaml', params: true, status: 'FAIL' },
+  { pipeline: 'examples/07-map/custom_reducer.yaml', params: true, status: 'SUCCESS' },
+  { pipeline: 'examples/02-sequential/conditional.yaml', status: 'SUCCESS' },
+  { pipeline: 'examples/10-loop/simple_loop.yaml', status: 'SUCCESS' },
+  { pipeline: 'examples/06-parallel/nesting.yaml', params: true, status: 'SUCCESS' },
+];
+
+/** One case of each kind, where each run costs seconds (containers). */
+export const ONE_OF_EACH_KIND: readonly MatrixCase[] = MATRIX_CASES.filter((c) =>
+  [
+    'traversal',
+    'on_failure_fail',
+    'passing_parameters_typescript',
+    'catalog',
+    'parallel',
+    'map',
+    'conditional',
+    'simple_loop',
+    'nesting',
+  ].some((name) => c.pipeline.endsWith(`/${name}.yaml`)),
+);

@@ -5,30 +5,10 @@
  * the concurrent `chunked-fs` store and the single-writer `file-system` store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONFIGS, cleanup, runUnder, signature, type MatrixRun } from './_emulate.js';
+import { CONFIGS, MATRIX_CASES, cleanup, runUnder, signature, type MatrixRun } from './_emulate.js';
 
-interface Case {
-  pipeline: string;
-  params?: boolean;
-  env?: Record<string, string>;
-  status: 'SUCCESS' | 'FAIL';
-}
 
-const CASES: Case[] = [
-  { pipeline: 'examples/02-sequential/traversal.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/02-sequential/on_failure_fail.yaml', status: 'FAIL' },
-  { pipeline: 'examples/03-parameters/passing_parameters_typescript.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/03-parameters/passing_parameters_shell.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/04-catalog/catalog.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/06-parallel/parallel.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/06-parallel/parallel_branch_fail.yaml', status: 'FAIL' },
-  { pipeline: 'examples/07-map/map.yaml', params: true, status: 'SUCCESS' },
-  { pipeline: 'examples/07-map/map_fail.yaml', params: true, status: 'FAIL' },
-  { pipeline: 'examples/07-map/custom_reducer.yaml', params: true, status: 'SUCCESS' },
-  { pipeline: 'examples/02-sequential/conditional.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/10-loop/simple_loop.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/06-parallel/nesting.yaml', params: true, status: 'SUCCESS' },
-];
+const CASES = MATRIX_CASES;
 
 afterAll(cleanup);
 
@@ -36,7 +16,7 @@ describe.each(CASES)('$pipeline', (c) => {
   const runs: Record<string, MatrixRun> = {};
   beforeAll(async () => {
     const names = Object.keys(CONFIGS);
-    const results = await Promise.all(names.map((name) => runUnder(name, c.pipeline, { params: c.params, env: c.env })));
+    const results = await Promise.all(names.map((name) => runUnder(name, c.pipeline, { params: c.params })));
     names.forEach((name, i) => (runs[name] = results[i]!));
   }, 1_800_000);
 

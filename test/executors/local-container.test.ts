@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cleanup, cli, makeWorkdir, signature } from './_emulate.js';
+import { CLI, ONE_OF_EACH_KIND, cleanup, cli, makeWorkdir, signature, type MatrixCase } from './_emulate.js';
 import { IMAGE, containersOf, deriveImage, engine, ensureImage, imageDigest, sleep, startCli } from './_container.js';
 import { parseJsonSummary } from '../examples/_run.js';
 import type { RunLog, StepLog } from '../../src/runlog/types.js';
@@ -59,31 +59,15 @@ afterAll(() => {
   if (process.env.KEEP_EXAMPLE_DIRS !== '1') for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-interface Case {
-  pipeline: string;
-  params?: boolean;
-  status: 'SUCCESS' | 'FAIL';
-}
 
-// one example of each kind: sequential, on_failure, parameters, catalog, parallel, map, conditional, loop, nested
-const CASES: Case[] = [
-  { pipeline: 'examples/02-sequential/traversal.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/02-sequential/on_failure_fail.yaml', status: 'FAIL' },
-  { pipeline: 'examples/03-parameters/passing_parameters_typescript.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/04-catalog/catalog.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/06-parallel/parallel.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/07-map/map.yaml', params: true, status: 'SUCCESS' },
-  { pipeline: 'examples/02-sequential/conditional.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/10-loop/simple_loop.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/06-parallel/nesting.yaml', params: true, status: 'SUCCESS' },
-];
+const CASES = ONE_OF_EACH_KIND;
 
 // Containers spend much of their start waiting: up to AHEAD cases run at once, each describe
 // starting the next ones (so that `-t` filtering still runs only what it selects, plus a few).
 type Run = Awaited<ReturnType<typeof execute>>;
 const AHEAD = 3;
-const pairs = new Map<Case, Promise<[Run, Run]>>();
-function pair(c: Case): Promise<[Run, Run]> {
+const pairs = new Map<MatrixCase, Promise<[Run, Run]>>();
+function pair(c: MatrixCase): Promise<[Run, Run]> {
   let p = pairs.get(c);
   if (!p) {
     p = Promise.all([execute(CHUNKED, c.pipeline, c.params), execute(containerConfig(), c.pipeline, c.params)]);

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunLog, StepLog } from '../../src/runlog/types.js';
-import { CLI, cleanEnv, cleanup, cli, makeWorkdir, runUnder, signature, type MatrixRun } from './_emulate.js';
+import { CLI, MATRIX_CASES, cleanEnv, cleanup, cli, makeWorkdir, runUnder, signature, type MatrixRun } from './_emulate.js';
 import { REPO } from '../examples/_run.js';
 
 const SLURM_CONFIG = 'pipeline-executor: {type: slurm, config: {poll_interval: 0.25}}\nrun-log-store: {type: chunked-fs}\n';
@@ -81,28 +81,8 @@ async function until<T>(what: string, timeoutMs: number, probe: () => T | undefi
   }
 }
 
-interface Case {
-  pipeline: string;
-  params?: boolean;
-  status: 'SUCCESS' | 'FAIL';
-}
 
-const CASES: Case[] = [
-  { pipeline: 'examples/02-sequential/traversal.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/02-sequential/on_failure_fail.yaml', status: 'FAIL' },
-  { pipeline: 'examples/02-sequential/on_failure_succeed.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/03-parameters/passing_parameters_typescript.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/03-parameters/passing_parameters_shell.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/04-catalog/catalog.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/06-parallel/parallel.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/06-parallel/parallel_branch_fail.yaml', status: 'FAIL' },
-  { pipeline: 'examples/07-map/map.yaml', params: true, status: 'SUCCESS' },
-  { pipeline: 'examples/07-map/map_fail.yaml', params: true, status: 'FAIL' },
-  { pipeline: 'examples/07-map/custom_reducer.yaml', params: true, status: 'SUCCESS' },
-  { pipeline: 'examples/02-sequential/conditional.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/10-loop/simple_loop.yaml', status: 'SUCCESS' },
-  { pipeline: 'examples/06-parallel/nesting.yaml', params: true, status: 'SUCCESS' },
-];
+const CASES = MATRIX_CASES;
 
 beforeAll(ensureCluster, 150_000);
 afterAll(cleanup);
@@ -281,7 +261,7 @@ describe('slurm job executor', () => {
   }
 });
 
-describe('slurm detach: true', () => {
+describe('slurm detach: true / --detach', () => {
   it('submits a driver job and returns at once; the driver job completes the run in the cluster', async () => {
     const cwd = makeWorkdir();
     writeFileSync(join(cwd, 'detach.yaml'), SLURM_CONFIG.replace('poll_interval: 0.25', 'poll_interval: 0.25, detach: true'));
@@ -299,5 +279,21 @@ describe('slurm detach: true', () => {
     expect(log.status).toBe('SUCCESS');
     const local = await runUnder('local', 'examples/02-sequential/traversal.yaml');
     expect(signature(log)).toEqual(signature(local.runLog));
+  }, 300_000);
+
+  it('--detach does the same with a config that does not say detach', async () => {
+    const cwd = makeWorkdir();
+    writeFileSync(join(cwd, 'slurm.yaml'), SLURM_CONFIG);
+    const runId = `slurm-detach-flag-${Date.now().toString(36)}`;
+    const started = await cli(['execute', 'examples/02-sequential/traversal.yaml', '-c', 'slurm.yaml', '--run-id', runId, '--detach', '--json'], cwd);
+    expect(started.code, started.stderr).toBe(0);
+    expect(lastJson<{ status: string }>(started.stdout).status).toBe('PROCESSING');
+    expect(started.stderr).toMatch(/handed to Slurm job \d+/);
+    const log = await until('the detached run to end', 180_000, () => {
+      if (jobsOf(runId).some(([, , state]) => ['PENDING', 'RUNNING', 'COMPLETING'].includes(state))) return undefined;
+      return true;
+    }).then(() => readRunLog(cwd, runId));
+    expect(log.status).toBe('SUCCESS');
+    expect(log.run_config['pipeline-executor']).toEqual({ type: 'slurm', config: { poll_interval: 0.25 } });
   }, 300_000);
 });
