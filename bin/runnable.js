@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// The bundled command line (scripts/bundle.mjs, made by `npm run build`).
+import { main } from '../dist/bundle/runnable.mjs';
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -25,6 +25,8 @@ export interface ErrorLocation {
   line?: number;
 }
 
+const RUNNABLE_ERROR_BRAND = Symbol.for('runnable-ts.error');
+
 export class RunnableError extends Error {
   override readonly name = 'RunnableError';
   constructor(
@@ -33,6 +35,15 @@ export class RunnableError extends Error {
     readonly where: ErrorLocation = {},
   ) {
     super(message);
+    Object.defineProperty(this, RUNNABLE_ERROR_BRAND, { value: true });
+  }
+
+  /**
+   * Also true of a RunnableError made by another copy of this module: the bundled command line
+   * (dist/bundle) and the library a user's pipeline module imports (dist/index.js) are two.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[RUNNABLE_ERROR_BRAND] === true;
   }
 
   /** `pipeline.yaml:12: step 'train', field 'next': unknown step 'tran'` */

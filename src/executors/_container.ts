@@ -8,12 +8,12 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { RunnableError } from '../errors.js';
 import type { CodeIdentity } from '../runlog/types.js';
 import type { RunContext } from './context.js';
 import type { StepProcessResult } from './_protocol.js';
+import { PACKAGE_ROOT } from '../util/package-root.js';
 
 export type EngineName = 'podman' | 'docker';
 
@@ -186,7 +186,7 @@ export function runArgs(spec: RunSpec): string[] {
 }
 
 /** The runnable-ts installation the containers run (bin/runnable.js, dist/, node_modules/): mounted read-only at its own path. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url)).replace(/[\\/]$/, '');
+export { PACKAGE_ROOT };
 
 /**
  * What a container of the run mounts at the same paths: the working directory, the installation,

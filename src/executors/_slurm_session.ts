@@ -10,12 +10,12 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { StepCommand, StepProcessResult } from './_protocol.js';
 import { JobWatcher, sbatch, scancel, scancelSync, type JobEnd, type JobInfo } from './_slurm_cli.js';
+import { installed } from '../util/package-root.js';
 
-/** The job's entry point; from src/executors (tests) and dist/executors alike, the built one. */
-const JOB_ENTRY = fileURLToPath(new URL('../../dist/executors/_slurm_job.js', import.meta.url));
+/** The job's entry point: the bundled one (scripts/bundle.mjs), from src/ (tests) and dist/ alike. */
+const JOB_ENTRY = installed('dist/bundle/slurm-job.mjs');
 const STDERR_TAIL_BYTES = 4096;
 const SBATCH_AT_ONCE = 8;
 

@@ -25,7 +25,6 @@
  *   type: chunked-fs
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Plugin } from '../registry.js';
 import type { Pipeline } from '../graph/model.js';
@@ -34,13 +33,14 @@ import type { RunContext } from './context.js';
 import { ProtocolTraversal, type StepCommand, type StepProcessResult } from './_protocol.js';
 import { fileForOtherProcesses } from './_elsewhere.js';
 import type { PipelineExecutor } from './types.js';
+import { installed } from '../util/package-root.js';
 
 export const emulateConfig = z.strictObject({
   max_parallel: z.number().int().min(1).default(1),
 });
 
 /** The `runnable` binary of this installation. */
-export const RUNNABLE_BIN = fileURLToPath(new URL('../../bin/runnable.js', import.meta.url));
+export const RUNNABLE_BIN = installed('bin/runnable.js');
 
 const STDERR_TAIL_BYTES = 4096;
 

@@ -13,8 +13,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RunnableError } from '../errors.js';
+import { installed } from '../util/package-root.js';
 
 export interface KernelInfo {
   language: string;
@@ -34,13 +34,10 @@ export interface PythonProbe {
   kernels: Record<string, KernelInfo>;
 }
 
-/** Folder of the shipped Python helpers: next to this module, in dist/ (copied by `postbuild`) or src/. */
+/** Folder of the shipped Python helpers: dist/tasks/python (copied by `postbuild`), else src/tasks/python. */
 export const HELPERS_DIR = ((): string => {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const beside = path.join(here, 'python');
-  if (existsSync(path.join(beside, 'runnable_shim.py'))) return beside;
-  // dist/tasks -> src/tasks/python, for a build made without the postbuild copy
-  return path.resolve(here, '../../src/tasks/python');
+  const built = installed('dist/tasks/python');
+  return existsSync(path.join(built, 'runnable_shim.py')) ? built : installed('src/tasks/python');
 })();
 
 export const SHIM = path.join(HELPERS_DIR, 'runnable_shim.py');

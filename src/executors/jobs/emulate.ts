@@ -18,7 +18,6 @@
  * run-log-store:
  *   type: chunked-fs
  */
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
@@ -28,8 +27,9 @@ import type { StepCommand } from '../_protocol.js';
 import { JOB_STEP } from './_run.js';
 import { jobFileFor, processEnd, settleRemoteJob } from './_remote.js';
 import type { JobExecutor } from './types.js';
+import { installed } from '../../util/package-root.js';
 
-const ENTRY = fileURLToPath(new URL('./_container_job.js', import.meta.url));
+const ENTRY = installed('dist/bundle/container-job.mjs');
 
 export const emulateJobConfig = z.strictObject({});
 

@@ -16,7 +16,6 @@
  * run-log-store:
  *   type: chunked-fs
  */
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
@@ -26,8 +25,9 @@ import { containerSettings, detectEngine, engineSetting, requireImage } from '..
 import type { JobExecutor } from './types.js';
 import { JOB_STEP } from './_run.js';
 import { jobFileFor, processEnd, settleRemoteJob } from './_remote.js';
+import { installed } from '../../util/package-root.js';
 
-const ENTRY = fileURLToPath(new URL('./_container_job.js', import.meta.url));
+const ENTRY = installed('dist/bundle/container-job.mjs');
 
 export const localContainerJobConfig = requireImage(z.strictObject({ ...containerSettings, engine: engineSetting }), 'the job');
 export type LocalContainerJobConfig = z.infer<typeof localContainerJobConfig>;
