@@ -10,6 +10,7 @@
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { CodeIdentity } from '../runlog/types.js';
 import type { StepCommand, StepProcessResult } from './_protocol.js';
 import { JobWatcher, sbatch, scancel, scancelSync, type JobEnd, type JobInfo } from './_slurm_cli.js';
 import { installed } from '../util/package-root.js';
@@ -201,6 +202,18 @@ export function resourceArgs(r: SlurmResources): string[] {
   if (r.mem) args.push(`--mem=${r.mem}`);
   if (r.gres) args.push(`--gres=${r.gres}`);
   return [...args, ...(r.sbatch_options ?? [])];
+}
+
+/** The code identity of the Slurm job that ran a step, a fan or a job's task; `what`: "job", "fan-in job". */
+export function slurmIdentity(id: string, end: Pick<JobEnd, 'state' | 'partition' | 'nodes'>, what = 'job'): CodeIdentity {
+  const where = [end.partition && `partition ${end.partition}`, end.nodes && `node ${end.nodes}`].filter(Boolean).join(', ');
+  return {
+    code_identifier: id,
+    code_identifier_type: 'slurm',
+    code_identifier_dependable: true,
+    code_identifier_url: '',
+    code_identifier_message: `Slurm ${what} ${id}${where ? ` (${where})` : ''}: ${end.state}`,
+  };
 }
 
 /** Why a job that left no exit status ended, for the step's failure message. */

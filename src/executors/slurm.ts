@@ -50,12 +50,12 @@ import { RunnableError } from '../errors.js';
 import type { BranchRun, FanInResult } from '../nodes/index.js';
 import { parentOfStep } from '../nodes/_common.js';
 import type { Plugin } from '../registry.js';
-import type { CodeIdentity, RunLogStore, Status } from '../runlog/types.js';
+import type { RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
 import { FAN_CLOSE, FAN_OPEN, ProtocolTraversal, pipelineFile, type StepCommand, type StepProcessResult } from './_protocol.js';
 import { fileForOtherProcesses } from './_elsewhere.js';
 import { recordLostStep } from '../runner/single-node.js';
-import { SlurmSession, type SlurmResources, type SubmittedJob } from './_slurm_session.js';
+import { SlurmSession, slurmIdentity, type SlurmResources, type SubmittedJob } from './_slurm_session.js';
 import { detachRun } from './_slurm_drive.js';
 import type { PipelineExecutor } from './types.js';
 
@@ -300,14 +300,7 @@ export class SlurmTraversal extends ProtocolTraversal {
     const step = await rc.log.step(internalName);
     if (!step) return;
     const what = key.startsWith('fan-') ? `${key.slice(0, key.indexOf(':'))} job` : 'job';
-    const where = [ran.partition && `partition ${ran.partition}`, ran.nodes && `node ${ran.nodes}`].filter(Boolean).join(', ');
-    const identity: CodeIdentity = {
-      code_identifier: ran.job.id,
-      code_identifier_type: 'slurm',
-      code_identifier_dependable: true,
-      code_identifier_url: '',
-      code_identifier_message: `Slurm ${what} ${ran.job.id}${where ? ` (${where})` : ''}: ${ran.state}`,
-    };
+    const identity = slurmIdentity(ran.job.id, ran, what);
     const others = step.code_identities.filter((c) => !(c.code_identifier_type === 'slurm' && c.code_identifier === ran.job.id));
     await rc.log.putStep(parentOfStep(graph, frames), { ...step, code_identities: [...others, identity] });
   }

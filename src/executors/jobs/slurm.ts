@@ -19,7 +19,7 @@ import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';
 import type { RunContext } from '../context.js';
-import { SlurmSession } from '../_slurm_session.js';
+import { SlurmSession, slurmIdentity } from '../_slurm_session.js';
 import { JOB_STEP } from './_run.js';
 import { jobFileFor, settleRemoteJob } from './_remote.js';
 import type { JobExecutor } from './types.js';
@@ -61,14 +61,7 @@ export class SlurmJobExecutor implements JobExecutor {
       if (result.stdout) rc.observer.output?.(JOB_STEP, 1, result.stdout);
       if (result.stderr) rc.observer.output?.(JOB_STEP, 2, result.stderr);
 
-      const where = [result.end.partition && `partition ${result.end.partition}`, result.end.nodes && `node ${result.end.nodes}`].filter(Boolean).join(', ');
-      const identity = {
-        code_identifier: submitted!.id,
-        code_identifier_type: 'slurm',
-        code_identifier_dependable: true,
-        code_identifier_url: '',
-        code_identifier_message: `Slurm job ${submitted!.id}${where ? ` (${where})` : ''}: ${result.end.state}`,
-      };
+      const identity = slurmIdentity(submitted!.id, result.end);
       // a job that died before recording its end (scancel, time limit) fails with Slurm's reason, so `retry` can run it again
       const how = result.signal ?? `the job's process exited with code ${result.exitCode} without recording its end`;
       return settleRemoteJob(rc, attemptsBefore, { how, stderrTail: result.stderrTail }, (ids) => [...ids.filter((c) => c.code_identifier !== submitted!.id), identity]);
