@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       .argument('<pipeline>', 'the pipeline file the run was started from')
       .addArgument(new Argument('<direction>', 'in: open the step and its branches; out: close it from their outcome').choices(['in', 'out'])),
   )
-    .description('open (out) or close (in) a composite step of an existing run')
+    .description('open (in) or close (out) a composite step of an existing run')
     .action(async (runId: string, step: string, pipeline: string, direction: 'in' | 'out', flags) => {
       const { fanCommand } = await import('./fan.js');
       code = await fanCommand(runId, step, pipeline, direction, flags);
