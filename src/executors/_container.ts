@@ -185,9 +185,6 @@ export function runArgs(spec: RunSpec): string[] {
   return args;
 }
 
-/** The runnable-ts installation the containers run (bin/runnable.js, dist/, node_modules/): mounted read-only at its own path. */
-export { PACKAGE_ROOT };
-
 /**
  * What a container of the run mounts at the same paths: the working directory, the installation,
  * and the run-log folder, catalog, config and pipeline/job file when they are outside it.
@@ -195,6 +192,7 @@ export { PACKAGE_ROOT };
 export async function runMounts(rc: RunContext, sourceFile: string): Promise<Mount[]> {
   const mounts: Mount[] = [
     { host: rc.cwd, readOnly: false },
+    // the runnable-ts installation the containers run (bin/runnable.js, dist/, node_modules/)
     { host: PACKAGE_ROOT, readOnly: true },
   ];
   const elsewhere = (p: string) => (isAbsolute(p) && !isWithin(p, rc.cwd) ? p : undefined);

@@ -1,5 +1,5 @@
 /**
- * What a Slurm job of the `slurm` executor runs: `node _slurm_job.js SPEC.json`. The spec file
+ * What a Slurm job of the `slurm` executor runs: `node dist/bundle/slurm-job.mjs SPEC.json` (this file, bundled by scripts/bundle.mjs). The spec file
  * (written by the executor, see _slurm_session.ts) holds the `runnable` arguments of every element
  * of the job (one for a plain job, one per element for a job array); this picks the element's
  * (`SLURM_ARRAY_TASK_ID`, else 0), runs `runnable <args>` in this process, and leaves its exit
@@ -23,7 +23,7 @@ interface JobSpec {
 async function run(): Promise<number> {
   const specFile = process.argv[2];
   if (!specFile) {
-    process.stderr.write('usage: node _slurm_job.js SPEC.json\n');
+    process.stderr.write('usage: node slurm-job.mjs SPEC.json\n');
     return 2;
   }
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as JobSpec;

@@ -3,7 +3,7 @@
  * arrays, with dependencies), following them, reading back what they printed, cancelling them.
  *
  * Files, under `<log_folder>/<run_id>/` (default `.slurm_logs/<run_id>/`):
- * - `job.sh`: the one batch script of the run: `exec NODE _slurm_job.js "$1"`, the two paths
+ * - `job.sh`: the one batch script of the run: `exec NODE dist/bundle/slurm-job.mjs "$1"`, the two paths
  *   single-quoted; nothing else varies
  * - `<tag>.json`: what a submission runs (the `runnable` arguments of each element)
  * - `<tag>.<element>.out` / `.err`: the job's stdout and stderr; `.rc` its exit status

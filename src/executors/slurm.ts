@@ -267,10 +267,11 @@ export class SlurmTraversal extends ProtocolTraversal {
     const jobs = [...this.ahead.values()];
     this.ahead.clear();
     for (const job of jobs) {
+      await job.ended; // cancelled: it writes nothing more
+      const began = existsSync(`${job.base}.out`) || (await rc.log.step(job.cmd.internalName))?.status === 'PROCESSING';
+      if (!began) continue;
       const result = await this.session.result(job);
-      const step = await rc.log.step(job.cmd.internalName);
-      const began = existsSync(`${job.base}.out`) || step?.status === 'PROCESSING';
-      if (began) await recordLostStep(rc, job.cmd.node, job.graph, job.frames, job.attemptsBefore ?? 0, `${describeLost(result)} (interrupted)`);
+      await recordLostStep(rc, job.cmd.node, job.graph, job.frames, job.attemptsBefore ?? 0, `${describeLost(result)} (interrupted)`);
     }
   }
 

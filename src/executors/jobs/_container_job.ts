@@ -1,7 +1,8 @@
 /**
  * The process a job's task runs in when a job executor runs it outside `runnable execute-job`
  * (`local-container`: in a container; `emulate`: a child process):
- * `node _container_job.js RUN_ID JOB [CONFIG]`. The job's run exists (`runnable execute-job`
+ * `node dist/bundle/container-job.mjs RUN_ID JOB [CONFIG]` (this file, bundled by
+ * scripts/bundle.mjs). The job's run exists (`runnable execute-job`
  * created it); src/runner/job-task.ts runs its task here and records it in the run log's `job`
  * section. Exit 0: the task succeeded; 1: it failed (the run log says why); 2: bad input.
  * SIGTERM/SIGINT (a stopped container, Ctrl-C) stop the task, which is then recorded FAIL.
@@ -11,7 +12,7 @@ import { RunnableError } from '../../errors.js';
 const { withStepSignals, stepObserver } = await import('../../cli/execute-single-node.js');
 const code = await withStepSignals(async (signal) => {
   const [runId, job, configFile] = process.argv.slice(2);
-  if (!runId || !job) throw new RunnableError('E_USAGE', 'usage: node _container_job.js RUN_ID JOB [CONFIG]');
+  if (!runId || !job) throw new RunnableError('E_USAGE', 'usage: node container-job.mjs RUN_ID JOB [CONFIG]');
   const { executeJobTask } = await import('../../runner/job-task.js');
   // the caller reports progress: only the task's own output is printed here
   const status = await executeJobTask({ runId, job, configFile: configFile || undefined, signal, observer: stepObserver({ quiet: true }) });

@@ -3,7 +3,7 @@
  * task runs in a child process of `runnable execute-job`, with this node and this installation,
  * exactly as a container or a cluster would run it: the process loads the job from its file and
  * sees the run only through the run log, the catalog and its command line
- * (`node _container_job.js RUN_ID JOB [CONFIG]`, what the `local-container` job's container
+ * (`node dist/bundle/container-job.mjs RUN_ID JOB [CONFIG]`, what the `local-container` job's container
  * runs). A job that runs under `emulate` runs remotely as it is.
  *
  * The child's output is streamed live; Ctrl-C (or SIGTERM) stops it with SIGTERM and it records

@@ -2,7 +2,7 @@
  * `local-container` job executor: the job's task runs in a container on this machine (podman,
  * or docker when a docker engine answers), with the same settings, mounts, environment and
  * image identity as the `local-container` pipeline executor (src/executors/local-container.ts).
- * The container runs `_container_job.js`, which executes the task as the `local` job executor
+ * The container runs `_container_job.ts` (bundled: dist/bundle/container-job.mjs), which executes the task as the `local` job executor
  * would and records it in the run log's `job` section; a container that dies without recording
  * its end (killed, out of memory) fails the job with the exit status and stderr tail.
  *
