@@ -57,8 +57,8 @@ export type { RetryOptions } from './runner/retry.js';
 export type { RunObserver } from './executors/context.js';
 
 // Pipelines from YAML
-export { loadPipelineFile, parsePipeline } from './spec/load-pipeline.js';
-export { pipelineJsonSchema } from './spec/json-schema.js';
+export { loadPipelineFile, parsePipeline } from './yaml/load-pipeline.js';
+export { pipelineJsonSchema } from './yaml/json-schema.js';
 export { dagHash } from './graph/hash.js';
 
 // The model and the run log

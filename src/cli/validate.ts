@@ -1,6 +1,6 @@
 /** `runnable validate PIPELINE` and `runnable schema`. */
-import { loadPipelineFile } from '../spec/load-pipeline.js';
-import { pipelineJsonSchema } from '../spec/json-schema.js';
+import { loadPipelineFile } from '../yaml/load-pipeline.js';
+import { pipelineJsonSchema } from '../yaml/json-schema.js';
 import { walkNodes } from '../graph/walk.js';
 import { checkPipeline } from '../runner/prepare.js';
 import { EXIT_OK, reportError } from './_errors.js';

@@ -3,7 +3,7 @@
  * names the code looks up. `$${VAR}` is a literal `${VAR}`; a bare `$VAR` is left alone, as
  * shell snippets in configs use it.
  */
-import type { YamlPath } from '../spec/yaml-file.js';
+import type { YamlPath } from '../yaml/yaml-file.js';
 
 const VAR_RE = /\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 /** runnable (Python) reads config variables from RUNNABLE_VAR_<name>; honoured as a fallback. */

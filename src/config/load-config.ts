@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RunnableError } from '../errors.js';
-import { readYamlFile } from '../spec/yaml-file.js';
-import type { YamlPath } from '../spec/yaml-file.js';
+import { readYamlFile } from '../yaml/yaml-file.js';
+import type { YamlPath } from '../yaml/yaml-file.js';
 import { expandVars } from './_expand.js';
 
 export const CONFIG_SECTIONS = ['pipeline-executor', 'job-executor', 'run-log-store', 'catalog', 'secrets', 'step-cache'] as const;

@@ -1,6 +1,6 @@
 /** A pipeline from its file: YAML, or a TS/JS module whose default export is a pipeline. */
 import type { Pipeline } from '../graph/model.js';
-import { loadPipelineFile } from '../spec/load-pipeline.js';
+import { loadPipelineFile } from '../yaml/load-pipeline.js';
 
 const MODULE = /\.(m?ts|m?js)$/;
 

@@ -9,7 +9,7 @@
 import { RunnableError } from '../errors.js';
 import type { Graph, PipelineNode, StubNode, TaskNode } from '../graph/model.js';
 import { branchInternalName, childInternalName } from '../graph/names.js';
-import { commandProblem } from '../spec/_command.js';
+import { commandProblem } from '../graph/command.js';
 import { commandFor, locateFunction, type AnyFunction } from './locate.js';
 import type { Pipeline } from './pipeline.js';
 import type { Step } from './types.js';

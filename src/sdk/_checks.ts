@@ -3,7 +3,7 @@
  * SDK pipeline is a RunnableError thrown where the pipeline is built, with the same wording.
  */
 import { RunnableError } from '../errors.js';
-import { IDENTIFIER_RE, NAME_RE } from '../spec/schema.js';
+import { IDENTIFIER_RE, NAME_RE } from '../graph/rules.js';
 
 export function schemaError(message: string, step: string | undefined, field?: string): RunnableError {
   return new RunnableError('E_SCHEMA', message, { step, field });

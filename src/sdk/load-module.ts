@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RunnableError, type ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Graph, Pipeline as PipelineModel } from '../graph/model.js';
-import { displayPath } from '../spec/yaml-file.js';
+import { displayPath } from '../util/display-path.js';
 import { loadModule } from '../tasks/_module.js';
 import { describeValue, isPipeline } from './_brand.js';
 

@@ -3,7 +3,7 @@
  * (`json`, `pickled`, `metric`; here `object` for runnable's `pickled`).
  */
 import type { CommandType, ReturnSpec } from '../graph/model.js';
-import { IDENTIFIER_RE, PARAMETER_KINDS } from '../spec/schema.js';
+import { IDENTIFIER_RE, PARAMETER_KINDS } from '../graph/rules.js';
 import { schemaError } from './_checks.js';
 
 /** A returned parameter: its name (kind json), or `json(name)` / `object(name)` / `metric(name)`. */

@@ -3,7 +3,7 @@
  * arguments at once and returns a frozen step description.
  */
 import type { CommandType } from '../graph/model.js';
-import { commandProblem } from '../spec/_command.js';
+import { commandProblem } from '../graph/command.js';
 import { branded } from './_brand.js';
 import { checkName, checkPositiveInt, checkStrings, schemaError } from './_checks.js';
 import { catalogOf, checkKeys, STEP_OPTION_KEYS, TASK_OPTION_KEYS, traversalOf } from './_options.js';

@@ -7,8 +7,8 @@ import { RunnableError } from '../../src/errors.js';
 import type { TaskNode } from '../../src/graph/model.js';
 import { pipeline, shell } from '../../src/sdk/index.js';
 import { graphToYAML } from '../../src/sdk/to-yaml.js';
-import { pipelineJsonSchema } from '../../src/spec/json-schema.js';
-import { parseJob, parsePipeline } from '../../src/spec/load-pipeline.js';
+import { pipelineJsonSchema } from '../../src/yaml/json-schema.js';
+import { parseJob, parsePipeline } from '../../src/yaml/load-pipeline.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -150,7 +150,7 @@ describe('what the child process cannot see is refused before the run exists (ex
   }, 60_000);
 
   it('a job built in memory', async () => {
-    const [{ executeJob: run }, { parseJob }] = await Promise.all([import('../../src/runner/job.js'), import('../../src/spec/load-pipeline.js')]);
+    const [{ executeJob: run }, { parseJob }] = await Promise.all([import('../../src/runner/job.js'), import('../../src/yaml/load-pipeline.js')]);
     const cwd = makeWorkdir();
     writeFileSync(join(cwd, 'config.yaml'), EMULATE);
     const job = parseJob("job:\n  type: task\n  command_type: shell\n  command: 'touch ran'\n", '<sdk job>');

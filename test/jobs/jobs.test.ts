@@ -13,7 +13,7 @@ import { dagHash } from '../../src/graph/hash.js';
 import { executeJob, jobPipeline } from '../../src/runner/job.js';
 import type { RunLog } from '../../src/runlog/types.js';
 import { job, JobFailedError, metric, object, pipeline, shell, stub, task } from '../../src/sdk/index.js';
-import { parseJob } from '../../src/spec/load-pipeline.js';
+import { parseJob } from '../../src/yaml/load-pipeline.js';
 import { catalogFiles, cleanEnv, cli, readCatalog, readRunLog, REPO, runIds, values, workdir } from '../engine/_helpers.js';
 import { broken, flaky, make_report } from './fixtures/functions.js';
 

@@ -8,7 +8,7 @@ import { RunnableError } from '../../src/errors.js';
 import { dagHash } from '../../src/graph/hash.js';
 import { executePipeline } from '../../src/runner/execute.js';
 import { isPipelineModulePath, loadPipelineModule } from '../../src/sdk/index.js';
-import { parsePipeline } from '../../src/spec/load-pipeline.js';
+import { parsePipeline } from '../../src/yaml/load-pipeline.js';
 import { cleanEnv, HERE, tmpProject, values, yamlText } from './_helpers.js';
 
 async function loadError(file: string): Promise<RunnableError> {

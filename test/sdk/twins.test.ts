@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { dagHash } from '../../src/graph/hash.js';
 import type { Graph } from '../../src/graph/model.js';
 import { pipeline, task } from '../../src/sdk/index.js';
-import { parsePipeline } from '../../src/spec/load-pipeline.js';
+import { parsePipeline } from '../../src/yaml/load-pipeline.js';
 import { counter } from '../fixtures/sdk/functions.js';
 import { TWINS } from '../fixtures/sdk/twins.js';
 import { HERE, tmpProject, yamlText } from './_helpers.js';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RunnableError } from '../../src/errors.js';
 import type { ConditionalNode, Graph, LoopNode, MapNode, ParallelNode, TaskNode } from '../../src/graph/model.js';
 import { findNode } from '../../src/graph/names.js';
-import { loadJobFile, loadPipelineFile, parseJob, parsePipeline } from '../../src/spec/load-pipeline.js';
+import { loadJobFile, loadPipelineFile, parseJob, parsePipeline } from '../../src/yaml/load-pipeline.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -319,8 +319,8 @@ describe('runnable example pipelines', () => {
   const files = globSync('runnable-examples/**/*.yaml', { cwd: path.join(here, 'fixtures') }).sort();
   it('are all present', () => expect(files.length).toBeGreaterThanOrEqual(20));
   it.each(files)('%s loads and validates', async (f) => {
-    const p = await loadPipelineFile(path.join('test/spec/fixtures', f), repo);
-    expect(p.source.path).toBe(path.join('test/spec/fixtures', f));
+    const p = await loadPipelineFile(path.join('test/yaml/fixtures', f), repo);
+    expect(p.source.path).toBe(path.join('test/yaml/fixtures', f));
     const walk = (g: Graph): void => {
       expect(g.nodes.success?.type).toBe('success');
       expect(g.nodes.fail?.type).toBe('fail');

@@ -6,7 +6,7 @@
 import { RunnableError } from '../errors.js';
 import type { CompositeNode, Graph, LoopNode, MapNode, PipelineNode, ReturnSpec, StubNode, TaskNode } from '../graph/model.js';
 import { branchInternalName, childInternalName } from '../graph/names.js';
-import { commandProblem, inferCommandType } from './_command.js';
+import { commandProblem, inferCommandType } from '../graph/command.js';
 import { formatField } from './_paths.js';
 import type { RawBranch, RawStep, RawTaskFields, RawTerminal } from './schema.js';
 import type { YamlFile, YamlPath } from './yaml-file.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { globSync } from 'tinyglobby';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { jobJsonSchema, pipelineJsonSchema } from '../../src/spec/json-schema.js';
+import { jobJsonSchema, pipelineJsonSchema } from '../../src/yaml/json-schema.js';
 
 type S = Record<string, any>;
 

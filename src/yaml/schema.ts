@@ -11,13 +11,7 @@
 import { z } from 'zod';
 import type { CommandType, ParameterKind } from '../graph/model.js';
 
-export const IDENTIFIER_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** step names and branch keys become segments of dot paths */
-export const NAME_RE = /^[^.]+$/;
-
-export const STEP_TYPES = ['task', 'stub', 'success', 'fail', 'parallel', 'map', 'conditional', 'loop'] as const;
-export const COMMAND_TYPES = ['typescript', 'shell', 'notebook', 'python'] as const satisfies readonly CommandType[];
-export const PARAMETER_KINDS = ['json', 'object', 'metric'] as const satisfies readonly ParameterKind[];
+import { IDENTIFIER_RE, NAME_RE, STEP_TYPES, COMMAND_TYPES, PARAMETER_KINDS } from '../graph/rules.js';
 
 // ---- hand-written shapes of validated YAML (zod cannot infer through the recursive getters) ----
 

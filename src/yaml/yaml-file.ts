@@ -21,12 +21,7 @@ export interface YamlFile {
   lineOf(path: YamlPath): number | undefined;
 }
 
-/** `file` relative to `cwd` when it is inside it, else absolute. */
-export function displayPath(file: string, cwd: string): string {
-  const abs = path.resolve(cwd, file);
-  const rel = path.relative(cwd, abs);
-  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
-}
+import { displayPath } from '../util/display-path.js';
 
 /** Read and parse; unreadable or unparsable files are E_FILE naming the file (and line). */
 export async function readYamlFile(file: string, cwd: string, what = 'file'): Promise<YamlFile> {

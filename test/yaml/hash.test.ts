@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, dagHash } from '../../src/graph/hash.js';
 import type { Graph } from '../../src/graph/model.js';
-import { parsePipeline } from '../../src/spec/load-pipeline.js';
+import { parsePipeline } from '../../src/yaml/load-pipeline.js';
 
 const block = `
 # a comment

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pipelineJsonSchema } from '../../src/spec/json-schema.js';
+import { pipelineJsonSchema } from '../../src/yaml/json-schema.js';
 
 // Editors read schemas/pipeline.schema.json (`# yaml-language-server: $schema=...`); it must
 // match what `runnable schema` prints. Regenerate with `npm run schema`.

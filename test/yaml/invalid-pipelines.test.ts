@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunnableError } from '../../src/errors.js';
-import { loadPipelineFile } from '../../src/spec/load-pipeline.js';
+import { loadPipelineFile } from '../../src/yaml/load-pipeline.js';
 import { INVALID_DIR, invalidCases } from '../fixtures/invalid/cases.js';
 
 const repo = path.resolve(INVALID_DIR, '../../..');

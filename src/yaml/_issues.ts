@@ -6,7 +6,8 @@ import type { z } from 'zod';
 import { RunnableError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { isRecord, stepAndField, valueAt } from './_paths.js';
-import { STEP_FIELDS, STEP_TYPES } from './schema.js';
+import { STEP_FIELDS } from './schema.js';
+import { STEP_TYPES } from '../graph/rules.js';
 import type { YamlFile, YamlPath } from './yaml-file.js';
 
 type Issue = z.core.$ZodIssue;
