@@ -21,4 +21,15 @@ export interface CatalogStore {
   readFile(runId: string, relPath: string): Promise<Buffer>;
   /** files of a run, catalog-relative, sorted */
   list(runId: string): Promise<string[]>;
+  /**
+   * Capability: sha256 of each file of the run's catalog that the `get` globs match, keyed by
+   * catalog-relative path, without copying them anywhere (file-system: read in place; s3: the
+   * hash stored with each object). Absent: callers `get` into a temporary folder and hash that.
+   */
+  hashes?(runId: string, globs: string[]): Promise<Record<string, string>>;
+  /**
+   * Capability: copy one catalog-relative file from one run's catalog into another run's,
+   * inside the store (file-system: a file copy; s3: CopyObject). Absent: readFile + writeFile.
+   */
+  copyBetweenRuns?(fromRunId: string, toRunId: string, relPath: string): Promise<void>;
 }
