@@ -25,7 +25,7 @@ import { mapLimit } from '../catalog/_pool.js';
 import { FileSystemCatalog } from '../catalog/file-system.js';
 import type { CatalogStore } from '../catalog/types.js';
 import { isRunnableError } from '../errors.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Graph, TaskNode } from '../graph/model.js';
 import type { IterVars } from '../graph/names.js';
 import type { AttemptCache, DataCatalog, Parameter, Parameters, StepAttempt } from '../runlog/types.js';
