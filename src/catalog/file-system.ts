@@ -3,9 +3,9 @@
  * `<catalog_location>/<run_id>/<relative path>`, the same relative path they have in the step's
  * working directory.
  */
-import { readFile as fsReadFile } from 'node:fs/promises';
+import { lstat, readFile as fsReadFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { escapePath, glob } from 'tinyglobby';
+import { escapePath, glob, isDynamicPattern } from 'tinyglobby';
 import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
 import { validateRunId } from '../util/run-id.js';
@@ -30,6 +30,20 @@ const ALWAYS_IGNORED = ['**/node_modules/**', '.run_log_store/**'];
  * fetch data, not `<step>.execution.log` files.
  */
 const isExecutionLog = (rel: string): boolean => rel.endsWith('.execution.log');
+
+/**
+ * A pattern without glob syntax (a plain path, or a file name put through `escapePath`, as the
+ * step cache asks for the files it restores) that names a regular file or nothing: that file,
+ * or no match, found with one lstat instead of a crawl (several ms per pattern). Undefined for
+ * everything else (directories expand to their files, symlinks are followed): the glob decides.
+ */
+async function literalFile(root: string, pattern: string): Promise<string[] | undefined> {
+  if (isDynamicPattern(pattern)) return undefined;
+  const rel = pattern.replace(/\\(.)/g, '$1');
+  const info = await lstat(join(root, rel)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : undefined));
+  if (info === null) return [];
+  return info?.isFile() ? [rel] : undefined;
+}
 
 interface Source {
   rel: string;
@@ -140,7 +154,7 @@ export class FileSystemCatalog implements CatalogStore {
     const files = new Map<string, string>();
     for (const pattern of globs) {
       const normal = normalizePattern(pattern, 'catalog get', RUN_FOLDER);
-      const matches = await glob([normal], { cwd: from.root, dot: false, onlyFiles: true });
+      const matches = (await literalFile(from.root, normal)) ?? (await glob([normal], { cwd: from.root, dot: false, onlyFiles: true }));
       for (const rel of matches.sort()) {
         if (!isExecutionLog(rel) && !files.has(rel)) files.set(rel, pattern);
       }

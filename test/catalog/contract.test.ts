@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { escapePath } from 'tinyglobby';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogHashes, catalogs, copyBetweenRuns, type CatalogStore } from '../../src/catalog/index.js';
 import { RunnableError } from '../../src/errors.js';
@@ -139,6 +140,19 @@ describe.each(catalogs.types())('catalog contract: %s', (type) => {
     expect(await readFile(join(other, 'out/deep/er/b.csv'), 'utf8')).toBe('b');
     expect(await readFile(join(other, 'model/weights.bin'))).toEqual(BYTES);
     expect(await catalog.readFile(RUN, 'model/weights.bin')).toEqual(BYTES);
+  });
+
+  it("a pattern naming a folder takes the files below it; a file's name through escapePath matches that file alone", async () => {
+    const names = ['data/we(i)rd [1].txt', 'data/we(i)rd [2].txt', 'data/{a,b}.txt', 'data/a.txt', 'data/*.txt', 'data/sub/x.txt'];
+    for (const name of names) await write(cwd, name, name);
+    expect((await catalog.put(RUN, ['data'], cwd, true)).map((e) => e.name).sort()).toEqual([...names].sort());
+    const other = await elsewhere('other');
+    for (const name of names) {
+      expect((await catalog.get(RUN, [escapePath(name)], other)).map((e) => [e.name, e.data_hash])).toEqual([[name, sha(name)]]);
+      if (catalog.hashes) expect(await catalog.hashes(RUN, [escapePath(name)])).toEqual({ [name]: sha(name) });
+    }
+    expect((await catalog.get(RUN, ['data/sub'], await elsewhere('third'))).map((e) => e.name)).toEqual(['data/sub/x.txt']);
+    expect(await catalog.get(RUN, [escapePath('data/nothing [1].txt')], other)).toEqual([]);
   });
 
   it('store_copy false records the hash and keeps no copy', async () => {
