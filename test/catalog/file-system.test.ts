@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogs } from '../../src/catalog/index.js';
 import { FileSystemCatalog } from '../../src/catalog/file-system.js';
-import { RunnableError } from '../../src/errors.js';
+import { rejectsCatalog, write } from './_helpers.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
@@ -15,21 +15,7 @@ let cwd: string;
 let cat: FileSystemCatalog;
 const RUN = 'brave-curie-120000-abc123';
 
-async function write(root: string, rel: string, data: string | Buffer): Promise<void> {
-  await mkdir(dirname(join(root, rel)), { recursive: true });
-  await writeFile(join(root, rel), data);
-}
-
-async function rejects(p: Promise<unknown>, match: RegExp): Promise<RunnableError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RunnableError);
-  expect((e as RunnableError).code).toBe('E_CATALOG');
-  expect((e as RunnableError).message).toMatch(match);
-  return e as RunnableError;
-}
+const rejects = rejectsCatalog;
 
 beforeEach(async () => {
   base = await mkdtemp(join(tmpdir(), 'rts-cat-'));
