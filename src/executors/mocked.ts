@@ -38,8 +38,8 @@ import { commandProblem, inferCommandType } from '../graph/command.js';
 import { COMMAND_TYPES } from '../graph/rules.js';
 import { bindArguments, functionIdentity, mapReturns, runInTaskContext } from '../tasks/index.js';
 import { TaskFailure, type TaskKind } from '../tasks/types.js';
-import type { RunContext } from './context.js';
-import { Traversal } from './traverse.js';
+import type { RunContext } from '../engine/context.js';
+import { Traversal } from '../engine/traverse.js';
 import type { PipelineExecutor } from './types.js';
 
 /** A patch in the config: the command to run instead of the step's own. */

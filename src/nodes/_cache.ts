@@ -12,7 +12,7 @@
 import { cacheSettings } from '../cache/index.js';
 import type { CacheEntry, CacheInputs, CacheSettings, StepCache } from '../cache/types.js';
 import { isRunnableError } from '../errors.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Graph, TaskNode } from '../graph/model.js';
 import type { IterVars } from '../graph/names.js';
 import type { AttemptCache, DataCatalog, StepAttempt } from '../runlog/types.js';
