@@ -8,7 +8,7 @@
  */
 import type { CacheInputs } from '../cache/types.js';
 import { catalogHashes } from '../catalog/index.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Graph, TaskNode } from '../graph/model.js';
 import type { IterVars } from '../graph/names.js';
 import type { Parameter, Parameters } from '../runlog/types.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { escapePath } from 'tinyglobby';
 import type { CacheEntry } from '../cache/types.js';
 import { catalogHashes, copyBetweenRuns } from '../catalog/index.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { DataCatalog, Parameters, StepAttempt } from '../runlog/types.js';
 import { mapLimit } from '../util/map-limit.js';
 import { fileHash, sha256 } from '../util/sha256.js';

@@ -3,7 +3,7 @@
  * outputs, the hashes its objects and `put` files had) so that a hit can restore and check them.
  */
 import type { CacheEntry, CachedFile } from '../cache/types.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { TaskNode } from '../graph/model.js';
 import type { DataCatalog, StepAttempt } from '../runlog/types.js';
 import { sha256 } from '../util/sha256.js';
