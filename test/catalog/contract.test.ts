@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogHashes, catalogs, copyBetweenRuns, type CatalogStore } from '../../src/catalog/index.js';
 import { RunnableError } from '../../src/errors.js';
 import { memberFixture } from '../_members.js';
-import { rejectsCatalog, write } from './_helpers.js';
+import { rejectsCatalog, withoutCapabilities, write } from './_helpers.js';
 import { catalogMembers } from './_members.js';
 
 const sha = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
@@ -30,19 +30,6 @@ async function filesIn(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
     .sort();
-}
-
-/** The same catalog with its optional capabilities hidden: what the fallbacks see. */
-function withoutCapabilities(catalog: CatalogStore): CatalogStore {
-  return {
-    type: catalog.type,
-    location: (r) => catalog.location(r),
-    get: (r, g, c) => catalog.get(r, g, c),
-    put: (r, g, c, s) => catalog.put(r, g, c, s),
-    writeFile: (r, p, d) => catalog.writeFile(r, p, d),
-    readFile: (r, p) => catalog.readFile(r, p),
-    list: (r) => catalog.list(r),
-  };
 }
 
 describe.each(catalogs.types())('catalog contract: %s', (type) => {
