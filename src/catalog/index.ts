@@ -7,6 +7,10 @@ import { DEFAULT_CATALOG_LOCATION, FileSystemCatalog } from './file-system.js';
 import type { CatalogStore } from './types.js';
 
 export type { CatalogStore } from './types.js';
+// file helpers the step cache shares with the file-system catalog
+export { copyAtomic, sha256, sha256File, writeAtomic } from './_files.js';
+export { ConfinedRoot, normalizePattern } from './_paths.js';
+export { mapLimit } from './_pool.js';
 
 /** `catalog_location` is taken relative to the working directory the config applies to. */
 export const catalogs = new Registry<CatalogStore>('catalog')
