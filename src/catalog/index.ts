@@ -7,10 +7,6 @@ import { DEFAULT_CATALOG_LOCATION, FileSystemCatalog } from './file-system.js';
 import type { CatalogStore } from './types.js';
 
 export type { CatalogStore } from './types.js';
-// file helpers the step cache shares with the file-system catalog
-export { copyAtomic, sha256, sha256File, writeAtomic } from './_files.js';
-export { ConfinedRoot, normalizePattern } from './_paths.js';
-export { mapLimit } from './_pool.js';
 
 /** `catalog_location` is taken relative to the working directory the config applies to. */
 export const catalogs = new Registry<CatalogStore>('catalog')
@@ -23,3 +19,5 @@ export const catalogs = new Registry<CatalogStore>('catalog')
     create: () => new DoNothingCatalog(),
   });
 
+
+export { catalogHashes, copyBetweenRuns } from './capabilities.js';

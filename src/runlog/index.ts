@@ -26,8 +26,6 @@ export const runLogStores = new Registry<RunLogStore>('run-log-store')
   .register('buffered', { config: z.strictObject({}), create: () => new BufferedRunLogStore() });
 
 export { assemble, disassemble } from './assemble.js';
-// for other file-backed stores beside the run log (the step cache)
-export { writeFileAtomic } from './_fs.js';
 export { BufferedRunLogStore } from './buffered.js';
 export { ChunkedFsRunLogStore, type ChunkedFsStoreOptions } from './chunked-fs.js';
 export { FileSystemRunLogStore, type FileSystemStoreOptions } from './file-system.js';

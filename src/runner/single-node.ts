@@ -128,7 +128,7 @@ async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
   const { runId } = inputs;
   validateRunId(runId);
   if (!(await store.exists(runId))) {
-    const hint = store.type === 'buffered' ? ' (the buffered store keeps runs in memory: use a store shared between processes, e.g. chunked-fs)' : '';
+    const hint = store.sharedAcrossProcesses ? '' : ` (the ${store.type} store keeps runs in one process's memory: use a store shared between processes, e.g. chunked-fs)`;
     throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}${hint}`);
   }
   const log = new RunLogAccess(store, runId, false);
