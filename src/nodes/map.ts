@@ -8,8 +8,7 @@ import { resolveName } from '../graph/names.js';
 import type { RunContext } from '../engine/context.js';
 import { loadObject, saveObject } from '../params/objects.js';
 import type { Parameter, Parameters } from '../runlog/types.js';
-import { loadExport } from '../tasks/_module.js';
-import { isModuleReducer, reduceInPython, type ToReduce } from '../tasks/_python_reducer.js';
+import { isModuleReducer, loadExport, reduceInPython, type ToReduce } from '../tasks/index.js';
 import { StepFailure, parentOfStep, visibleParams } from './_common.js';
 import { closeComposite, failedMessage, openBranch, openComposite, readBranches, type Composite } from './_composite.js';
 
