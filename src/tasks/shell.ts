@@ -53,20 +53,37 @@ export const shellTask: TaskKind = {
   },
 };
 
-/** The user's env, then every parameter (strings as is, the rest as JSON), then the task's env. */
+/**
+ * The user's env, then every parameter (strings as is, the rest as JSON), then the task's env.
+ * `consumed` (the attempt's input_parameters) is what the step can be seen to read: the
+ * parameters of its own scope, and those of enclosing scopes its command names. Recording every
+ * parameter would copy a map's whole `iterate_on` list into each of its branches (a run log
+ * growing as N², issue 13); the enclosing scope's values are in the run log once already.
+ */
 function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: string[] } {
   const env: NodeJS.ProcessEnv = { ...process.env };
   const consumed: string[] = [];
+  const own = new Set(input.params.ownNames());
   for (const name of input.params.names()) {
     const p = input.params.get(name);
     // Object parameters live in the catalog in a language-specific form; a script cannot use them.
     if (!p || p.kind === 'object' || p.value === undefined) continue;
     env[name] = toEnvValue(p.value);
-    consumed.push(name);
+    if (own.has(name) || namesWord(input.node.command, name)) consumed.push(name);
   }
   Object.assign(env, input.env);
   return { env, consumed };
 }
+
+/** `name` appears in `text` as a whole word (`$name`, `${name}`, `printenv name`, `os.environ["name"]`) */
+function namesWord(text: string, name: string): boolean {
+  for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + 1)) {
+    if (!isWordChar(text[at - 1]) && !isWordChar(text[at + name.length])) return true;
+  }
+  return false;
+}
+
+const isWordChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
 
 /** Processes still running, killed if this process exits first (they are in their own groups). */
 const live = new Set<number>();
