@@ -19,6 +19,7 @@ interface BufferedRun {
 export class BufferedRunLogStore implements RunLogStore {
   readonly type = 'buffered';
   readonly concurrentWriters = false;
+  readonly sharedAcrossProcesses = false;
   private readonly store = new Map<string, BufferedRun>();
   /** live leases by run id + NUL + step ('' for the run's); only this process can drive a buffered run */
   private readonly leases = new Map<string, LeaseHolder>();
