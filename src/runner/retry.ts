@@ -8,6 +8,7 @@ import { dagHash, describeChanges, stepHashes } from '../graph/hash.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Lease, RunHeader } from '../runlog/types.js';
 import { takeRunLease } from './lease.js';
+import { stopStepProcesses } from './orphans.js';
 import { drive, runnerIdentity, type DriveOptions, type RunResult } from './execute.js';
 import { checkPipeline, loadServices, type Services } from './prepare.js';
 import type { Pipeline } from '../graph/model.js';
@@ -52,7 +53,10 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
     const log = new RunLogAccess(store, runId, executor.exclusive);
     const header = (await log.header())!;
     if (header.status === 'SUCCESS') throw succeeded(runId);
-    return { services, pipeline: await checkRetryable(services, header), log, lease };
+    const pipeline = await checkRetryable(services, header);
+    // the interrupted driver's step processes are stopping (they are tied to it): none may run beside a new copy
+    await stopStepProcesses(runId);
+    return { services, pipeline, log, lease };
   } catch (err) {
     await lease?.release();
     throw err;

@@ -14,6 +14,8 @@ import path from 'node:path';
 import type { Parameter } from '../runlog/types.js';
 import { parseEnvValue, toEnvValue } from '../util/env-value.js';
 import { abortMessage } from './_abort.js';
+import { lifelineOf, tied } from '../util/lifeline.js';
+import type { Readable } from 'node:stream';
 import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
 
 const DUMP_VAR = '__RUNNABLE_ENV_DUMP';
@@ -113,8 +115,11 @@ function runScript(script: string, env: NodeJS.ProcessEnv, input: TaskInput): Pr
   }
   return new Promise<void>((resolve, reject) => {
     let child;
+    const stdio = ['ignore', 'pipe', 'pipe'] as const;
+    // tied: if this process dies (kill -9, SIGHUP), the script's process group is stopped too
+    const run = tied('bash', ['-c', script], stdio);
     try {
-      child = spawn('bash', ['-c', script], { cwd: input.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(run.file, run.args, { cwd: input.cwd, env, detached: true, stdio: run.stdio });
     } catch (e) {
       // e.g. an env value with a NUL byte
       reject(new TaskFailure(`cannot start bash: ${e instanceof Error ? e.message : String(e)}`));
@@ -122,6 +127,7 @@ function runScript(script: string, env: NodeJS.ProcessEnv, input: TaskInput): Pr
     }
     const pid = child.pid;
     if (pid !== undefined) live.add(pid);
+    const lifeline = lifelineOf(child, stdio);
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
@@ -154,14 +160,19 @@ function runScript(script: string, env: NodeJS.ProcessEnv, input: TaskInput): Pr
       settle();
     };
 
-    child.stdout.on('data', (chunk: Buffer) => input.output.stdout(chunk));
-    child.stderr.on('data', (chunk: Buffer) => input.output.stderr(chunk));
-    child.on('error', (e) => settle(new TaskFailure(`cannot run bash: ${e.message}`)));
+    const { stdout, stderr } = child as { stdout: Readable; stderr: Readable };
+    stdout.on('data', (chunk: Buffer) => input.output.stdout(chunk));
+    stderr.on('data', (chunk: Buffer) => input.output.stderr(chunk));
+    child.on('error', (e) => {
+      lifeline.release();
+      settle(new TaskFailure(`cannot run bash: ${e.message}`));
+    });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
+      lifeline.release();
       drainTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        stdout.destroy();
+        stderr.destroy();
         finish();
       }, DRAIN_GRACE_MS);
     });
