@@ -12,7 +12,7 @@ import { TaskFailure, type ParamView, type TaskKind, type TaskOutput } from '../
 import { isRunnableError } from '../errors.js';
 import { openTaskCache } from './_cache.js';
 import { StepOutput } from './_output.js';
-import { durationMs, newAttempt, newStepLog, now, parentOfStep, setScopeParams, visibleParams } from './_common.js';
+import { durationMs, newAttempt, newStepLog, now, parentOfStep, scopedParams, setScopeParams, visibleParams } from './_common.js';
 
 export interface TaskOptions {
   /** mocked executor: record the step as mocked without running anything */
@@ -81,12 +81,12 @@ export async function runAttempt(
   const output = new StepOutput(internalName, rc.observer, secretValues);
   try {
     const env = await taskEnv(rc, node, frames, number, secretValues);
-    const params = await visibleParams(rc, graph, frames);
+    const { params, own } = await scopedParams(rc, graph, frames);
     if (node.catalog?.get.length) catalog.push(...(await rc.catalog.get(rc.runId, node.catalog.get, rc.cwd)));
 
     const result: TaskOutput = await (kind ?? taskKindFor(node.commandType)).run({
       node,
-      params: paramView(rc, params),
+      params: paramView(rc, params, own),
       env,
       cwd: rc.cwd,
       output,
@@ -147,9 +147,10 @@ async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt
   return env;
 }
 
-function paramView(rc: RunContext, params: Parameters): ParamView {
+function paramView(rc: RunContext, params: Parameters, own: string[]): ParamView {
   return {
     names: () => Object.keys(params),
+    ownNames: () => own,
     get: (name) => params[name],
     load: async (name) => {
       const p = params[name];
