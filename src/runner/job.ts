@@ -7,6 +7,7 @@
 import { sectionsForRunLog } from '../config/load-config.js';
 import { RunnableError } from '../errors.js';
 import { jobExecutors, type JobExecutor } from '../executors/jobs/index.js';
+import { localJob } from '../executors/jobs/local.js';
 import type { PipelineExecutor } from '../executors/types.js';
 import { dagHash } from '../graph/hash.js';
 import type { Graph, Job, Pipeline } from '../graph/model.js';
@@ -24,6 +25,10 @@ const MODULE = /\.(m?ts|m?js)$/;
 export interface JobInputs extends Omit<RunInputs, 'pipeline'> {
   /** a job file (YAML with a top-level `job:`, or a module default-exporting an SDK job), or a job */
   job: string | Job;
+  /** run the task in this process whatever the config's job-executor says: what a scheduled job's pod does (k8s-job `schedule`) */
+  runHere?: boolean;
+  /** `--dry-run`: the job will only be shown, so what is needed to submit it (credentials) is not checked */
+  dryRun?: boolean;
 }
 
 export interface PreparedJob extends Services {
@@ -46,10 +51,10 @@ export async function prepareJob(inputs: JobInputs): Promise<PreparedJob> {
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { cwd } = services;
   const section = services.config.sections['job-executor'];
-  const jobExecutor = jobExecutors.create(section.type, section.config, { cwd, configFile: services.config.file });
+  const jobExecutor = inputs.runHere ? localJob.create({}, { cwd }) : jobExecutors.create(section.type, section.config, { cwd, configFile: services.config.file });
   const job = typeof inputs.job === 'string' ? await loadJobSource(inputs.job, cwd) : inputs.job;
   checkJob(job);
-  jobExecutor.check?.(job, services.store);
+  await jobExecutor.check?.(job, services.store, services.catalog, { dryRun: !!inputs.dryRun });
   await checkPipeline(jobPipeline(job), cwd, services.secrets);
   const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
 
@@ -83,6 +88,23 @@ export async function executePreparedJob(run: PreparedJob, opts: DriveOptions = 
   // the traversal of a job is its executor: `drive` builds the run context and settles the status
   const executor: PipelineExecutor = { type: jobExecutor.type, exclusive: jobExecutor.exclusive, execute: (rc) => jobExecutor.execute(rc, job) };
   return drive({ ...run, executor }, pipeline, log, opts, false);
+}
+
+/**
+ * What `execute-job` does instead of starting a run when the job executor runs nothing here:
+ * with `dryRun` (or the config's `mock`) the executor's description of what it would submit
+ * (stdout); for a scheduled job, what the executor scheduled (stderr). Undefined: run the job.
+ * Bad input (an executor with nothing to show) is a RunnableError, exit 2.
+ */
+export async function withoutRun(run: PreparedJob, dryRun: boolean): Promise<{ stdout?: string; stderr?: string } | undefined> {
+  const { jobExecutor, job } = run;
+  const place = { runId: run.runId, store: run.store, catalog: run.catalog };
+  if (dryRun || jobExecutor.mock) {
+    if (!jobExecutor.dryRun) throw new RunnableError('E_USAGE', `--dry-run: the '${jobExecutor.type}' job executor submits nothing it could show; it runs the job`);
+    return { stdout: await jobExecutor.dryRun(job, place) };
+  }
+  if (jobExecutor.schedule) return { stderr: await jobExecutor.schedule(job, place) };
+  return undefined;
 }
 
 /** A job from its file: YAML (`job:`), or a TS/JS module whose default export is an SDK job. */

@@ -1,0 +1,224 @@
+/**
+ * What runnable-ts asks of a Kubernetes API server: create a Job or CronJob, follow a Job to its
+ * end (its pods looked up by the `job-name` label the Job controller sets, each pod's log
+ * streamed with `follow=true` once it started), and delete a Job with
+ * `propagationPolicy: Background` (its pods go too). The Job is followed by polling: one GET of
+ * the Job and one LIST of its pods per interval, which every API server and proxy answers.
+ * Credentials and HTTP: _http.ts. The objects are typed with `@kubernetes/client-node`'s types.
+ */
+import type { V1Job, V1Pod, V1PodList } from '@kubernetes/client-node';
+import { RunnableError } from '../errors.js';
+import { ApiError, ApiTransport, loadCredentials } from './_http.js';
+import { CONTAINER, type Manifest } from './manifest.js';
+
+const TAIL_BYTES = 8 * 1024;
+/** after the Job ended, how long its pods' log streams may take to drain */
+const DRAIN_MS = 30_000;
+/** after a delete, how long the pods may take to stop (Kubernetes' default grace period is 30 s) */
+const STOP_MS = 60_000;
+
+export interface ClientOptions {
+  kubeconfig?: string;
+  context?: string;
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** How a followed Job ended. */
+export interface JobEnd {
+  /** the Job's `Complete` condition is true */
+  succeeded: boolean;
+  /** a sentence: "the job's pod exited with code 1", "the Job failed: DeadlineExceeded (...)" */
+  how: string;
+  /** the end of the pods' log */
+  logTail: string;
+  /** the image the (last) pod ran, as the kubelet reports it (`imageID`: a digest) */
+  imageId?: string;
+  /** the pods that ran, in order */
+  pods: string[];
+}
+
+export class KubernetesClient {
+  private constructor(private readonly api: ApiTransport) {}
+
+  /** The server's address, for messages. */
+  get server(): string {
+    return this.api.creds.server;
+  }
+
+  /** Finds the credentials; none usable is a RunnableError (E_CONFIG). Nothing is sent yet. */
+  static connect(opts: ClientOptions): KubernetesClient {
+    return new KubernetesClient(new ApiTransport(loadCredentials({ ...opts, env: opts.env ?? process.env })));
+  }
+
+  /** Creates the Job or CronJob in its namespace. */
+  async create(manifest: Manifest): Promise<void> {
+    const namespace = manifest.metadata!.namespace!;
+    const plural = manifest.kind === 'CronJob' ? 'cronjobs' : 'jobs';
+    await this.call(`create the ${manifest.kind}`, () => this.api.json('POST', `/apis/batch/v1/namespaces/${enc(namespace)}/${plural}`, manifest.toJSON()));
+  }
+
+  /** Deletes the Job and (in the background) its pods; a Job already gone is not an error. */
+  async deleteJob(name: string, namespace: string): Promise<void> {
+    try {
+      await this.api.json('DELETE', `/apis/batch/v1/namespaces/${enc(namespace)}/jobs/${enc(name)}`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
+    } catch (e) {
+      if (statusOf(e) !== 404) throw this.error('delete the Job', e);
+    }
+  }
+
+  /**
+   * Follows the Job until its Complete or Failed condition (or it disappears), streaming each of
+   * its pods' log to `output` as it is written. On `signal` the Job is deleted and its pods are
+   * followed until they stopped, so that what they record on SIGTERM is in before this returns.
+   */
+  async follow(name: string, namespace: string, opts: { pollMs: number; signal: AbortSignal; output: (chunk: Buffer) => void }): Promise<JobEnd> {
+    const streams = new Map<string, Promise<void>>();
+    let tail = Buffer.alloc(0);
+    const onChunk = (chunk: Buffer) => {
+      opts.output(chunk);
+      tail = Buffer.concat([tail, chunk]);
+      if (tail.length > TAIL_BYTES) tail = tail.subarray(tail.length - TAIL_BYTES);
+    };
+    const aborts: AbortController[] = [];
+    const streamNew = (pods: V1Pod[]) => {
+      for (const pod of pods) {
+        const podName = pod.metadata?.name;
+        if (!podName || streams.has(podName) || !pod.status?.phase || pod.status.phase === 'Pending') continue;
+        streams.set(podName, this.streamLog(namespace, podName, onChunk, aborts));
+      }
+    };
+    let job: V1Job | undefined;
+    let pods: V1Pod[] = [];
+    let deleted = false;
+    for (;;) {
+      job = await this.readJob(name, namespace);
+      pods = job ? await this.jobPods(name, namespace) : [];
+      streamNew(pods);
+      if (!job || finished(job)) break;
+      if (opts.signal.aborted) {
+        await this.deleteJob(name, namespace);
+        deleted = true;
+        await this.untilStopped(name, namespace, opts.pollMs, streamNew);
+        break;
+      }
+      await sleep(opts.pollMs, opts.signal);
+    }
+    await drain([...streams.values()], aborts);
+    const last = pods.at(-1);
+    return {
+      succeeded: !!job && condition(job, 'Complete'),
+      how: deleted ? `the Job ${namespace}/${name} was deleted (interrupted)` : describeEnd(job, last, `${namespace}/${name}`),
+      logTail: tail.toString('utf8'),
+      imageId: last?.status?.containerStatuses?.find((c) => c.name === CONTAINER)?.imageID || undefined,
+      pods: [...streams.keys()],
+    };
+  }
+
+  private async untilStopped(name: string, namespace: string, pollMs: number, streamNew: (pods: V1Pod[]) => void): Promise<void> {
+    const until = Date.now() + STOP_MS;
+    while (Date.now() < until) {
+      const pods = await this.jobPods(name, namespace);
+      streamNew(pods);
+      if (pods.every((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')) return;
+      await sleep(pollMs);
+    }
+  }
+
+  private async readJob(name: string, namespace: string): Promise<V1Job | undefined> {
+    try {
+      return (await this.api.json('GET', `/apis/batch/v1/namespaces/${enc(namespace)}/jobs/${enc(name)}`)) as V1Job;
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw this.error('read the Job', e);
+    }
+  }
+
+  private async jobPods(name: string, namespace: string): Promise<V1Pod[]> {
+    const query = new URLSearchParams({ labelSelector: `job-name=${name}` });
+    const list = (await this.call("list the Job's pods", () => this.api.json('GET', `/api/v1/namespaces/${enc(namespace)}/pods?${query}`))) as V1PodList;
+    return [...list.items].sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')));
+  }
+
+  /** Streams one pod's log until it ends (the container exited) or `aborts` stop it. */
+  private async streamLog(namespace: string, pod: string, onChunk: (c: Buffer) => void, aborts: AbortController[]): Promise<void> {
+    const abort = new AbortController();
+    aborts.push(abort);
+    const query = new URLSearchParams({ container: CONTAINER, follow: 'true' });
+    try {
+      await this.api.stream(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(pod)}/log?${query}`, onChunk, abort.signal);
+    } catch {
+      // a pod gone before its log was read: the log is lost, the run log says how the job ended
+    }
+  }
+
+  /** Runs one API call; what goes wrong is a RunnableError saying what could not be done, and why. */
+  private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw this.error(what, e);
+    }
+  }
+
+  private error(what: string, e: unknown): RunnableError {
+    return new RunnableError('E_KUBERNETES', `could not ${what} on the Kubernetes API server at ${this.server}: ${reason(e)}`);
+  }
+}
+
+function condition(job: V1Job, type: 'Complete' | 'Failed'): boolean {
+  return !!job.status?.conditions?.some((c) => c.type === type && c.status === 'True');
+}
+
+function finished(job: V1Job): boolean {
+  return condition(job, 'Complete') || condition(job, 'Failed');
+}
+
+/** "the job's pod exited with code 1" / "was OOMKilled" / the Job's own reason (DeadlineExceeded). */
+function describeEnd(job: V1Job | undefined, pod: V1Pod | undefined, ref: string): string {
+  if (!job) return `the Job ${ref} was deleted before it finished`;
+  const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+  const state = pod?.status?.containerStatuses?.find((c) => c.name === CONTAINER)?.state?.terminated;
+  const parts: string[] = [];
+  if (state) {
+    const signal = state.signal ? ` (signal ${state.signal})` : '';
+    parts.push(state.reason && state.reason !== 'Error' && state.reason !== 'Completed' ? `the job's pod ${pod!.metadata?.name} was ${state.reason}, exit code ${state.exitCode}${signal}` : `the job's pod ${pod!.metadata?.name} exited with code ${state.exitCode}${signal}`);
+  }
+  if (failed) parts.push(`the Job failed: ${failed.reason ?? 'Failed'}${failed.message ? ` (${failed.message})` : ''}`);
+  if (!parts.length) parts.push(condition(job, 'Complete') ? `the Job ${ref} completed` : `the Job ${ref} ended`);
+  return parts.join('; ');
+}
+
+function statusOf(e: unknown): number | undefined {
+  return e instanceof ApiError ? e.status : undefined;
+}
+
+const enc = encodeURIComponent;
+
+/** One line: the API's own message (`HTTP 409: jobs.batch "x" already exists`) or the network error (ECONNREFUSED). */
+function reason(e: unknown): string {
+  const err = e as { message?: string; code?: string } | undefined;
+  const msg = e instanceof ApiError ? e.message : (err?.code ?? err?.message ?? String(e));
+  return msg.split('\n')[0]!;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    const t = setTimeout(finish, ms);
+    function finish() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', finish);
+      done();
+    }
+    signal?.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/** Waits for the log streams to end, stopping any that outlive DRAIN_MS. */
+async function drain(streams: Promise<void>[], aborts: AbortController[]): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((done) => (timer = setTimeout(done, DRAIN_MS)));
+  await Promise.race([Promise.all(streams), timeout]);
+  clearTimeout(timer);
+  for (const a of aborts) a.abort();
+}
