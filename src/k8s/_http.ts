@@ -148,7 +148,11 @@ export class ApiTransport {
     if (token) headers.Authorization = `Bearer ${token}`;
     else if (this.creds.basic) headers.Authorization = `Basic ${this.creds.basic}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) headers['Content-Type'] = 'application/json';
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      // without a length, node sends no body with a DELETE (its DeleteOptions)
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
     const secure = url.protocol === 'https:';
     const options: https.RequestOptions = {
       method,

@@ -120,8 +120,8 @@ const common = {
   config_path: z.string().min(1).nullable().optional(),
   /** the kubeconfig context to use (default: its current-context) */
   context: z.string().min(1).optional(),
-  /** the project's folder in the image (the pod's working directory; default: the image's WORKDIR) */
-  working_dir: z.string().regex(/^\//, 'working_dir is an absolute path in the image').optional(),
+  /** the project's folder in the image: the pod's working directory, where the stores' folders are mounted (examples/Dockerfile's WORKDIR) */
+  working_dir: z.string().regex(/^\//, 'working_dir is an absolute path in the image').default('/app'),
   /** where runnable-ts is installed in the image, from the working directory or absolute */
   runnable_ts: z.string().min(1).default('node_modules/runnable-ts'),
   /** runnable's: true prints the manifest and submits nothing (as `--dry-run`) */
@@ -183,7 +183,7 @@ export interface K8sJobSettings {
   schedule?: string;
   kubeconfig?: string;
   context?: string;
-  workingDir?: string;
+  workingDir: string;
   runnableTs: string;
   mock: boolean;
   pollIntervalMs: number;

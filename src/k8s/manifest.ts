@@ -47,7 +47,7 @@ export function jobManifest(settings: K8sJobSettings, input: JobManifestInput): 
     image: settings.image,
     ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
     command: input.command,
-    ...(settings.workingDir ? { workingDir: settings.workingDir } : {}),
+    workingDir: settings.workingDir,
     ...(env.length ? { env } : {}),
     ...(settings.resources ? { resources: settings.resources } : {}),
     ...(mounts.length || settings.volumeMounts.length ? { volumeMounts: [...mounts, ...settings.volumeMounts] } : {}),

@@ -18,7 +18,7 @@
  * and runnable-ts. The pod must see the run's log and catalog: object-storage stores need
  * nothing; folders on a disk (`file-system`, `chunked-fs`, the `file-system` catalog) are mounted
  * from `pvc` (runnable: `pvc_claim_name`) at the paths the config names, taken from
- * `working_dir` when relative — the same storage that `runnable execute-job` sees at those paths.
+ * `working_dir` (default /app) when relative — the same storage that `runnable execute-job` sees at those paths.
  *
  * @example
  * # runnable-config.yaml
@@ -163,13 +163,7 @@ export class K8sJobExecutor implements JobExecutor {
       const rel = relative(this.env.cwd, folder);
       const inProject = !rel.startsWith('..') && !isAbsolute(rel);
       const shown = inProject ? rel.split(sep).join('/') : folder;
-      if (inProject && !this.settings.workingDir) {
-        throw new RunnableError('E_CONFIG', `the ${label} keeps the run in ${shown}, under the project: give working_dir (the project's folder in the image) so the pod sees it there`, {
-          file: this.env.configFile,
-          field: 'job-executor.config.working_dir',
-        });
-      }
-      const mountPath = inProject ? posix.join(this.settings.workingDir!, shown) : folder;
+      const mountPath = inProject ? posix.join(this.settings.workingDir, shown) : folder;
       if (given.some((g) => g && (mountPath === g || mountPath.startsWith(`${g.replace(/\/$/, '')}/`)))) continue;
       if (!this.settings.storeVolume) {
         throw new RunnableError(
