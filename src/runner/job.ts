@@ -110,7 +110,7 @@ export async function withoutRun(run: PreparedJob, dryRun: boolean): Promise<{ s
 /** A job from its file: YAML (`job:`), or a TS/JS module whose default export is an SDK job. */
 export async function loadJobSource(file: string, cwd: string): Promise<Job> {
   if (MODULE.test(file)) {
-    const { loadJobModule } = await import('../sdk/job.js');
+    const { loadJobModule } = await import('./load-module.js');
     return loadJobModule(file, cwd);
   }
   const job = await loadJobFile(file, cwd);

@@ -40,11 +40,12 @@ import type { Job } from '../../graph/model.js';
 import { k8sJobConfig, miniK8sJobConfig, type K8sJobSettings } from '../../k8s/config.js';
 import type { Manifest, StoreMount } from '../../k8s/manifest.js';
 import type { Plugin, PluginEnv } from '../../registry.js';
-import type { CodeIdentity, RunLogStore, Status } from '../../runlog/types.js';
-import type { RunContext } from '../context.js';
+import type { RunLogStore, Status } from '../../runlog/types.js';
+import type { RunContext } from '../../engine/context.js';
+import type { StepCommand } from '../../engine/launcher.js';
+import { KubernetesJobLauncher } from '../_k8s_launcher.js';
 import { storeFolders } from '../_elsewhere.js';
-import { JOB_STEP } from './_run.js';
-import { jobFileFor, settleRemoteJob } from './_remote.js';
+import { jobFileFor, runJobElsewhere } from './_remote.js';
 import type { JobExecutor, JobPlace } from './types.js';
 
 const WHERE = 'in a Kubernetes pod';
@@ -76,32 +77,10 @@ export class K8sJobExecutor implements JobExecutor {
     return manifestYaml(await this.manifest(job, place));
   }
 
-  async execute(rc: RunContext, job: Job): Promise<Status> {
-    const manifest = await this.manifest(job, { runId: rc.runId, store: rc.log.store, catalog: rc.catalog });
-    const { namespace } = this.settings;
-    const before = (await rc.log.job())?.attempts.length ?? 0;
-    rc.observer.stepStarted?.({ internalName: JOB_STEP, type: 'job', attempt: before + 1 });
-    let imageId: string | undefined;
-    let end: { how: string; stderrTail: string };
-    try {
-      const client = await this.connect();
-      await client.create(manifest);
-      rc.observer.output?.(JOB_STEP, 2, `k8s-job: created Job ${namespace}/${rc.runId} on ${client.server}\n`);
-      const r = await client.follow(rc.runId, namespace, {
-        pollMs: this.settings.pollIntervalMs,
-        signal: rc.signal,
-        output: (chunk) => rc.observer.output?.(JOB_STEP, 1, chunk),
-      });
-      imageId = r.imageId;
-      end = { how: r.succeeded ? `${r.how} without recording the job's end` : r.how, stderrTail: r.logTail };
-    } catch (e) {
-      // nothing ran (the API server unreachable, the Job refused): a failed attempt saying why, which `execute-job` can run again
-      if (!(e instanceof RunnableError)) throw e;
-      end = { how: e.message, stderrTail: '' };
-    }
-    // the run log is the truth; a pod that ended before recording the job's end fails it
-    const identity = imageIdentity(this.settings.image, imageId, `${namespace}/${rc.runId}`);
-    return settleRemoteJob(rc, before, end, (ids) => [...ids.filter((c) => c.code_identifier_type !== 'docker'), identity]);
+  execute(rc: RunContext, job: Job): Promise<Status> {
+    const place = { runId: rc.runId, store: rc.log.store, catalog: rc.catalog };
+    const launcher = new KubernetesJobLauncher(() => this.connect(), async (_rc, cmd) => this.manifest(job, place, cmd), this.settings.pollIntervalMs);
+    return runJobElsewhere(rc, job, this.type, WHERE, launcher, "the job's pod");
   }
 
   private async createCronJob(job: Job, place: JobPlace): Promise<string> {
@@ -118,18 +97,20 @@ export class K8sJobExecutor implements JobExecutor {
   }
 
   /** The validated Job (or CronJob) for this run; what is wrong is a RunnableError (exit 2 before the run). */
-  private async manifest(job: Job, place: JobPlace): Promise<Manifest> {
+  private async manifest(job: Job, place: JobPlace, cmd?: StepCommand): Promise<Manifest> {
     // loaded now, not with this module: the schemas are large, and only k8s-job runs need them
     const { jobManifest, ManifestError } = await import('../../k8s/manifest.js');
     const file = jobFileFor(place.store, job, this.type, WHERE);
     const configFile = this.env.configFile ? this.inPod(this.env.configFile) : undefined;
     const entry = posix.join(this.settings.runnableTs, ENTRY);
+    // the job-task command's `RUN_ID JOB [CONFIG]`, with the project's paths as the pod sees them
     const args = this.settings.schedule ? ['--new-run', this.inPod(file)] : [place.runId, this.inPod(file)];
     try {
       return jobManifest(this.settings, {
         name: place.runId,
         command: ['node', entry, ...args, ...(configFile ? [configFile] : [])],
         storeMounts: this.storeMounts(place.store, place.catalog),
+        env: cmd?.env,
         labels: this.settings.schedule ? { 'runnable.job': place.runId } : { 'runnable.run-id': place.runId },
       });
     } catch (e) {
@@ -176,18 +157,6 @@ export class K8sJobExecutor implements JobExecutor {
     }
     return mounts;
   }
-}
-
-/** The code identity of the image the pod ran (SPEC §5, `docker`): its digest when the kubelet reported one. */
-function imageIdentity(image: string, imageId: string | undefined, job: string): CodeIdentity {
-  const digest = imageId?.match(/sha256:[0-9a-f]{64}/)?.[0];
-  return {
-    code_identifier: digest ?? image,
-    code_identifier_type: 'docker',
-    code_identifier_dependable: !!digest,
-    code_identifier_url: image,
-    code_identifier_message: digest ? `image ${image} run by Kubernetes Job ${job}` : `image ${image} (Kubernetes Job ${job}): its digest was not reported`,
-  };
 }
 
 export const k8sJob: Plugin<JobExecutor, K8sJobSettings> = {

@@ -2,7 +2,7 @@
 import type { CatalogStore } from '../../catalog/types.js';
 import type { Job } from '../../graph/model.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';
-import type { RunContext } from '../context.js';
+import type { RunContext } from '../../engine/context.js';
 
 /** The run a job would start, before it exists: its id and the stores it would use. */
 export interface JobPlace {
