@@ -1,9 +1,10 @@
 /**
  * Credentials and HTTP to a Kubernetes API server, on node:https. Why not
- * `@kubernetes/client-node` (installed): its 2.x loads undici 8, which needs Node ≥ 22.19 and
- * fails at import on the Node 20 this package supports (`markAsUncloneable is not a function`).
- * What runnable-ts needs is small (five REST calls and one streamed log), so it is done here,
- * with the types of `@kubernetes/client-node` and the schemas of `kubernetes-models`.
+ * `@kubernetes/client-node`: the 2.x first installed loads undici 8, which needs Node ≥ 22.19
+ * and fails at import on the Node 20 this package supports (`markAsUncloneable is not a
+ * function`). What runnable-ts needs is small (five REST calls and one streamed log), so it is
+ * done here, with client-node's types. (1.4, which runs on Node 20, has since replaced 2.x in
+ * package.json: moving client.ts onto it would remove this module and add exec-plugin logins.)
  *
  * Credentials, as kubectl finds them: a kubeconfig file (the config's `kubeconfig`, else
  * $KUBECONFIG's first file, else ~/.kube/config), its current (or named) context: server,
