@@ -198,6 +198,18 @@ describe('--dry-run and runnable`s configs as written', () => {
     expect(existsSync(join(cwd, 'ran'))).toBe(false);
   }, 60_000);
 
+  it('the example config (examples/11-jobs/k8s-job.yaml) with an example job', async () => {
+    const cwd = makeWorkdir();
+    const r = await cli(['execute-job', 'examples/11-jobs/scripts.yaml', '-c', 'examples/11-jobs/k8s-job.yaml', '--dry-run', '--run-id', 'example'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const m = parse(r.stdout);
+    new Job(m).validate();
+    const c = m.spec.template.spec.containers[0];
+    expect(c.command).toEqual(['node', 'node_modules/runnable-ts/dist/bundle/container-job.mjs', 'example', 'examples/11-jobs/scripts.yaml', 'examples/11-jobs/k8s-job.yaml']);
+    expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '2Gi' } });
+    expect(c.env).toEqual([{ name: 'LOG_LEVEL', value: 'info' }]);
+  }, 60_000);
+
   // Provenance: the three job-executor configs of AstraZeneca/runnable's examples/11-jobs/
   // (k8s-job.yaml, k8s-scheduled-job.yaml, mini-k8s-job.yaml), their settings as written, comments left out.
   const RUNNABLE_K8S = `job-executor:
