@@ -3,7 +3,8 @@
 // One file each instead of some 300 modules (the engine, zod, yaml, commander) takes about a
 // third off every process start, which every step pays under emulate, containers and Slurm.
 // Shared code goes into chunks, and lazy imports stay lazy (`--help` loads little).
-// tsx (the loader for users' TS modules) and acorn stay outside: they are loaded from node_modules.
+// tsx (the loader for users' TS modules) and acorn stay outside: they are loaded from node_modules,
+// as is the Kubernetes client (k8s-job loads it when it submits: no start-up cost for the others).
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -22,7 +23,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['tsx', 'tsx/*', 'acorn'],
+  external: ['tsx', 'tsx/*', 'acorn', '@kubernetes/client-node'],
   // CommonJS dependencies (yaml, commander) call require(): give ESM chunks one
   banner: { js: "import { createRequire as __runnableRequire } from 'node:module'; const require = __runnableRequire(import.meta.url);" },
   sourcemap: 'linked',

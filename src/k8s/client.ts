@@ -1,14 +1,18 @@
 /**
- * What runnable-ts asks of a Kubernetes API server: create a Job or CronJob, follow a Job to its
- * end (its pods looked up by the `job-name` label the Job controller sets, each pod's log
- * streamed with `follow=true` once it started), and delete a Job with
- * `propagationPolicy: Background` (its pods go too). The Job is followed by polling: one GET of
- * the Job and one LIST of its pods per interval, which every API server and proxy answers.
- * Credentials and HTTP: _http.ts. The objects are typed with `@kubernetes/client-node`'s types.
+ * What runnable-ts asks of a Kubernetes API server, through `@kubernetes/client-node`: create a
+ * Job or CronJob, follow a Job to its end (its pods looked up by the `job-name` label the Job
+ * controller sets, each pod's log streamed with `follow=true` once it started), and delete a
+ * Job with `propagationPolicy: Background` (its pods go too). Credentials: a kubeconfig file,
+ * else $KUBECONFIG or ~/.kube/config, else the pod's service account when running in a cluster
+ * (client-node's `loadFromDefault`). The Job is followed by polling: one GET of the Job and one
+ * LIST of its pods per interval, which every API server and proxy answers.
  */
-import type { V1Job, V1Pod, V1PodList } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import type { BatchV1Api, CoreV1Api, KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
 import { RunnableError } from '../errors.js';
-import { ApiError, ApiTransport, loadCredentials } from './_http.js';
 import { CONTAINER, type Manifest } from './manifest.js';
 
 const TAIL_BYTES = 8 * 1024;
@@ -39,29 +43,53 @@ export interface JobEnd {
 }
 
 export class KubernetesClient {
-  private constructor(private readonly api: ApiTransport) {}
+  private constructor(
+    private readonly kc: KubeConfig,
+    private readonly batch: BatchV1Api,
+    private readonly core: CoreV1Api,
+    private readonly k8s: typeof import('@kubernetes/client-node'),
+  ) {}
 
   /** The server's address, for messages. */
   get server(): string {
-    return this.api.creds.server;
+    return this.kc.getCurrentCluster()?.server ?? '(no cluster)';
   }
 
-  /** Finds the credentials; none usable is a RunnableError (E_CONFIG). Nothing is sent yet. */
-  static connect(opts: ClientOptions): KubernetesClient {
-    return new KubernetesClient(new ApiTransport(loadCredentials({ ...opts, env: opts.env ?? process.env })));
+  /** Loads the credentials; none usable is a RunnableError (E_CONFIG). Nothing is sent yet. */
+  static async connect(opts: ClientOptions): Promise<KubernetesClient> {
+    // loaded now, not with this module: it is large, and only k8s-job runs need it
+    const k8s = await import('@kubernetes/client-node');
+    const kc = new k8s.KubeConfig();
+    const field = 'job-executor.config.kubeconfig';
+    const env = opts.env ?? process.env;
+    try {
+      if (opts.kubeconfig) kc.loadFromFile(resolve(opts.cwd, opts.kubeconfig));
+      else if (!env.KUBECONFIG && !env.KUBERNETES_SERVICE_HOST && !existsSync(join(homedir(), '.kube', 'config'))) {
+        throw new Error('no kubeconfig (give kubeconfig, or set KUBECONFIG) and not in a cluster');
+      } else kc.loadFromDefault();
+    } catch (e) {
+      throw new RunnableError('E_CONFIG', `cannot load the Kubernetes credentials: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`, { field });
+    }
+    if (opts.context) {
+      if (!kc.getContextObject(opts.context)) throw new RunnableError('E_CONFIG', `no context '${opts.context}' in the kubeconfig`, { field: 'job-executor.config.context' });
+      kc.setCurrentContext(opts.context);
+    }
+    if (!kc.getCurrentCluster()) throw new RunnableError('E_CONFIG', 'the kubeconfig names no current cluster', { field });
+    return new KubernetesClient(kc, kc.makeApiClient(k8s.BatchV1Api), kc.makeApiClient(k8s.CoreV1Api), k8s);
   }
 
   /** Creates the Job or CronJob in its namespace. */
   async create(manifest: Manifest): Promise<void> {
     const namespace = manifest.metadata!.namespace!;
-    const plural = manifest.kind === 'CronJob' ? 'cronjobs' : 'jobs';
-    await this.call(`create the ${manifest.kind}`, () => this.api.json('POST', `/apis/batch/v1/namespaces/${enc(namespace)}/${plural}`, manifest.toJSON()));
+    const body = manifest.toJSON() as never;
+    if (manifest.kind === 'CronJob') await this.call('create the CronJob', () => this.batch.createNamespacedCronJob({ namespace, body }));
+    else await this.call('create the Job', () => this.batch.createNamespacedJob({ namespace, body }));
   }
 
   /** Deletes the Job and (in the background) its pods; a Job already gone is not an error. */
   async deleteJob(name: string, namespace: string): Promise<void> {
     try {
-      await this.api.json('DELETE', `/apis/batch/v1/namespaces/${enc(namespace)}/jobs/${enc(name)}`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
+      await this.batch.deleteNamespacedJob({ name, namespace, propagationPolicy: 'Background', body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' } });
     } catch (e) {
       if (statusOf(e) !== 404) throw this.error('delete the Job', e);
     }
@@ -127,7 +155,7 @@ export class KubernetesClient {
 
   private async readJob(name: string, namespace: string): Promise<V1Job | undefined> {
     try {
-      return (await this.api.json('GET', `/apis/batch/v1/namespaces/${enc(namespace)}/jobs/${enc(name)}`)) as V1Job;
+      return await this.batch.readNamespacedJob({ name, namespace });
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw this.error('read the Job', e);
@@ -135,21 +163,30 @@ export class KubernetesClient {
   }
 
   private async jobPods(name: string, namespace: string): Promise<V1Pod[]> {
-    const query = new URLSearchParams({ labelSelector: `job-name=${name}` });
-    const list = (await this.call("list the Job's pods", () => this.api.json('GET', `/api/v1/namespaces/${enc(namespace)}/pods?${query}`))) as V1PodList;
+    const list = await this.call("list the Job's pods", () => this.core.listNamespacedPod({ namespace, labelSelector: `job-name=${name}` }));
     return [...list.items].sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')));
   }
 
   /** Streams one pod's log until it ends (the container exited) or `aborts` stop it. */
   private async streamLog(namespace: string, pod: string, onChunk: (c: Buffer) => void, aborts: AbortController[]): Promise<void> {
-    const abort = new AbortController();
-    aborts.push(abort);
-    const query = new URLSearchParams({ container: CONTAINER, follow: 'true' });
+    let ended!: () => void;
+    const done = new Promise<void>((r) => (ended = r));
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        onChunk(chunk);
+        cb();
+      },
+    });
+    sink.on('finish', () => ended());
+    sink.on('close', () => ended());
+    sink.on('error', () => ended());
     try {
-      await this.api.stream(`/api/v1/namespaces/${enc(namespace)}/pods/${enc(pod)}/log?${query}`, onChunk, abort.signal);
+      aborts.push(await new this.k8s.Log(this.kc).log(namespace, pod, CONTAINER, sink, { follow: true }));
     } catch {
       // a pod gone before its log was read: the log is lost, the run log says how the job ended
+      ended();
     }
+    return done;
   }
 
   /** Runs one API call; what goes wrong is a RunnableError saying what could not be done, and why. */
@@ -190,16 +227,29 @@ function describeEnd(job: V1Job | undefined, pod: V1Pod | undefined, ref: string
 }
 
 function statusOf(e: unknown): number | undefined {
-  return e instanceof ApiError ? e.status : undefined;
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
 }
-
-const enc = encodeURIComponent;
 
 /** One line: the API's own message (`HTTP 409: jobs.batch "x" already exists`) or the network error (ECONNREFUSED). */
 function reason(e: unknown): string {
-  const err = e as { message?: string; code?: string } | undefined;
-  const msg = e instanceof ApiError ? e.message : (err?.code ?? err?.message ?? String(e));
-  return msg.split('\n')[0]!;
+  const status = statusOf(e);
+  if (status !== undefined) {
+    let body = (e as { body?: unknown }).body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        // not JSON (a proxy's page): shown as it is
+      }
+    }
+    const message = (body as { message?: string } | undefined)?.message ?? (typeof body === 'string' ? body : '');
+    return `HTTP ${status}${message ? `: ${message}` : ''}`.split('\n')[0]!;
+  }
+  // node-fetch's FetchError carries the system error's code (ECONNREFUSED, ENOTFOUND, ...)
+  const err = e as { message?: string; code?: unknown; errno?: unknown } | undefined;
+  const code = typeof err?.code === 'string' ? err.code : typeof err?.errno === 'string' ? err.errno : undefined;
+  return (code ?? err?.message ?? String(e)).split('\n')[0]!;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -329,7 +329,7 @@ describe('bad input', () => {
     writeFileSync(join(cwd, 'config.yaml'), readFileSync(join(cwd, 'config.yaml'), 'utf8').replace('kubeconfig.yaml', 'missing.yaml'));
     const r = await executeJob(cwd);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/field 'job-executor.config.kubeconfig': cannot read the kubeconfig .*missing.yaml/);
+    expect(r.stderr).toMatch(/field 'job-executor.config.kubeconfig': cannot load the Kubernetes credentials: ENOENT.*missing.yaml/);
     expect(existsSync(join(cwd, '.run_log_store'))).toBe(false);
   }, 60_000);
 

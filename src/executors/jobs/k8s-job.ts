@@ -93,7 +93,7 @@ export class K8sJobExecutor implements JobExecutor {
 
   private async connect() {
     const { KubernetesClient } = await import('../../k8s/client.js');
-    return KubernetesClient.connect({ kubeconfig: this.settings.kubeconfig, context: this.settings.context, cwd: this.env.cwd, env: this.env.env });
+    return await KubernetesClient.connect({ kubeconfig: this.settings.kubeconfig, context: this.settings.context, cwd: this.env.cwd, env: this.env.env });
   }
 
   /** The validated Job (or CronJob) for this run; what is wrong is a RunnableError (exit 2 before the run). */
