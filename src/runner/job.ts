@@ -42,7 +42,14 @@ export interface PreparedJob extends Services {
 export type ExecuteJobOptions = JobInputs & DriveOptions;
 
 export async function executeJob(opts: ExecuteJobOptions): Promise<RunResult> {
-  return executePreparedJob(await prepareJob(opts), opts);
+  const prepared = await prepareJob(opts);
+  const { jobExecutor } = prepared;
+  // what starts no run has no RunResult: `runnable execute-job` prints it (withoutRun)
+  if (jobExecutor.schedule || jobExecutor.mock) {
+    const what = jobExecutor.schedule ? 'schedules the job (a CronJob) and starts no run' : "has 'mock: true': it only prints what it would submit";
+    throw new RunnableError('E_CONFIG', `the ${jobExecutor.type} job executor ${what}: use \`runnable execute-job\` (or --dry-run) for that`, { field: 'job-executor.config' });
+  }
+  return executePreparedJob(prepared, opts);
 }
 
 /** Config, job, checks, parameters and run id: a RunnableError here means exit 2, nothing written. */
@@ -85,9 +92,29 @@ export async function executePreparedJob(run: PreparedJob, opts: DriveOptions = 
   const log = new RunLogAccess(store, runId, jobExecutor.exclusive);
   await log.putHeader(header);
   await log.putRootParams(run.parameters);
-  // the traversal of a job is its executor: `drive` builds the run context and settles the status
-  const executor: PipelineExecutor = { type: jobExecutor.type, exclusive: jobExecutor.exclusive, execute: (rc) => jobExecutor.execute(rc, job) };
-  return drive({ ...run, executor }, pipeline, log, opts, false);
+  return drive({ ...run, executor: jobAsExecutor(jobExecutor, job) }, pipeline, log, opts, false);
+}
+
+/** The traversal of a job is its executor: `drive` builds the run context and settles the status. */
+function jobAsExecutor(jobExecutor: JobExecutor, job: Job): PipelineExecutor {
+  return { type: jobExecutor.type, exclusive: jobExecutor.exclusive, execute: (rc) => jobExecutor.execute(rc, job) };
+}
+
+/**
+ * `retry` of a job run (its `run_config.job`): the same job (same dag_hash), run again by the
+ * config's job executor, its attempts numbered on from the last. Checked as `prepareJob` does;
+ * returns the services whose executor runs the job, for `resumeRun`.
+ */
+export async function prepareJobRetry(services: Services, runId: string, file: string, hash: string): Promise<{ services: Services; pipeline: Pipeline }> {
+  const section = services.config.sections['job-executor'];
+  const jobExecutor = jobExecutors.create(section.type, section.config, { cwd: services.cwd, configFile: services.config.file });
+  const job = await loadJobSource(file, services.cwd);
+  const pipeline = jobPipeline(job);
+  if (dagHash(pipeline.graph) !== hash) throw new RunnableError('E_GRAPH', `the job changed since run '${runId}' (its dag_hash differs); retry needs the same job`, { file });
+  if (jobExecutor.schedule || jobExecutor.mock) throw new RunnableError('E_CONFIG', `the ${jobExecutor.type} job executor starts no run here (schedule or mock): retry needs one that runs the job`, { field: 'job-executor.config' });
+  await jobExecutor.check?.(job, services.store, services.catalog, { dryRun: false });
+  await checkPipeline(pipeline, services.cwd, services.secrets);
+  return { services: { ...services, executor: jobAsExecutor(jobExecutor, job) }, pipeline };
 }
 
 /**

@@ -43,6 +43,11 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
   if (!header) throw new RunnableError('E_RUN_ID', `run '${runId}' has no run header in ${store.location(runId)}`);
   if (header.status === 'SUCCESS') throw new RunnableError('E_RUN_ID', `run '${runId}' succeeded; there is nothing to retry`);
   refuseIfAlive(header);
+  if (typeof header.run_config.job === 'string') {
+    const { prepareJobRetry } = await import('./job.js');
+    const job = await prepareJobRetry(services, runId, header.run_config.job, header.dag_hash);
+    return { ...job, log: new RunLogAccess(store, runId, job.services.executor.exclusive) };
+  }
 
   const file = header.run_config.pipeline;
   if (typeof file !== 'string') throw new RunnableError('E_RUN_ID', `run '${runId}' does not record its pipeline file`);

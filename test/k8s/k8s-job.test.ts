@@ -121,6 +121,20 @@ describe('a Job submitted and followed to its end', () => {
     expect(api.jobDone('runs', r.log!.run_id)).toBe(true);
   }, 180_000);
 
+  it('retry: a failed job runs again as a new Job, its attempts numbered on', async () => {
+    const cwd = project(shell('test -f ready && echo ready now'));
+    const first = await executeJob(cwd, ['--json', '--run-id', 'k8s-retry']);
+    expect(first.code).toBe(1);
+    writeFileSync(join(cwd, 'ready'), '');
+    const r = await cli(['retry', 'k8s-retry', '-c', 'config.yaml', '--json'], cwd, {}, 180_000);
+    expect(r.code, r.stderr).toBe(0);
+    const log = parseJsonSummary(r.stdout)!.run_log as RunLog;
+    expect(log.status).toBe('SUCCESS');
+    expect(log.job!.attempts.map((a) => [a.attempt_number, a.status])).toEqual([[1, 'FAIL'], [2, 'SUCCESS']]);
+    expect([...api.created.keys()]).toEqual(['k8s-retry', 'k8s-retry-retry-2']);
+    expect(r.stderr + r.stdout).toContain('ready now');
+  }, 180_000);
+
   it('a pod that dies without recording its end is settled FAIL, saying how the pod ended', async () => {
     // $PPID of the shell task is the pod's process (the job-task entry)
     const cwd = project(shell('echo about to die >&2; sleep 1; kill -9 $PPID; sleep 5'));
@@ -299,6 +313,15 @@ describe('--dry-run and runnable`s configs as written', () => {
 });
 
 describe('bad input', () => {
+  it('the library`s executeJob refuses a scheduled job (a CronJob starts no run), nothing written', async () => {
+    const { executeJob: run } = await import('../../src/runner/job.js');
+    const cwd = project(shell('touch ran'), '    schedule: "0 2 * * *"');
+    const err = await run({ job: 'job.yaml', cwd, env: env(), configFile: 'config.yaml' }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/the k8s-job job executor schedules the job \(a CronJob\) and starts no run: use `runnable execute-job`/);
+    expect(api.requests).toEqual([]);
+    expect(existsSync(join(cwd, '.run_log_store'))).toBe(false);
+  }, 60_000);
+
   it.each([
     ['an unknown key, named as written', '    jobSpec: {template: {spec: {container: {image: x, bogus: 1}}}}', "field 'job-executor.config.job_spec.template.spec.container': unknown field(s) 'bogus'"],
     ['an unknown flat key', '    imagePullPolcy: Always', "unknown field(s) 'imagePullPolcy'"],

@@ -77,9 +77,12 @@ export class K8sJobExecutor implements JobExecutor {
     return manifestYaml(await this.manifest(job, place));
   }
 
-  execute(rc: RunContext, job: Job): Promise<Status> {
+  async execute(rc: RunContext, job: Job): Promise<Status> {
     const place = { runId: rc.runId, store: rc.log.store, catalog: rc.catalog };
-    const launcher = new KubernetesJobLauncher(() => this.connect(), async (_rc, cmd) => this.manifest(job, place, cmd), this.settings.pollIntervalMs);
+    // a retried job is a new Job: the one before may still be in the cluster (ttlSecondsAfterFinished)
+    const before = (await rc.log.job())?.attempts.length ?? 0;
+    const name = before ? `${rc.runId.slice(0, 55)}-retry-${before + 1}`.slice(0, 63) : rc.runId;
+    const launcher = new KubernetesJobLauncher(() => this.connect(), async (_rc, cmd) => this.manifest(job, place, cmd, name), this.settings.pollIntervalMs);
     return runJobElsewhere(rc, job, this.type, WHERE, launcher, "the job's pod");
   }
 
@@ -97,7 +100,8 @@ export class K8sJobExecutor implements JobExecutor {
   }
 
   /** The validated Job (or CronJob) for this run; what is wrong is a RunnableError (exit 2 before the run). */
-  private async manifest(job: Job, place: JobPlace, cmd?: StepCommand): Promise<Manifest> {
+  /** `name`: the Job's, the run id unless a retry */
+  private async manifest(job: Job, place: JobPlace, cmd?: StepCommand, name = place.runId): Promise<Manifest> {
     // loaded now, not with this module: the schemas are large, and only k8s-job runs need them
     const { jobManifest, ManifestError } = await import('../../k8s/manifest.js');
     const file = jobFileFor(place.store, job, this.type, WHERE);
@@ -107,7 +111,7 @@ export class K8sJobExecutor implements JobExecutor {
     const args = this.settings.schedule ? ['--new-run', this.inPod(file)] : [place.runId, this.inPod(file)];
     try {
       return jobManifest(this.settings, {
-        name: place.runId,
+        name,
         command: ['node', entry, ...args, ...(configFile ? [configFile] : [])],
         storeMounts: this.storeMounts(place.store, place.catalog),
         env: cmd?.env,
