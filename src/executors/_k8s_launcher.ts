@@ -29,7 +29,12 @@ export class KubernetesJobLauncher implements Launcher {
       const client = await this.connect();
       await client.create(manifest);
       rc.observer.output?.(cmd.internalName, 2, `k8s-job: created Job ${namespace}/${name} on ${client.server}\n`);
-      const end = await client.follow(name, namespace, { pollMs: this.pollMs, signal: rc.signal, output: (chunk) => rc.observer.output?.(cmd.internalName, 1, chunk) });
+      const end = await client.follow(name, namespace, {
+        pollMs: this.pollMs,
+        signal: rc.signal,
+        output: (chunk) => rc.observer.output?.(cmd.internalName, 1, chunk),
+        notice: (line) => rc.observer.output?.(cmd.internalName, 2, line),
+      });
       this.imageId = end.imageId;
       return { exitCode: end.succeeded ? 0 : null, reason: end.succeeded ? `${end.how} without recording its end` : end.how, stdout: '', stderrTail: end.logTail };
     } catch (e) {

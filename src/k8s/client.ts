@@ -100,7 +100,7 @@ export class KubernetesClient {
    * its pods' log to `output` as it is written. On `signal` the Job is deleted and its pods are
    * followed until they stopped, so that what they record on SIGTERM is in before this returns.
    */
-  async follow(name: string, namespace: string, opts: { pollMs: number; signal: AbortSignal; output: (chunk: Buffer) => void }): Promise<JobEnd> {
+  async follow(name: string, namespace: string, opts: { pollMs: number; signal: AbortSignal; output: (chunk: Buffer) => void; notice?: (line: string) => void }): Promise<JobEnd> {
     const streams = new Map<string, Promise<void>>();
     let tail = Buffer.alloc(0);
     const onChunk = (chunk: Buffer) => {
@@ -109,9 +109,16 @@ export class KubernetesClient {
       if (tail.length > TAIL_BYTES) tail = tail.subarray(tail.length - TAIL_BYTES);
     };
     const aborts: AbortController[] = [];
+    // why a pod has not started (ErrImagePull, Unschedulable, ...), said once per change: the Job waits for it
+    const waiting = new Map<string, string>();
     const streamNew = (pods: V1Pod[]) => {
       for (const pod of pods) {
         const podName = pod.metadata?.name;
+        const why = podName && pod.status?.phase === 'Pending' ? waitingReason(pod) : undefined;
+        if (podName && why && waiting.get(podName) !== why) {
+          waiting.set(podName, why);
+          opts.notice?.(`k8s-job: pod ${podName} is waiting: ${why}\n`);
+        }
         if (!podName || streams.has(podName) || !pod.status?.phase || pod.status.phase === 'Pending') continue;
         streams.set(podName, this.streamLog(namespace, podName, onChunk, aborts));
       }
@@ -136,7 +143,7 @@ export class KubernetesClient {
     const last = pods.at(-1);
     return {
       succeeded: !!job && condition(job, 'Complete'),
-      how: deleted ? `the Job ${namespace}/${name} was deleted (interrupted)` : describeEnd(job, last, `${namespace}/${name}`),
+      how: deleted ? `the Job ${namespace}/${name} was deleted` : describeEnd(job, last, `${namespace}/${name}`),
       logTail: tail.toString('utf8'),
       imageId: last?.status?.containerStatuses?.find((c) => c.name === CONTAINER)?.imageID || undefined,
       pods: [...streams.keys()],
@@ -201,6 +208,14 @@ export class KubernetesClient {
   private error(what: string, e: unknown): RunnableError {
     return new RunnableError('E_KUBERNETES', `could not ${what} on the Kubernetes API server at ${this.server}: ${reason(e)}`);
   }
+}
+
+/** What keeps a pending pod from running, when Kubernetes says (not the usual ContainerCreating). */
+function waitingReason(pod: V1Pod): string | undefined {
+  const w = pod.status?.containerStatuses?.find((c) => c.name === CONTAINER)?.state?.waiting;
+  if (w?.reason && w.reason !== 'ContainerCreating') return `${w.reason}${w.message ? ` (${w.message})` : ''}`;
+  const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  return unscheduled ? `${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? ` (${unscheduled.message})` : ''}` : undefined;
 }
 
 function condition(job: V1Job, type: 'Complete' | 'Failed'): boolean {

@@ -47,6 +47,9 @@ interface Pod {
   output: Buffer[];
   listeners: Set<(chunk: Buffer | null) => void>;
   process?: ChildProcess;
+  /** deleted with its Job before it ran */
+  deleted?: boolean;
+  waiting?: { reason: string; message: string };
   terminated?: { exitCode: number; reason: string; signal?: number };
 }
 
@@ -150,14 +153,17 @@ export class ApiServerStandIn {
       if (rec.body && rec.body.kind !== 'DeleteOptions') return status(res, 400, 'BadRequest', 'the body of a DELETE is DeleteOptions');
       this.jobs.delete(key);
       // Background propagation: the garbage collector deletes the pods; the kubelet stops them with SIGTERM
-      for (const p of job.pods) p.process?.kill('SIGTERM');
+      for (const p of job.pods) {
+        if (p.process) p.process.kill('SIGTERM');
+        else p.deleted = true;
+      }
       return json(res, 200, { kind: 'Status', apiVersion: 'v1', status: 'Success' });
     }
     if (req.method === 'GET' && (g = m(/^\/api\/v1\/namespaces\/([^/]+)\/pods$/))) {
       const selector = url.searchParams.get('labelSelector') ?? '';
       const sel = selector.match(/^job-name=([a-z0-9-]+)$/);
       if (!sel) return status(res, 400, 'BadRequest', `unsupported labelSelector '${selector}'`);
-      const items = this.allPods.filter((p) => p.job === `${g![1]}/${sel[1]}` && (this.jobs.has(p.job) || p.phase === 'Running' || p.phase === 'Pending')).map((p) => podObject(g![1]!, p));
+      const items = this.allPods.filter((p) => p.job === `${g![1]}/${sel[1]}` && !p.deleted && (this.jobs.has(p.job) || p.phase === 'Running' || p.phase === 'Pending')).map((p) => podObject(g![1]!, p));
       return json(res, 200, { kind: 'PodList', apiVersion: 'v1', metadata: {}, items });
     }
     if (req.method === 'GET' && (g = m(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/))) return this.log(res, g[1]!, g[2]!, url.searchParams);
@@ -192,6 +198,11 @@ export class ApiServerStandIn {
     job.pods.push(pod);
     this.allPods.push(pod);
     const c = job.manifest.spec.template.spec.containers[0];
+    // an image no registry has: the kubelet retries the pull, the pod stays Pending
+    if (String(c.image).includes('does-not-exist')) {
+      pod.waiting = { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.image}"` };
+      return;
+    }
     const env: NodeJS.ProcessEnv = { ...this.env };
     for (const e of c.env ?? []) env[e.name] = e.value;
     const [cmd, ...args] = [...(c.command ?? []), ...(c.args ?? [])];
@@ -246,7 +257,7 @@ export class ApiServerStandIn {
 
 function podObject(namespace: string, p: Pod) {
   const jobName = p.job.slice(namespace.length + 1);
-  const state = p.terminated ? { terminated: p.terminated } : p.phase === 'Running' ? { running: { startedAt: p.created } } : { waiting: { reason: 'ContainerCreating' } };
+  const state = p.terminated ? { terminated: p.terminated } : p.phase === 'Running' ? { running: { startedAt: p.created } } : { waiting: p.waiting ?? { reason: 'ContainerCreating' } };
   return {
     kind: 'Pod',
     apiVersion: 'v1',

@@ -174,6 +174,29 @@ describe('a Job submitted and followed to its end', () => {
   }, 180_000);
 });
 
+describe('a pod that never starts', () => {
+  it('its waiting reason is shown; Ctrl-C deletes the Job and the run is FAIL', async () => {
+    const cwd = project(shell('touch ran'));
+    writeFileSync(join(cwd, 'config.yaml'), readFileSync(join(cwd, 'config.yaml'), 'utf8').replace('project:1.0', 'does-not-exist:1.0'));
+    const child = spawn(process.execPath, [CLI, 'execute-job', 'job.yaml', '-c', 'config.yaml', '--json'], { cwd, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+      if (err.includes('is waiting: ImagePullBackOff') && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, err).toBe(1);
+    expect(err).toMatch(/k8s-job: pod \S+ is waiting: ImagePullBackOff \(Back-off pulling image "registry.example.com\/team\/does-not-exist:1.0"\)/);
+    expect(api.deletes).toHaveLength(1);
+    const log = parseJsonSummary(out)!.run_log as RunLog;
+    expect(log.status).toBe('FAIL');
+    expect(log.job!.message).toMatch(/^the Job runs\/\S+ was deleted \(interrupted\)/);
+    expect(existsSync(join(cwd, 'ran'))).toBe(false);
+  }, 180_000);
+});
+
 describe('schedule: a CronJob', () => {
   it('is created and not followed; each scheduled run starts a run of its own', async () => {
     const cwd = project(shell('echo scheduled run'), '    schedule: "0 2 * * *"');
