@@ -145,13 +145,38 @@ function toSettings(c: K8sJobConfig, ctx: z.RefinementCtx): K8sJobSettings {
   }
 }
 
-export const k8sJobConfig = keys(common).transform(toSettings);
+/**
+ * The schema, reporting issues at the keys as the user wrote them: `jobSpec.template...` where
+ * the input said `jobSpec` (the schema sees `job_spec`).
+ */
+function asWritten<T>(schema: z.ZodType<T>) {
+  return z.unknown().transform((raw, ctx): T => {
+    const r = schema.safeParse(raw);
+    if (r.success) return r.data;
+    for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: writtenPath(raw, issue.path) } as never);
+    return z.NEVER;
+  });
+}
+
+function writtenPath(raw: unknown, path: PropertyKey[]): PropertyKey[] {
+  const out: PropertyKey[] = [];
+  let at = raw;
+  for (const seg of path) {
+    const obj = at && typeof at === 'object' ? (at as Record<PropertyKey, unknown>) : undefined;
+    const key = obj && typeof seg === 'string' && !(seg in obj) && camel(seg) in obj ? camel(seg) : seg;
+    out.push(key);
+    at = obj?.[key];
+  }
+  return out;
+}
+
+export const k8sJobConfig = asWritten(keys(common).transform(toSettings));
 /** `mini-k8s-job`: the run logs and the catalog are host folders of the (minikube) node, as runnable's `MiniK8sJobExecutor` mounts them */
-export const miniK8sJobConfig = keys({
+export const miniK8sJobConfig = asWritten(keys({
   ...common,
   mini_k8s_run_log_location: z.string().regex(/^\//, 'an absolute path on the node').default('/volume/run_logs/'),
   mini_k8s_catalog_location: z.string().regex(/^\//, 'an absolute path on the node').default('/volume/catalog/'),
-}).transform(toSettings);
+}).transform(toSettings));
 
 export type EnvVar = { name: string; value?: string; valueFrom?: Record<string, unknown> };
 export type K8sObject = Record<string, unknown>;

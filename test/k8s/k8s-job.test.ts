@@ -346,9 +346,9 @@ describe('bad input', () => {
   }, 60_000);
 
   it.each([
-    ['an unknown key, named as written', '    jobSpec: {template: {spec: {container: {image: x, bogus: 1}}}}', "field 'job-executor.config.job_spec.template.spec.container': unknown field(s) 'bogus'"],
+    ['an unknown key, named as written', '    jobSpec: {template: {spec: {container: {image: x, bogus: 1}}}}', "field 'job-executor.config.jobSpec.template.spec.container': unknown field(s) 'bogus'"],
     ['an unknown flat key', '    imagePullPolcy: Always', "unknown field(s) 'imagePullPolcy'"],
-    ['a bad value', '    imagePullPolicy: Sometimes', "field 'job-executor.config.image_pull_policy'"],
+    ['a bad value', '    imagePullPolicy: Sometimes', "field 'job-executor.config.imagePullPolicy'"],
     ['a setting given twice', '    jobSpec: {template: {spec: {container: {image: other}}}}', "'image' is also set in jobSpec.template.spec.container.image"],
     ['a bad schedule', '    schedule: "every night"', 'a cron schedule has 5 fields'],
     ['a toleration Kubernetes refuses', '    tolerations: [{key: k, tolerationSeconds: soon}]', 'does not pass the Kubernetes schema: spec.template.spec.tolerations.0.tolerationSeconds'],
