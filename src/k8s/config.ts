@@ -12,23 +12,7 @@ import { z } from 'zod';
 
 type Shape = Record<string, z.ZodType>;
 
-/** `fooBar` → `foo_bar` */
-const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/**
- * A strict object whose keys may also be written in camelCase: a key is renamed only when its
- * snake_case form is one of the shape's, so an unknown key is reported as the user wrote it.
- */
-function keys<S extends Shape>(shape: S) {
-  return z.preprocess((value) => {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[!(k in shape) && snake(k) in shape ? snake(k) : k] = v;
-    return out;
-  }, z.strictObject(shape));
-}
-
-/** `foo_bar` → `fooBar`, for Kubernetes objects written with runnable's snake_case (`host_path`) */
+/** `foo_bar` → `fooBar`: the camelCase spelling of a key, and Kubernetes objects written with runnable's snake_case (`host_path`) */
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 function camelKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelKeys);
@@ -37,6 +21,35 @@ function camelKeys(value: unknown): unknown {
 }
 /** A Kubernetes object passed on as given (checked with the manifest), snake_case keys accepted. */
 const k8sObject = z.record(z.string(), z.unknown()).transform((o) => camelKeys(o) as Record<string, unknown>);
+
+/**
+ * A strict object whose snake_case keys may also be written in camelCase (`jobSpec` for
+ * `job_spec`), as runnable's models take them: both spellings are in the schema (so errors name
+ * the key as written, and editors offer both), and the camelCase value is moved to its
+ * snake_case key; giving both is an error.
+ */
+function keys<S extends Shape>(shape: S): z.ZodType<z.output<z.ZodObject<S>>> {
+  const aliases: Shape = {};
+  for (const [k, schema] of Object.entries(shape)) {
+    if (!k.includes('_')) continue;
+    // the default is the snake_case key's: an alias is only what the user wrote
+    aliases[camel(k)] = (schema instanceof z.ZodDefault ? (schema.unwrap() as z.ZodType) : schema).optional();
+  }
+  return z.strictObject({ ...shape, ...aliases }).transform((o, ctx) => {
+    const out: Record<string, unknown> = { ...o };
+    for (const [k, schema] of Object.entries(shape)) {
+      const alias = camel(k);
+      if (alias === k || !(alias in out)) continue;
+      const value = out[alias];
+      delete out[alias];
+      if (value === undefined) continue;
+      const fromDefault = schema instanceof z.ZodDefault;
+      if (!fromDefault && out[k] !== undefined) ctx.addIssue({ code: 'custom', message: `'${alias}' and '${k}' are the same setting: give it once`, path: [alias] });
+      out[k] = value;
+    }
+    return out as z.output<z.ZodObject<S>>;
+  }) as unknown as z.ZodType<z.output<z.ZodObject<S>>>;
+}
 
 const quantity = z.union([z.string().min(1), z.number()]).transform(String);
 /** runnable's `gpu` is `nvidia.com/gpu` */
@@ -132,7 +145,7 @@ const common = {
   job_spec: jobSpec.optional(),
 };
 
-type K8sJobConfig = z.infer<ReturnType<typeof keys<typeof common>>> & { mini_k8s_run_log_location?: string; mini_k8s_catalog_location?: string };
+type K8sJobConfig = z.output<z.ZodObject<typeof common>> & { mini_k8s_run_log_location?: string; mini_k8s_catalog_location?: string };
 
 /** The config as settings; a setting given twice or missing is an issue at its key. */
 function toSettings(c: K8sJobConfig, ctx: z.RefinementCtx): K8sJobSettings {
@@ -145,38 +158,13 @@ function toSettings(c: K8sJobConfig, ctx: z.RefinementCtx): K8sJobSettings {
   }
 }
 
-/**
- * The schema, reporting issues at the keys as the user wrote them: `jobSpec.template...` where
- * the input said `jobSpec` (the schema sees `job_spec`).
- */
-function asWritten<T>(schema: z.ZodType<T>) {
-  return z.unknown().transform((raw, ctx): T => {
-    const r = schema.safeParse(raw);
-    if (r.success) return r.data;
-    for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: writtenPath(raw, issue.path) } as never);
-    return z.NEVER;
-  });
-}
-
-function writtenPath(raw: unknown, path: PropertyKey[]): PropertyKey[] {
-  const out: PropertyKey[] = [];
-  let at = raw;
-  for (const seg of path) {
-    const obj = at && typeof at === 'object' ? (at as Record<PropertyKey, unknown>) : undefined;
-    const key = obj && typeof seg === 'string' && !(seg in obj) && camel(seg) in obj ? camel(seg) : seg;
-    out.push(key);
-    at = obj?.[key];
-  }
-  return out;
-}
-
-export const k8sJobConfig = asWritten(keys(common).transform(toSettings));
+export const k8sJobConfig = keys(common).transform(toSettings);
 /** `mini-k8s-job`: the run logs and the catalog are host folders of the (minikube) node, as runnable's `MiniK8sJobExecutor` mounts them */
-export const miniK8sJobConfig = asWritten(keys({
+export const miniK8sJobConfig = keys({
   ...common,
   mini_k8s_run_log_location: z.string().regex(/^\//, 'an absolute path on the node').default('/volume/run_logs/'),
   mini_k8s_catalog_location: z.string().regex(/^\//, 'an absolute path on the node').default('/volume/catalog/'),
-}).transform(toSettings));
+}).transform(toSettings);
 
 export type EnvVar = { name: string; value?: string; valueFrom?: Record<string, unknown> };
 export type K8sObject = Record<string, unknown>;
