@@ -31,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   runOptions(program.command('execute-job').argument('<job>', "job YAML (top-level 'job:') or TS/JS module default-exporting a job"))
+    .option('--dry-run', 'print what the job executor would submit (k8s-job: the Job manifest) and run nothing')
     .description('run a single-task job')
     .action(async (job: string, flags) => {
       const { executeJobCommand } = await import('./execute-job.js');
