@@ -5,7 +5,7 @@
  *
  * `in` records the step and its branches; with `--json` it prints the branches to run, one JSON
  * array on the last line of stdout: `[{internal_name, branch, start_at, map_variable}]` (see
- * src/runner/branches.ts). `out` settles the step from its branches' outcome; with `--json` it
+ * src/engine/branches.ts). `out` settles the step from its branches' outcome; with `--json` it
  * prints `{status, next?}`, `next` being a loop's next iteration to run before `fan ... out` again.
  *
  * Exit 0: opened / succeeded / a loop goes on; 1: the step failed (the run log holds why); 2: bad

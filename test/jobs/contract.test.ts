@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobExecutors } from '../../src/executors/jobs/index.js';
 import type { RunLog } from '../../src/runlog/types.js';
-import { parseJsonSummary } from '../examples/_run.js';
+import { EXAMPLE_ENV, parseJsonSummary } from '../examples/_run.js';
 import { cleanup, cli, makeWorkdir } from '../executors/_emulate.js';
 import { IMAGE, ensureImage } from '../executors/_container.js';
 import { ensureCluster } from '../executors/_slurm.js';
@@ -83,8 +83,9 @@ describe.each(jobExecutors.types().filter((t) => MEMBERS[t]))('job executor %s',
     expect(run.log.job!.status).toBe('FAIL');
     expect(run.log.job!.message).toMatch(/\S/);
     expect(run.log.job!.attempts.at(-1)!.status).toBe('FAIL');
-    // no initial parameters were given: a failed job's run has none
-    expect(run.log.parameters).toEqual({});
+    // the run's parameters are only those of the environment (RUNNABLE_PRM_*): the task returned none
+    expect(run.log.job!.attempts.at(-1)!.output_parameters).toEqual({});
+    expect(Object.keys(run.log.parameters).every((k) => `RUNNABLE_PRM_${k}` in EXAMPLE_ENV)).toBe(true);
   }, 900_000);
 });
 
