@@ -100,6 +100,19 @@ export async function main(argv: string[]): Promise<number> {
       code = schemaCommand();
     });
 
+  program
+    .command('graph')
+    .argument('<pipeline>')
+    .option('--format <format>', 'mermaid, dot, svg or html (default: from -o, else mermaid)')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--run <run_id>', 'colour the steps by how they ended in that run')
+    .option('-c, --config <file>', 'configuration file naming the run-log store (with --run)')
+    .description('draw the pipeline: composites as clusters, on_failure edges dashed')
+    .action(async (pipeline: string, flags) => {
+      const { graphCommand } = await import('./graph.js');
+      code = await graphCommand(pipeline, flags);
+    });
+
   const runs = program.command('runs').description('runs in the configured run-log store');
   runs
     .command('list')
