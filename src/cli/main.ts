@@ -113,6 +113,20 @@ export async function main(argv: string[]): Promise<number> {
       code = await graphCommand(pipeline, flags);
     });
 
+  program
+    .command('timeline')
+    .argument('<run_id>')
+    .option('-o, --output <file>', 'the HTML report (default RUN_ID.timeline.html)')
+    .option('--open', 'open the report in the desktop browser')
+    .option('--console', 'print a text Gantt instead')
+    .option('--history <n>', 'earlier runs of the same pipeline in the metric chart (default 20)')
+    .option('-c, --config <file>', 'configuration file naming the run-log store and catalog')
+    .description('a report of a run: Gantt of steps and attempts, step details, logs, metrics')
+    .action(async (runId: string, flags) => {
+      const { timelineCommand } = await import('./timeline.js');
+      code = await timelineCommand(runId, flags);
+    });
+
   const runs = program.command('runs').description('runs in the configured run-log store');
   runs
     .command('list')
