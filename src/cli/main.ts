@@ -132,6 +132,10 @@ export async function main(argv: string[]): Promise<number> {
     .command('list')
     .option('-c, --config <file>')
     .option('--json')
+    .option('--metrics', 'a column per metric the runs recorded')
+    .option('--tag <tag>', 'only runs with this tag')
+    .option('--since <when>', 'only runs started since an ISO time or a duration back (30m, 12h, 7d)')
+    .option('--status <status>', 'only runs with this status (SUCCESS, FAIL, PROCESSING, INTERRUPTED)')
     .action(async (flags) => {
       const { runsListCommand } = await import('./runs.js');
       code = await runsListCommand(flags);
@@ -141,6 +145,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<run_id>')
     .option('-c, --config <file>')
     .option('--json')
+    .option('--status <status>', 'only steps with this status, and the composites holding them')
+    .option('--step <text>', 'only steps whose internal name contains the text, and the composites holding them')
     .action(async (runId: string, flags) => {
       const { runsShowCommand } = await import('./runs.js');
       code = await runsShowCommand(runId, flags);
