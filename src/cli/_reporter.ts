@@ -5,7 +5,7 @@
  * so that `--json` leaves stdout to the one result object).
  */
 import pc from 'picocolors';
-import type { RunObserver } from '../executors/context.js';
+import type { RunObserver } from '../engine/context.js';
 import type { Parameters, RunLog, Status } from '../runlog/types.js';
 import type { Graph } from '../graph/model.js';
 import { findGraph, templateName } from '../graph/names.js';
