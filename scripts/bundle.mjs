@@ -22,7 +22,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['tsx', 'tsx/*', 'acorn'],
+  // OpenTelemetry is imported on demand when telemetry is on (src/telemetry/_spans.ts): outside,
+  // so that a run without it loads none of it
+  external: ['tsx', 'tsx/*', 'acorn', '@opentelemetry/*'],
   // CommonJS dependencies (yaml, commander) call require(): give ESM chunks one
   banner: { js: "import { createRequire as __runnableRequire } from 'node:module'; const require = __runnableRequire(import.meta.url);" },
   sourcemap: 'linked',

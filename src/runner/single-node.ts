@@ -25,6 +25,8 @@ import { validateRunId } from '../util/run-id.js';
 import { toBranchSpec, type BranchSpec } from '../engine/branches.js';
 import { loadPipelineSource } from './load.js';
 import { loadServices } from './prepare.js';
+import { traceRun } from './trace.js';
+import { bothObservers, type RunTelemetry } from '../telemetry/index.js';
 
 export interface SingleNodeInputs {
   runId: string;
@@ -72,12 +74,13 @@ export interface FanResult extends SingleNodeResult {
 
 /** Runs one leaf step of an existing run in this process; its status is also in the run log. */
 export async function executeSingleNode(inputs: SingleNodeInputs): Promise<SingleNodeResult> {
-  const { rc, node, graph, frames, internalName } = await openStep(inputs);
+  const { rc, node, graph, frames, internalName, telemetry } = await openStep(inputs, true);
   if (isComposite(node)) {
     throw usage(`'${node.internalName}' is a ${node.type} step: composite steps are opened and closed with \`runnable fan\``, node);
   }
   const status = await executeLeaf(rc, node, graph, frames);
   await rc.log.flush();
+  await telemetry?.end(status);
   return { runId: rc.runId, internalName, status };
 }
 
@@ -109,6 +112,7 @@ export async function fan(inputs: FanInputs): Promise<FanResult> {
 }
 
 interface OpenedStep {
+  telemetry?: RunTelemetry;
   rc: RunContext;
   node: PipelineNode;
   graph: Graph;
@@ -121,7 +125,7 @@ interface OpenedStep {
  * anything is written: unknown run id, a finished run, a changed pipeline, an unknown step,
  * bad `--map-variable`, a branch that was never opened.
  */
-async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
+async function openStep(inputs: SingleNodeInputs, traced = false): Promise<OpenedStep> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { store, cwd } = services;
@@ -148,15 +152,17 @@ async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
       throw usage(`branch '${branch}' is not open in run '${runId}' (check --map-variable; a composite's branches open with \`runnable fan ... in\`)`, node);
     }
   }
+  // a step started by a traced driver (TRACEPARENT) traces its attempts there
+  const telemetry = traced ? await traceRun(services, pipeline, log, 'step', env) : undefined;
   const rc = runContext(services, {
     pipeline,
     log,
-    observer: inputs.observer,
+    observer: telemetry ? bothObservers(inputs.observer, telemetry.observer) : inputs.observer,
     signal: inputs.signal,
     // `runnable retry` counts its retries in the header: then succeeded branches are not reopened
     retrying: Number(header.run_config.retries ?? 0) > 0,
   });
-  return { rc, node, graph, frames, internalName: resolveName(node.internalName, frames) };
+  return { rc, node, graph, frames, internalName: resolveName(node.internalName, frames), telemetry };
 }
 
 function findStep(root: Graph, step: string): { node: PipelineNode; graph: Graph } {

@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CatalogStore } from '../catalog/types.js';
 import type { Pipeline } from '../graph/model.js';
-import { walkNodes } from '../graph/walk.js';
 import { assemble } from '../runlog/assemble.js';
 import type { RunLog, RunLogStore } from '../runlog/types.js';
 import type { SecretsStore } from '../secrets/types.js';
+import { secretValuesOf } from '../secrets/mask.js';
 import { isInterrupted } from '../runner/retry.js';
 import { renderGraph } from './graph.js';
 import { summariseRuns, type RunSummary } from './run-summaries.js';
@@ -47,7 +47,7 @@ export interface CollectOptions {
 export async function collectReport(o: CollectOptions): Promise<ReportInput> {
   const log = assemble(await o.store.list(o.runId));
   const pipeline = await pipelineOf(log, o);
-  const secrets = pipeline ? await secretValues(pipeline, o.secrets) : [];
+  const secrets = pipeline ? await secretValuesOf(pipeline, o.secrets) : [];
   const { tails, omitted } = await logTails(o, log);
   const history = log.dag_hash ? await summariseRuns(o.store, { dagHash: log.dag_hash, limit: o.historyRuns ?? 20 }) : [];
   return {
@@ -70,17 +70,6 @@ async function pipelineOf(log: RunLog, o: CollectOptions): Promise<Pipeline | un
   } catch {
     return undefined; // changed or broken since the run: the report goes without its graph
   }
-}
-
-async function secretValues(pipeline: Pipeline, store: SecretsStore): Promise<string[]> {
-  const names = new Set<string>();
-  for (const node of walkNodes(pipeline.graph)) if (node.type === 'task') for (const s of node.secrets) names.add(s);
-  const values: string[] = [];
-  for (const name of names) {
-    const v = await store.get(name).catch(() => '');
-    if (v) values.push(v);
-  }
-  return values;
 }
 
 const LOG_RE = /^\.logs\/(.+\.attempt-\d+)\.log$/;

@@ -4,6 +4,7 @@
  * script (./_timeline_client.ts) draws from.
  */
 import type { Parameters, Status } from '../runlog/types.js';
+import { maskSecrets } from '../util/mask.js';
 import { escapeXml, scriptJson } from './_html.js';
 import { TIMELINE_CLIENT } from './_timeline_client.js';
 import type { ReportInput } from './timeline-collect.js';
@@ -51,7 +52,7 @@ export function timelineHtml(input: ReportInput, now = Date.now()): string {
     input.secrets,
   );
   const counts = countSteps(model.rows);
-  const m = (s: string) => maskText(s, input.secrets);
+  const m = (s: string) => maskSecrets(s, input.secrets);
   const started = model.t0 ? new Date(model.t0).toISOString() : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -123,17 +124,11 @@ function fmt(ms: number): string {
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
 }
 
-function maskText(s: string, secrets: string[]): string {
-  let out = s;
-  for (const v of secrets) out = out.split(v).join('***');
-  return out;
-}
-
 /** Every string in the data with the secret values replaced. */
 function mask<T>(value: T, secrets: string[]): T {
   if (!secrets.length) return value;
   const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return maskText(v, secrets);
+    if (typeof v === 'string') return maskSecrets(v, secrets);
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
