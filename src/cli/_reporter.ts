@@ -10,6 +10,9 @@ import type { Parameters, RunLog, Status } from '../runlog/types.js';
 import type { Graph } from '../graph/model.js';
 import { findGraph, templateName } from '../graph/names.js';
 import { writeFd as write } from './_fd.js';
+import { formatDuration } from '../util/duration.js';
+
+export { formatDuration };
 import { LiveProgress } from './_progress.js';
 
 export interface ReporterOptions {
@@ -149,11 +152,4 @@ function truncate(s: string, max = 80): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m}m${Math.round((ms % 60_000) / 1000)}s`;
-}
 

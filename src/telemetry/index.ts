@@ -10,6 +10,7 @@
  * passes a command's `env` on), and `execute-single-node` parents its attempt spans there.
  */
 import type { LoadedConfig } from '../config/load-config.js';
+import { RunnableError } from '../errors.js';
 import type { RunObserver } from '../engine/context.js';
 import type { Graph } from '../graph/model.js';
 import type { RunLogAccess } from '../runlog/access.js';
@@ -48,6 +49,12 @@ export function telemetrySettings(config: LoadedConfig | undefined, env: NodeJS.
   if (env.OTEL_SDK_DISABLED === 'true') return undefined;
   if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return { url: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, headers };
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return { url: `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/$/, '')}/v1/traces`, headers };
+  if (section && section.type !== 'none' && section.type !== 'otlp') {
+    throw new RunnableError('E_CONFIG', `unknown telemetry type '${section.type}' (known: otlp, none)`, { file: config?.file, field: 'telemetry.type' });
+  }
+  for (const key of Object.keys(section?.config ?? {})) {
+    if (key !== 'endpoint' && key !== 'headers') throw new RunnableError('E_CONFIG', `unknown telemetry config key '${key}' (known: endpoint, headers)`, { file: config?.file, field: `telemetry.config.${key}` });
+  }
   if (section && section.type === 'otlp') {
     const endpoint = String(section.config?.endpoint ?? 'http://localhost:4318');
     const extra = (section.config?.headers ?? {}) as Record<string, string>;

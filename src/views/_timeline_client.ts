@@ -262,6 +262,7 @@ export const TIMELINE_CLIENT = String.raw`
   });
 
   refresh();
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
   document.body.dataset.ready = '1';
 })();
 `;

@@ -3,6 +3,7 @@
  * one line each with their count (a failed iteration is listed under it), so a 10,000-item
  * map stays one screen.
  */
+import { formatDuration } from '../util/duration.js';
 import type { RunLog, Status } from '../runlog/types.js';
 import { timelineModel, type Row } from './timeline-model.js';
 
@@ -26,7 +27,7 @@ export function consoleGantt(log: RunLog, opts: { width?: number; colour?: (s: S
     const text = `${'  '.repeat(depth)}${MARK[r.status]} ${label}`;
     const name = text.length > nameW ? `${text.slice(0, nameW - 1)}…` : text.padEnd(nameW);
     const ms = r.start >= 0 ? (r.end < 0 ? model.span : r.end) - r.start : NaN;
-    out.push(`${paint(r.status, name)} ${bar(r.start, r.end, r.status, r.critical)} ${fmt(ms).padStart(8)}`);
+    out.push(`${paint(r.status, name)} ${bar(r.start, r.end, r.status, r.critical)} ${formatDuration(ms).padStart(8)}`);
   };
   const walk = (ids: number[], depth: number) => {
     for (const id of ids) {
@@ -49,13 +50,7 @@ export function consoleGantt(log: RunLog, opts: { width?: number; colour?: (s: S
     }
   };
   walk(model.rows.flatMap((r, i) => (r.parent < 0 ? [i] : [])), 0);
-  out.push(`${''.padEnd(nameW)} ${'0'.padEnd(barW - fmt(model.span).length)}${fmt(model.span)}   █ critical path`);
+  out.push(`${''.padEnd(nameW)} ${'0'.padEnd(barW - formatDuration(model.span).length)}${formatDuration(model.span)}   █ critical path`);
   return `run ${log.run_id} ${log.status}\n${out.join('\n')}\n`;
 }
 
-function fmt(ms: number): string {
-  if (!Number.isFinite(ms)) return '';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-}

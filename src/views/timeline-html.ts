@@ -3,6 +3,7 @@
  * fetched), readable offline and attachable to a ticket. The data is one JSON island the page
  * script (./_timeline_client.ts) draws from.
  */
+import { formatDuration } from '../util/duration.js';
 import type { Parameters, Status } from '../runlog/types.js';
 import { maskSecrets } from '../util/mask.js';
 import { escapeXml, scriptJson } from './_html.js';
@@ -62,7 +63,7 @@ export function timelineHtml(input: ReportInput, now = Date.now()): string {
 <header>
   <h1>run <span class="mono">${escapeXml(log.run_id)}</span> <span class="badge ${statusClass(status)}" id="run-status">${status}</span></h1>
   <div class="facts">
-    <span>started ${escapeXml(started)}</span><span>duration ${escapeXml(fmt(model.span))}${log.status === 'PROCESSING' && !input.interrupted ? ' (still running)' : ''}</span>
+    <span>started ${escapeXml(started)}</span><span>duration ${escapeXml(formatDuration(model.span))}${log.status === 'PROCESSING' && !input.interrupted ? ' (still running)' : ''}</span>
     <span>${counts}</span>${log.tag ? `<span>tag ${escapeXml(log.tag)}</span>` : ''}
     <span>run log <span class="mono">${escapeXml(input.location)}</span></span>
     <span>pipeline <span class="mono">${escapeXml(String(log.run_config.pipeline ?? ''))}</span></span>
@@ -118,11 +119,6 @@ function statusClass(s: string): string {
   return s === 'SUCCESS' ? 'ok' : s === 'FAIL' ? 'fail' : s === 'PROCESSING' ? 'running' : 'created';
 }
 
-function fmt(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-}
 
 /** Every string in the data with the secret values replaced. */
 function mask<T>(value: T, secrets: string[]): T {
