@@ -182,7 +182,9 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
       }
       const carrier: Record<string, string> = {};
       propagator.inject(api.trace.setSpan(api.ROOT_CONTEXT, s.span), carrier, api.defaultTextMapSetter);
-      return carrier.traceparent ? { TRACEPARENT: carrier.traceparent, ...(carrier.tracestate ? { TRACESTATE: carrier.tracestate } : {}) } : {};
+      if (!carrier.traceparent) return {};
+      // the endpoint too: a container or a cluster job does not inherit this process's environment
+      return { TRACEPARENT: carrier.traceparent, ...(carrier.tracestate ? { TRACESTATE: carrier.tracestate } : {}), OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: inputs.settings.url };
     },
     async end(status) {
       try {
