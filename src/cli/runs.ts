@@ -7,6 +7,7 @@ import { formatDuration, useColour } from './_reporter.js';
 import { isInterrupted } from '../runner/retry.js';
 import { summariseRuns, type RunSummary } from '../views/run-summaries.js';
 import { EXIT_OK, reportError } from './_errors.js';
+import { writeJson } from '../util/json-stream.js';
 
 export interface RunsListFlags {
   config?: string;
@@ -55,7 +56,8 @@ export async function runsShowCommand(runId: string, flags: RunsShowFlags): Prom
   try {
     const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
     const log = filterSteps(assemble(await store.list(runId)), flags);
-    process.stdout.write(flags.json ? `${JSON.stringify(log, null, 2)}\n` : render(log, store.location(runId), isInterrupted(log)));
+    if (flags.json) await writeJson(process.stdout, log); // streamed: a big run log is longer than a string can be
+    else process.stdout.write(render(log, store.location(runId), isInterrupted(log)));
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
