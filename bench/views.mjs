@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workspace, fmt, overheadFiles } from './_workspace.mjs';
 
-const bin = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'runnable.js');
+const bin = process.env.RUNNABLE_TS_CLI ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'runnable.js');
 const ITEMS = Number(process.env.VIEWS_BENCH_ITEMS ?? 10_000);
 const ws = workspace(overheadFiles(300, ITEMS));
 const run = (args, env = {}, cli = bin) => {
@@ -57,6 +57,10 @@ console.log(`page interactive in Chromium: ${fmt(median(loads), 0)} ms after nav
 }
 
 // --- OpenTelemetry off and on (runs spawned asynchronously: the receiver answers in this process)
+if (process.env.VIEWS_BENCH_ONLY_REPORT === '1') {
+  ws.cleanup();
+  process.exit(0);
+}
 const runAsync = (args, env = {}, cli = bin) =>
   new Promise((resolve, reject) => {
     const t0 = performance.now();
