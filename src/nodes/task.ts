@@ -144,6 +144,10 @@ export async function backoff(node: TaskNode, failedSoFar: number, signal: Abort
 
 async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt: number, secretValues: string[]): Promise<Record<string, string>> {
   const env: Record<string, string> = { RUNNABLE_RUN_ID: rc.runId, RUNNABLE_STEP_ATTEMPT: String(attempt) };
+  // as runnable sets them: the run's tag, and under `retry` the run being retried
+  const tag = (await rc.log.header())?.tag;
+  if (tag) env.RUNNABLE_RUN_TAG = tag;
+  if (rc.retrying) env.RUNNABLE_RETRY_RUN_ID = rc.runId;
   if (frames.length) env.RUNNABLE_MAP_VARIABLE = iterVarsToJSON(frames);
   for (const f of frames) if (f.kind === 'loop') env[f.name] = String(f.value);
   for (const name of node.secrets) {
@@ -162,7 +166,7 @@ function paramView(rc: RunContext, params: Parameters, own: string[]): ParamView
     load: async (name) => {
       const p = params[name];
       if (!p) return undefined;
-      return p.kind === 'object' ? loadObject(rc.catalog, rc.runId, String(p.value)) : p.value;
+      return p.kind === 'object' ? loadObject(rc, String(p.value)) : p.value;
     },
   };
 }
@@ -173,7 +177,7 @@ async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames
     const value = values[r.name];
     let param: Parameter;
     if (r.kind === 'object') {
-      param = { kind: 'object', value: await saveObject(rc.catalog, rc.runId, r.name, parentOfStep(graph, frames), value) };
+      param = { kind: 'object', value: await saveObject(rc, r.name, parentOfStep(graph, frames), value) };
     } else {
       assertJsonValue(r.name, value);
       param = { kind: r.kind, value };
