@@ -39,21 +39,21 @@ export async function retryRun(opts: RetryOptions): Promise<RunResult> {
 export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>): Promise<PreparedRetry> {
   const env = opts.env ?? process.env;
   const services = await loadServices({ configFile: opts.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: opts.cwd, env, detach: opts.detach });
-  const { store, executor, cwd } = services;
+  const { store, executor } = services;
   const { runId } = opts;
   if (!(await store.exists(runId))) throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}`);
   const before = await store.get(runId, 'run', '');
   if (!before) throw new RunnableError('E_RUN_ID', `run '${runId}' has no run header in ${store.location(runId)}`);
   if (before.data.status === 'SUCCESS') throw succeeded(runId);
+  // everything that can refuse the retry is checked before the lease is taken: a refused retry writes nothing
+  const pipeline = await checkRetryable(services, before.data);
   // one live driver: of two retries at once, one gets the lease and the other exits 2 here
   const lease = await takeRunLease(store, runId);
   if (!lease) refuseIfAlive(before.data);
   try {
     // read again under the lease: the driver that had it may have finished the run meanwhile
     const log = new RunLogAccess(store, runId, executor.exclusive);
-    const header = (await log.header())!;
-    if (header.status === 'SUCCESS') throw succeeded(runId);
-    const pipeline = await checkRetryable(services, header);
+    if ((await log.header())!.status === 'SUCCESS') throw succeeded(runId);
     // the interrupted driver's step processes are stopping (they are tied to it): none may run beside a new copy
     await stopStepProcesses(runId);
     return { services, pipeline, log, lease };
