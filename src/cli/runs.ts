@@ -56,8 +56,11 @@ export async function runsShowCommand(runId: string, flags: RunsShowFlags): Prom
   try {
     const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
     const log = filterSteps(assemble(await store.list(runId)), flags);
+    // records that did not parse were skipped: said on stderr, and in the text
+    const damage = (await store.damage?.(runId)) ?? [];
+    for (const d of damage) process.stderr.write(`runnable: warning: the run log of ${runId} is damaged: ${d}\n`);
     if (flags.json) await writeJson(process.stdout, log); // streamed: a big run log is longer than a string can be
-    else process.stdout.write(render(log, store.location(runId), isInterrupted(log)));
+    else process.stdout.write(render(log, store.location(runId), isInterrupted(log), damage.length));
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
@@ -84,10 +87,11 @@ function filterSteps(log: RunLog, flags: RunsShowFlags): RunLog {
   return { ...log, steps: walk(log.steps) };
 }
 
-function render(log: RunLog, location: string, interrupted: boolean): string {
+function render(log: RunLog, location: string, interrupted: boolean, damaged: number): string {
   const c = pc.createColors(useColour() && !!process.stdout.isTTY);
   const status = (s: string) => (s === 'SUCCESS' ? c.green(s) : s === 'FAIL' ? c.red(s) : c.yellow(s));
   const out = [`run ${c.cyan(log.run_id)} ${status(log.status)}`, `  run log   ${location}`, `  dag hash  ${log.dag_hash}`];
+  if (damaged) out.push(c.red(`  damaged: ${damaged} record${damaged > 1 ? 's' : ''} of this run log could not be read and ${damaged > 1 ? 'were' : 'was'} skipped (see the warnings)`));
   if (interrupted) out.push(c.yellow(`  interrupted: its runner is gone; \`runnable retry ${log.run_id}\` continues it`));
   if (log.tag) out.push(`  tag       ${log.tag}`);
   // one line per step (or the job): name, status, time from first start to last end, attempts, failure

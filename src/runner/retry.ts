@@ -39,7 +39,7 @@ export async function retryRun(opts: RetryOptions): Promise<RunResult> {
 export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>): Promise<PreparedRetry> {
   const env = opts.env ?? process.env;
   const services = await loadServices({ configFile: opts.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: opts.cwd, env, detach: opts.detach });
-  const { store, executor, cwd } = services;
+  const { store, executor } = services;
   const { runId } = opts;
   if (!(await store.exists(runId))) throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}`);
   const before = await store.get(runId, 'run', '');
