@@ -45,6 +45,12 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   process.on('SIGTERM', onSignal);
   try {
     const result = await start({ observer: reporter, signal: controller.signal, onStart: ({ runId }) => reporter.started(runId) });
+    if (result.handOff) {
+      // nothing ran: the executor wrote the pipeline for another engine (argo) and says how to submit it
+      reporter.line(result.handOff.message);
+      if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: null, manifest: result.handOff.file })}\n`);
+      return EXIT_OK;
+    }
     reporter.summary(result);
     if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: result.runLog })}\n`);
     // PROCESSING: the executor handed the run over and returned (slurm `detach: true`): not a failure

@@ -1,4 +1,5 @@
 import { Registry } from '../registry.js';
+import { argo } from './argo/index.js';
 import { emulate } from './emulate.js';
 import { local } from './local.js';
 import { localContainer } from './local-container.js';
@@ -13,3 +14,4 @@ export { Traversal } from './traverse.js';
 export const pipelineExecutors = new Registry<PipelineExecutor>('pipeline-executor').register('local', local).register('mocked', mocked).register('emulate', emulate);
 pipelineExecutors.register('slurm', slurm);
 pipelineExecutors.register('local-container', localContainer);
+pipelineExecutors.register('argo', argo);

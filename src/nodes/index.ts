@@ -12,7 +12,7 @@ import { executeStub } from './stub.js';
 import { executeTask, type TaskOptions } from './task.js';
 import { executeTerminal } from './terminal.js';
 
-export { StepFailure, setScopeParams, type BranchRun, type FanInResult } from './_common.js';
+export { StepFailure, setScopeParams, skipSucceeded, type BranchRun, type FanInResult } from './_common.js';
 export { closeComposite, type Composite } from './_composite.js';
 export type { TaskOptions } from './task.js';
 
