@@ -101,10 +101,11 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('validate')
     .argument('<pipeline>')
+    .option('-c, --config <file>', 'check the config too, and what the executor would write (argo: the manifest, against the Argo schema)')
     .description('check a pipeline without running it')
-    .action(async (pipeline: string) => {
+    .action(async (pipeline: string, flags) => {
       const { validateCommand } = await import('./validate.js');
-      code = await validateCommand(pipeline);
+      code = await validateCommand(pipeline, flags);
     });
 
   program

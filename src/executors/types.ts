@@ -32,6 +32,11 @@ export interface PipelineExecutor {
    * first step creates the run. Absent: the executor runs the pipeline (`execute`).
    */
   handOff?(run: HandOffInput): Promise<HandOff>;
+  /**
+   * `runnable validate -c`: checks what `handOff` would write, strictly, without writing it;
+   * returns a line for the user. Throws a RunnableError (exit 2) when it is not valid.
+   */
+  checkHandOff?(run: HandOffInput): string;
 }
 
 /** What an executor that hands a pipeline over is given: the checked pipeline, its parameters and services. */

@@ -37,6 +37,7 @@ import type { HandOff, HandOffInput, PipelineExecutor } from '../types.js';
 import { argoConfig, type ArgoConfig } from './config.js';
 import { compileWorkflow } from './compile.js';
 import { podConfig } from './pod-config.js';
+import { argoProblem } from './schema.js';
 import { PVC_MOUNT, PodTemplates } from './templates.js';
 
 export class ArgoExecutor implements PipelineExecutor {
@@ -87,6 +88,16 @@ export class ArgoExecutor implements PipelineExecutor {
       volumes,
       volumeMounts,
     });
+  }
+
+  /** The manifest checked against the official Argo schema, strictly (a few seconds: the schema is large). */
+  checkHandOff(run: HandOffInput): string {
+    const manifest = this.manifest(run);
+    const kind = manifest.kind === 'CronWorkflow' ? 'CronWorkflow' : 'Workflow';
+    const problem = argoProblem(kind, manifest);
+    if (problem) throw new RunnableError('E_CONFIG', `the Argo ${kind} this config writes is not valid: ${problem}`, { file: run.config.file, field: 'pipeline-executor.config' });
+    const templates = ((kind === 'CronWorkflow' ? (manifest.spec as { workflowSpec: object }).workflowSpec : manifest.spec) as { templates: unknown[] }).templates.length;
+    return `argo manifest valid (${kind}, ${templates} templates, checked against the Argo Workflows v4.1.2 schema)`;
   }
 
   async handOff(run: HandOffInput): Promise<HandOff> {
