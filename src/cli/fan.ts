@@ -16,7 +16,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { branchOutputFiles } from '../runner/branches.js';
+import { branchOutputFiles } from '../engine/branches.js';
 import { fan } from '../runner/single-node.js';
 import { EXIT_FAILED, EXIT_OK } from './_errors.js';
 import { stepObserver, withStepSignals, type StepFlags } from './execute-single-node.js';

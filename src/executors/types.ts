@@ -3,7 +3,7 @@ import type { Pipeline } from '../graph/model.js';
 import type { CatalogStore } from '../catalog/types.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Parameters, RunLogStore, Status } from '../runlog/types.js';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../engine/context.js';
 
 export interface PipelineExecutor {
   readonly type: string;
