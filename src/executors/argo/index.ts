@@ -25,7 +25,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { RunnableError } from '../../errors.js';
 import type { Pipeline } from '../../graph/model.js';
 import { walkNodes } from '../../graph/walk.js';
@@ -37,6 +36,7 @@ import type { HandOff, HandOffInput, PipelineExecutor } from '../types.js';
 import { argoConfig, type ArgoConfig } from './config.js';
 import { compileWorkflow } from './compile.js';
 import { podConfig } from './pod-config.js';
+import { toYaml } from './_yaml.js';
 import { argoProblem } from './schema.js';
 import { PVC_MOUNT, PodTemplates } from './templates.js';
 
@@ -101,7 +101,7 @@ export class ArgoExecutor implements PipelineExecutor {
   }
 
   async handOff(run: HandOffInput): Promise<HandOff> {
-    const text = stringify(this.manifest(run), { lineWidth: 0, aliasDuplicateObjects: false });
+    const text = toYaml(this.manifest(run));
     const file = path.resolve(run.cwd, this.config.outputFile);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, text);
