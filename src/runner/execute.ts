@@ -61,7 +61,7 @@ export async function createRun(run: PreparedRun, noCache: boolean): Promise<Run
 
 /** The result of a run handed to another engine: nothing ran, no run log exists yet (status CREATED). */
 function handedOff(run: PreparedRun, handOff: HandOff): RunResult {
-  const runLog: RunLog = { run_id: run.runId, dag_hash: dagHash(run.pipeline.graph), tag: run.tag, status: 'CREATED', steps: {}, parameters: run.parameters, run_config: {} };
+  const runLog: RunLog = { run_id: run.runId, dag_hash: dagHash(run.pipeline.graph), tag: run.tag, status: 'CREATED', steps: {}, parameters: run.parameters, run_config: { manifest: handOff.file } };
   return { runId: run.runId, status: 'CREATED', runLog, location: handOff.file, handOff };
 }
 

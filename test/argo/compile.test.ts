@@ -275,3 +275,16 @@ describe('execute writes the manifest and runs nothing', () => {
     expect(argoProblem('Workflow', parse(readFileSync(join(cwd, 'argo-pipeline.yaml'), 'utf8')))).toBeUndefined();
   });
 });
+
+test("the SDK's execute() writes the manifest too, and returns a CREATED run log naming it", async () => {
+  const dir = makeWorkdir();
+  const out = join(dir, 'sdk-wf.yaml');
+  writeFileSync(join(dir, 'argo.yaml'), argoConfig().replace('output_file: argo-pipeline.yaml', `output_file: ${out}`));
+  const { default: p } = await import('./fixtures/sdk-pipeline.js');
+  const log = await p.execute({ config: join(dir, 'argo.yaml'), cwd: REPO, env: cleanEnv() });
+  expect(log.status).toBe('CREATED');
+  expect(log.run_config.manifest).toBe(out);
+  const m = parse(readFileSync(out, 'utf8')) as Obj;
+  expectValid(m);
+  expect(template(m, 'compute').container.command.slice(3, 5)).toEqual(['test/argo/fixtures/sdk-pipeline.ts', 'compute']);
+});

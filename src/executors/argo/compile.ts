@@ -7,7 +7,8 @@
  *   `depends` is the step's incoming edges: `P.Succeeded` for a `next`, `(P.Failed || P.Errored)`
  *   for an `on_failure` (or the graph's fail step, where a failure goes by default). Steps not
  *   on the path taken are Omitted. DAGs never fail fast, so failure paths and sibling branches run;
- * - a task, stub, success or fail step: a container template (templates.ts);
+ * - a task: a container template (templates.ts); stubs, success and fail steps share one, the
+ *   step named by the task's `step` argument (a pipeline has a success and a fail step per branch);
  * - a composite: a DAG template `fan-out` (`fan ... in`) → its branches → `fan-in` (`fan ... out`).
  *   The fan-out pod writes which branches run as output parameters: a map's iterations
  *   (`withParam`, each item the `--map-variable` of one iteration, so map values are carried down
@@ -22,7 +23,7 @@ import { branchesOf, type CompositeNode, type Graph, type LoopNode, type Pipelin
 import type { Parameters } from '../../runlog/types.js';
 import type { ArgoConfig } from './config.js';
 import { NameScope, k8sName } from './names.js';
-import { MAP_VARIABLE, MAP_VARIABLE_INPUT, PodTemplates, type Obj } from './templates.js';
+import { MAP_VARIABLE, MAP_VARIABLE_INPUT, PodTemplates, STEP, type Obj } from './templates.js';
 
 export const ENTRYPOINT = 'runnable-dag';
 const OPEN_RUN = 'open-run';
@@ -100,6 +101,8 @@ function readsAsJson(text: string): boolean {
 class Builder {
   readonly templates: Obj[] = [];
   readonly names = new NameScope();
+  /** the one template of every stub, success and fail step */
+  private controlTemplate: string | undefined;
 
   constructor(
     private readonly pods: PodTemplates,
@@ -129,21 +132,29 @@ class Builder {
       const isStart = node.name === graph.startAt;
       if (!edges && !isStart) continue; // never reached (the default fail step when every step has on_failure)
       const depends = [...(isStart && after ? [`${after}.Succeeded`] : []), ...(edges ?? [])].join(' || ');
-      tasks.push({ name: taskOf.get(node.name), template: this.templateFor(node), ...(depends ? { depends } : {}), arguments: mapArg(mapVariable) });
+      const control = node.type === 'stub' || node.type === 'success' || node.type === 'fail';
+      const args = mapArg(mapVariable);
+      if (control) (args.parameters as Obj[]).push({ name: STEP, value: node.internalName });
+      tasks.push({ name: taskOf.get(node.name), template: this.templateFor(node), ...(depends ? { depends } : {}), arguments: args });
     }
     return tasks;
   }
 
   private templateFor(node: PipelineNode): string {
     switch (node.type) {
-      case 'task':
-      case 'stub':
-      case 'success':
-      case 'fail': {
+      case 'task': {
         const name = this.names.take(node.internalName);
         this.templates.push(this.pods.step(name, node));
         return name;
       }
+      case 'stub':
+      case 'success':
+      case 'fail':
+        if (!this.controlTemplate) {
+          this.controlTemplate = this.names.take('runnable-control-step');
+          this.templates.push(this.pods.controlStep(this.controlTemplate));
+        }
+        return this.controlTemplate;
       case 'loop':
         return this.loop(node);
       default:

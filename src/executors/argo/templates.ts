@@ -18,6 +18,8 @@ export const PVC_MOUNT = '/mnt/runnable';
 /** every template but the workflow's entry takes the `--map-variable` of its steps (`{}` outside maps and loops) */
 export const MAP_VARIABLE = 'map_variable';
 export const MAP_VARIABLE_INPUT = `{{inputs.parameters.${MAP_VARIABLE}}}`;
+/** the input parameter of the shared stub/success/fail template: the step's internal name */
+export const STEP = 'step';
 
 export type Obj = Record<string, unknown>;
 
@@ -54,13 +56,24 @@ export class PodTemplates {
     return { ...merged, env: [...env.values()] };
   }
 
-  /** A task, stub, success or fail step: `runnable execute-single-node`. */
-  step(name: string, node: Exclude<PipelineNode, { type: 'parallel' | 'map' | 'conditional' | 'loop' }>): Obj {
-    const args = ['execute-single-node', this.ctx.runId, this.ctx.pipelineFile, node.internalName, '--map-variable', MAP_VARIABLE_INPUT, '-c', POD_CONFIG];
-    const task = node.type === 'task' ? node : undefined;
+  /** A task: `runnable execute-single-node`, with the task's settings. */
+  step(name: string, task: TaskNode): Obj {
+    const args = ['execute-single-node', this.ctx.runId, this.ctx.pipelineFile, task.internalName, '--map-variable', MAP_VARIABLE_INPUT, '-c', POD_CONFIG];
     // max_attempts: one attempt per pod, Argo runs the pod again (retryStrategy), numbered on from the run log
-    if (task && task.maxAttempts > 1) args.push('--one-attempt');
-    return this.container(name, node, args, { secrets: task?.secrets ?? [], retry: task && this.retryFor(task) });
+    if (task.maxAttempts > 1) args.push('--one-attempt');
+    return this.container(name, task, args, { secrets: task.secrets, retry: this.retryFor(task) });
+  }
+
+  /**
+   * Stubs, success and fail steps run no user code and take no settings: one template for all
+   * of them, the step given as the input parameter `step` (a pipeline with many branches has a
+   * success and a fail step in each).
+   */
+  controlStep(name: string): Obj {
+    const args = ['execute-single-node', this.ctx.runId, this.ctx.pipelineFile, `{{inputs.parameters.${STEP}}}`, '--map-variable', MAP_VARIABLE_INPUT, '-c', POD_CONFIG];
+    const template = this.container(name, undefined, args, {});
+    (template.inputs.parameters as Obj[]).push({ name: STEP });
+    return template;
   }
 
   /** `runnable fan RUN STEP PIPELINE in|out`, writing the branches to run as output parameters. */
