@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { executePipeline } from '../dist/index.js';
+import { prepareRun } from '../dist/runner/prepare.js';
 import { argoProblem } from '../dist/executors/argo/schema.js';
 import { workspace, fmt } from './_workspace.mjs';
 
@@ -14,7 +15,7 @@ const chainSteps = Number(process.argv[2] ?? 1000);
 const width = Number(process.argv[3] ?? 50);
 
 const chain = ['dag:', '  start_at: s0', '  steps:'];
-for (let i = 0; i < chainSteps; i++) chain.push(`    s${i}:`, '      type: stub', `      next: ${i + 1 < chainSteps ? `s${i + 1}` : 'success'}`);
+for (let i = 0; i < chainSteps; i++) chain.push(`    s${i}:`, '      type: task', '      command_type: shell', `      command: echo ${i}`, `      next: ${i + 1 < chainSteps ? `s${i + 1}` : 'success'}`);
 
 const task = (name) => `{type: task, command_type: shell, command: "echo ${name}", next: success}`;
 const inner = `{type: parallel, next: success, branches: {${Array.from({ length: width }, (_, j) => `b${j}: {start_at: t, steps: {t: ${task(j)}}}`).join(', ')}}}`;
@@ -45,7 +46,14 @@ try {
     const checkMs = performance.now() - t1;
     if (problem) throw new Error(`${name}: invalid manifest: ${problem}`);
     const bytes = readFileSync(path.join(ws.dir, result.handOff.file)).length;
-    console.log(`argo compile: ${name}: ${fmt(ms, 0)} ms (target < 1000 ms), ${manifest.spec.templates.length} templates, ${fmt(bytes / 1e6, 1)} MB; strict schema check ${fmt(checkMs, 0)} ms (first includes compiling the schema)`);
+    // the compiler alone: the pipeline loaded and checked, then the manifest built and written
+    const run = await prepareRun({ pipeline, configFile: 'argo.yaml', parametersFile: 'params.yaml', cwd: ws.dir });
+    const t2 = performance.now();
+    await run.executor.handOff(run);
+    const compileMs = performance.now() - t2;
+    console.log(
+      `argo compile: ${name}: ${fmt(compileMs, 0)} ms to build and write the manifest (target < 1000 ms), ${fmt(ms, 0)} ms end to end (loading the YAML pipeline included); ${manifest.spec.templates.length} templates, ${fmt(bytes / 1e6, 1)} MB; strict schema check ${fmt(checkMs, 0)} ms (the first includes compiling the schema)`,
+    );
   }
 } finally {
   ws.cleanup();

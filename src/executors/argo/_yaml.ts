@@ -16,14 +16,17 @@ export function toYaml(value: object): string {
   return out.join('\n') + '\n';
 }
 
-function block(value: unknown, indent: string, out: string[]): void {
+/**
+ * Lines of a non-empty mapping or sequence at `indent`; the first line starts with `lead`
+ * instead (`- ` of the sequence item that holds it), so nothing is copied per nesting level.
+ */
+function block(value: object, indent: string, out: string[], lead = indent): void {
+  let prefix = lead;
   if (Array.isArray(value)) {
     for (const item of value) {
-      if (isContainer(item) && !isEmpty(item)) {
-        const lines: string[] = [];
-        block(item, `${indent}  `, lines);
-        out.push(`${indent}- ${lines[0]!.slice(indent.length + 2)}`, ...lines.slice(1));
-      } else out.push(`${indent}- ${scalar(item, `${indent}  `)}`);
+      if (isContainer(item) && !isEmpty(item)) block(item, `${indent}  `, out, `${prefix}- `);
+      else out.push(`${prefix}- ${scalar(item, `${indent}  `)}`);
+      prefix = indent;
     }
     return;
   }
@@ -31,9 +34,10 @@ function block(value: unknown, indent: string, out: string[]): void {
     if (v === undefined) continue;
     const k = string(key, indent, false);
     if (isContainer(v) && !isEmpty(v)) {
-      out.push(`${indent}${k}:`);
+      out.push(`${prefix}${k}:`);
       block(v, `${indent}  `, out);
-    } else out.push(`${indent}${k}: ${scalar(v, `${indent}  `)}`);
+    } else out.push(`${prefix}${k}: ${scalar(v, `${indent}  `)}`);
+    prefix = indent;
   }
 }
 
