@@ -43,6 +43,7 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // the terminal closed: stop as for SIGTERM, never leave steps running
   let started = false;
   try {
     const result = await start({
@@ -70,5 +71,6 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

@@ -1,11 +1,13 @@
 /** The `runnable` command line (SPEC §1): thin commands over the library. */
 import { Argument, Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT } from './_errors.js';
+import { packageVersion } from '../util/package-root.js';
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('runnable')
     .description('Run a pipeline of plain TypeScript, shell, notebook or Python steps, anywhere.')
+    .version(packageVersion(), '-V, --version', 'print the version of runnable-ts')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 

@@ -15,3 +15,6 @@ export const pipelineExecutors = new Registry<PipelineExecutor>('pipeline-execut
 pipelineExecutors.register('slurm', slurm);
 pipelineExecutors.register('local-container', localContainer);
 pipelineExecutors.register('argo', argo);
+// runnable's configs spell it so
+pipelineExecutors.register('emulator', emulate);
+pipelineExecutors.unsupported('retry', "runnable's retry executor is the command 'runnable retry RUN_ID [-c CONFIG]' here");

@@ -8,7 +8,8 @@ import type { RunObserver } from '../engine/context.js';
 import type { HandOff } from '../executors/types.js';
 import { cacheSettings } from '../cache/index.js';
 import { RunLogAccess } from '../runlog/access.js';
-import type { RunHeader, RunLog, Status } from '../runlog/types.js';
+import type { Lease, RunHeader, RunLog, Status } from '../runlog/types.js';
+import { takeRunLease } from './lease.js';
 import { prepareRun, type PreparedRun, type RunInputs, type Services } from './prepare.js';
 
 export interface ExecuteOptions extends RunInputs {
@@ -39,11 +40,12 @@ export async function executePipeline(opts: ExecuteOptions): Promise<RunResult> 
 export async function executePrepared(run: PreparedRun, opts: DriveOptions = {}): Promise<RunResult> {
   // an executor that hands the pipeline to another engine (argo) creates no run here: its first pod does
   if (run.executor.handOff) return handedOff(run, await run.executor.handOff(run));
-  return drive(run, run.pipeline, await createRun(run, !!opts.noCache), opts, false);
+  const { log, lease } = await createRun(run, !!opts.noCache);
+  return drive(run, run.pipeline, log, opts, false, lease);
 }
 
-/** The run log of a new run: its header (PROCESSING) and its initial parameters. */
-export async function createRun(run: PreparedRun, noCache: boolean): Promise<RunLogAccess> {
+/** The run log of a new run (its header, PROCESSING, and its initial parameters) and the run's lease, held. */
+export async function createRun(run: PreparedRun, noCache: boolean): Promise<{ log: RunLogAccess; lease?: Lease }> {
   const { runId, store, executor } = run;
   const header: RunHeader = {
     run_id: runId,
@@ -53,10 +55,11 @@ export async function createRun(run: PreparedRun, noCache: boolean): Promise<Run
     run_config: { ...runConfig(run), ...(noCache ? { no_cache: true } : {}) },
   };
   await store.create(header);
+  const lease = await takeRunLease(store, runId);
   const log = new RunLogAccess(store, runId, executor.exclusive);
   await log.putHeader(header);
   await log.putRootParams(run.parameters);
-  return log;
+  return { log, lease };
 }
 
 /** The result of a run handed to another engine: nothing ran, no run log exists yet (status CREATED). */
@@ -67,9 +70,19 @@ function handedOff(run: PreparedRun, handOff: HandOff): RunResult {
 
 /**
  * Hands a run whose log exists to the executor and settles the run's status. Used by a fresh
- * run and by `retry`, which continues a run with `retrying` set.
+ * run and by `retry`, which continues a run with `retrying` set. The run's lease (./lease.ts) is
+ * held throughout: `held` if the caller took it, else taken here; released at the end.
  */
-export async function drive(services: Services, pipeline: Pipeline, log: RunLogAccess, opts: DriveOptions, retrying: boolean): Promise<RunResult> {
+export async function drive(services: Services, pipeline: Pipeline, log: RunLogAccess, opts: DriveOptions, retrying: boolean, held?: Lease): Promise<RunResult> {
+  const lease = held ?? (await takeRunLease(services.store, log.runId));
+  try {
+    return await driveHeld(services, pipeline, log, opts, retrying);
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAccess, opts: DriveOptions, retrying: boolean): Promise<RunResult> {
   const { store, executor } = services;
   const runId = log.runId;
   opts.onStart?.({ runId, location: store.location(runId) });

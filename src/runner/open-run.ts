@@ -31,17 +31,26 @@ export async function openRun(inputs: OpenRunInputs): Promise<{ runId: string; o
   const { store } = await loadServices({ configFile, cwd: inputs.cwd, env });
   if (await store.exists(runId)) {
     const retry = await prepareRetry({ runId, configFile, cwd: inputs.cwd, env });
-    const recorded = retry.log.store.location(runId);
     const header = await retry.log.header();
     if (header?.run_config.pipeline !== inputs.pipeline) {
-      throw new RunnableError('E_RUN_ID', `run '${runId}' was started from ${String(header?.run_config.pipeline)}, not ${inputs.pipeline} (${recorded})`);
+      await retry.lease?.release();
+      throw new RunnableError('E_RUN_ID', `run '${runId}' was started from ${String(header?.run_config.pipeline)}, not ${inputs.pipeline} (${retry.log.store.location(runId)})`);
     }
-    await reopenRun(retry.log, false);
-    await retry.log.flush();
+    try {
+      await reopenRun(retry.log, false);
+      await retry.log.flush();
+    } finally {
+      await retry.lease?.release();
+    }
     return { runId, opened: 'continued' };
   }
   const run = await prepareRun({ pipeline: inputs.pipeline, configFile, parametersFile: inputs.parametersFile, runId, tag: inputs.tag, cwd: inputs.cwd, env });
-  const log = await createRun(run, false);
-  await log.flush();
+  const { log, lease } = await createRun(run, false);
+  try {
+    await log.flush();
+  } finally {
+    // the run has no driver: each step process takes the step's lease (runner/lease.ts) while it runs
+    await lease?.release();
+  }
   return { runId, opened: 'created' };
 }

@@ -14,6 +14,10 @@ import { INITIAL_PARAMETERS, parseJsonSummary } from '../examples/_run.js';
 import { cleanEnv, cli, makeWorkdir } from '../executors/_emulate.js';
 import { runWorkflow, type InterpreterOptions, type WorkflowRun } from './_interpreter.js';
 
+let runs = 0;
+/** A run id no other test process uses at the same time (retry stops a run id's stray processes). */
+export const uniqueRunId = (prefix: string): string => `${prefix}-${process.pid}-${++runs}`;
+
 /** The claim the pods share, and where the tests keep it. */
 export const CLAIM = 'runnable';
 export const PVC_DIR = '.pvc';

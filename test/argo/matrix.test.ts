@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import { MATRIX_CASES, cleanup, runUnder, signature } from '../executors/_emulate.js';
-import { catalogHashes, compile, interpret } from './_harness.js';
+import { catalogHashes, compile, interpret, uniqueRunId } from './_harness.js';
 
 afterAll(cleanup);
 
@@ -15,7 +15,7 @@ describe.each(MATRIX_CASES)('$pipeline', (c) => {
   test('runs in the interpreter to the same result as local', async () => {
     const local = await runUnder('local', c.pipeline, { params: c.params });
     const compiled = await compile(c.pipeline, { params: c.params });
-    const run = await interpret(compiled, 'matrix-run');
+    const run = await interpret(compiled, uniqueRunId('matrix'));
     const failed = run.pods.filter((p) => p.phase !== 'Succeeded').map((p) => `${p.template}: ${p.stderr.slice(-400)}`);
     expect(run.phase, failed.join('\n')).toBe(c.status === 'SUCCESS' ? 'Succeeded' : 'Failed');
     expect(run.runLog?.status).toBe(c.status);

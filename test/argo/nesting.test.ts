@@ -13,7 +13,7 @@ import type { RunLog, StepLog } from '../../src/runlog/types.js';
 import { REPO, allSteps, parseJsonSummary } from '../examples/_run.js';
 import { ensureImage, IMAGE } from '../executors/_container.js';
 import { cleanup, cli, makeWorkdir, signature } from '../executors/_emulate.js';
-import { catalogHashes, compile, interpret } from './_harness.js';
+import { catalogHashes, compile, interpret, uniqueRunId } from './_harness.js';
 
 afterAll(cleanup);
 const FIXTURES = join(REPO, 'test', 'argo', 'fixtures');
@@ -40,7 +40,7 @@ describe.each([
     const cwd = project(fixture);
     const expected = await local(cwd, fixture);
     expect(expected.status).toBe(status);
-    const run = await interpret(await compile(fixture, { cwd, params: 'params.yaml' }), 'nested-run');
+    const run = await interpret(await compile(fixture, { cwd, params: 'params.yaml' }), uniqueRunId('nested'));
     expect(run.runLog?.status, run.pods.map((p) => `${p.template} ${p.phase} ${p.stderr.slice(-300)}`).join('\n')).toBe(status);
     expect(signature(run.runLog!)).toEqual(signature(expected));
     expect(catalogHashes(run.runLog!)).toEqual(catalogHashes(expected));
@@ -49,7 +49,7 @@ describe.each([
 
 test('the values are the ones each iteration computed', async () => {
   const cwd = project('conditional-in-map.yaml');
-  const run = await interpret(await compile('conditional-in-map.yaml', { cwd, params: 'params.yaml' }), 'values-run');
+  const run = await interpret(await compile('conditional-in-map.yaml', { cwd, params: 'params.yaml' }), uniqueRunId('values'));
   // 1 → 4, 2 → 1, 3 → 10, 4 → 2: each item took its parity's branch
   expect(run.runLog!.parameters.result).toEqual({ kind: 'json', value: [4, 1, 10, 2] });
 }, 900_000);
@@ -69,10 +69,11 @@ describe('a workflow killed mid-run and submitted again under the same run_id', 
       while (!existsSync(join(cwd, 'slow-started')) && !controller.signal.aborted) await new Promise((r) => setTimeout(r, 100));
       controller.abort();
     })();
-    first = await interpret(compiled, 'resumed-run', { signal: controller.signal });
+    const runId = uniqueRunId('resumed');
+    first = await interpret(compiled, runId, { signal: controller.signal });
     await watching;
     rmSync(join(cwd, 'hold'));
-    second = await interpret(compiled, 'resumed-run');
+    second = await interpret(compiled, runId);
   }, 900_000);
 
   test('the first workflow failed with the run unfinished', () => {
@@ -113,7 +114,7 @@ describe('in podman, with the locally built image', () => {
     for (const fixture of ['map-in-parallel-in-loop.yaml', 'conditional-in-map.yaml']) {
       const cwd = project(fixture);
       const expected = await local(cwd, fixture);
-      const run = await interpret(await compile(fixture, { cwd, params: 'params.yaml' }), 'podman-run', { podman: { image: IMAGE, when: () => true }, maxPods: 3 });
+      const run = await interpret(await compile(fixture, { cwd, params: 'params.yaml' }), uniqueRunId('podman'), { podman: { image: IMAGE, when: () => true }, maxPods: 3 });
       expect(run.pods.every((p) => p.inPodman)).toBe(true);
       expect(run.runLog?.status, run.pods.map((p) => `${p.template} ${p.phase} ${p.stderr.slice(-300)}`).join('\n')).toBe('SUCCESS');
       expect(signature(run.runLog!)).toEqual(signature(expected));
