@@ -47,15 +47,30 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal); // the terminal closed: stop as for SIGTERM, never leave steps running
+  let started = false;
   try {
-    const result = await start({ observer: reporter, signal: controller.signal, onStart: ({ runId }) => reporter.started(runId) });
+    const result = await start({
+      observer: reporter,
+      signal: controller.signal,
+      onStart: ({ runId }) => {
+        started = true;
+        reporter.started(runId);
+      },
+    });
+    if (result.handOff) {
+      // nothing ran: the executor wrote the pipeline for another engine (argo) and says how to submit it
+      reporter.line(result.handOff.message);
+      if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: null, manifest: result.handOff.file })}\n`);
+      return EXIT_OK;
+    }
     reporter.summary(result);
     if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: result.runLog })}\n`);
     // PROCESSING: the executor handed the run over and returned (slurm `detach: true`): not a failure
     return result.status === 'SUCCESS' || result.status === 'PROCESSING' ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
-    reportError(err);
-    return EXIT_FAILED;
+    // bad input found before any run started (an executor handing the pipeline over) is exit 2
+    const code = reportError(err);
+    return started ? EXIT_FAILED : code;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

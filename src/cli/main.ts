@@ -66,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       .argument('<pipeline>', 'the pipeline file the run was started from')
       .argument('<step>', 'internal name of the step, e.g. map_step.map_variable_placeholder.inner'),
   )
+    .option('--one-attempt', 'a task makes one attempt (the engine runs the command again for the next: Argo retryStrategy)')
     .description('run one step of an existing run (what containers, Slurm jobs and Argo pods call)')
     .action(async (runId: string, pipeline: string, step: string, flags) => {
       const { executeSingleNodeCommand } = await import('./execute-single-node.js');
@@ -80,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       .argument('<pipeline>', 'the pipeline file the run was started from')
       .addArgument(new Argument('<direction>', 'in: open the step and its branches; out: close it from their outcome').choices(['in', 'out'])),
   )
+    .option('--outputs <dir>', 'also write the branches to run as files in DIR (what Argo reads as output parameters)')
     .description('open (in) or close (out) a composite step of an existing run')
     .action(async (runId: string, step: string, pipeline: string, direction: 'in' | 'out', flags) => {
       const { fanCommand } = await import('./fan.js');
@@ -87,12 +89,26 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('open-run')
+    .argument('<run_id>', 'the run to create, or to continue if it failed')
+    .argument('<pipeline>', 'the pipeline file')
+    .option('-c, --config <file>', 'configuration file (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)')
+    .option('-p, --parameters <file>', 'parameters file (else RUNNABLE_PARAMETERS_FILE)')
+    .option('--tag <tag>', 'tag recorded in the run log (else RUNNABLE_RUN_TAG)')
+    .description("create a run without running it, or continue a failed one (an Argo workflow's first pod)")
+    .action(async (runId: string, pipeline: string, flags) => {
+      const { openRunCommand } = await import('./open-run.js');
+      code = await openRunCommand(runId, pipeline, flags);
+    });
+
+  program
     .command('validate')
     .argument('<pipeline>')
+    .option('-c, --config <file>', 'check the config too, and what the executor would write (argo: the manifest, against the Argo schema)')
     .description('check a pipeline without running it')
-    .action(async (pipeline: string) => {
+    .action(async (pipeline: string, flags) => {
       const { validateCommand } = await import('./validate.js');
-      code = await validateCommand(pipeline);
+      code = await validateCommand(pipeline, flags);
     });
 
   program

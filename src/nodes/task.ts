@@ -20,6 +20,11 @@ export interface TaskOptions {
   mock?: boolean;
   /** run the command with this task kind instead of its `command_type`'s (a patch given as a function) */
   kind?: TaskKind;
+  /**
+   * attempts to make in this process (default `max_attempts`): an engine that retries the step's
+   * process itself (Argo's retryStrategy) runs one here each time, numbered on from the run log
+   */
+  attempts?: number;
 }
 
 export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, frames: IterVars, opts: TaskOptions = {}): Promise<Status> {
@@ -40,7 +45,8 @@ export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, 
   const cache = opts.mock || opts.kind ? undefined : await openTaskCache(rc, node, graph, frames, internalName, attempts.length + 1, catalog);
   let last: StepAttempt | undefined = cache?.hit;
   if (last) attempts.push(last);
-  for (let i = 0; !cache?.hit && i < node.maxAttempts; i++) {
+  const tries = Math.max(1, Math.min(opts.attempts ?? node.maxAttempts, node.maxAttempts));
+  for (let i = 0; !cache?.hit && i < tries; i++) {
     const number = attempts.length + 1;
     rc.observer.stepStarted?.({ internalName, type: 'task', attempt: number });
     last = opts.mock
@@ -50,7 +56,7 @@ export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, 
     attempts.push(last);
     rc.observer.stepFinished?.({ internalName, type: 'task', status: last.status, durationMs: durationMs(last), message: last.message });
     if (last.status === 'SUCCESS' || rc.signal.aborted) break;
-    if (i + 1 < node.maxAttempts) await backoff(node, i, rc.signal);
+    if (i + 1 < tries) await backoff(node, i, rc.signal);
     if (rc.signal.aborted) break;
   }
   const status = last!.status;

@@ -50,6 +50,8 @@ export interface Services {
 export interface PreparedRun extends Services {
   pipeline: Pipeline;
   parameters: Parameters;
+  /** the parameters file they came from, if any */
+  parametersFile?: string;
   runId: string;
   tag: string;
 }
@@ -89,15 +91,17 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env, detach: inputs.detach });
   const { cwd } = services;
   const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
-  await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.secrets);
-  const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
+  // secrets are checked where the steps run; a pipeline handed to another engine (argo) gets them there
+  await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.executor.handOff ? undefined : services.secrets);
+  const parametersFile = inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE;
+  const parameters = await loadInitialParameters({ file: parametersFile, cwd, env });
 
   const runId = inputs.runId ?? env.RUNNABLE_RUN_ID ?? generateRunId();
   validateRunId(runId);
   if (await services.store.exists(runId)) {
     throw new RunnableError('E_RUN_ID', `run id '${runId}' is already used in ${services.store.location(runId)}`);
   }
-  return { ...services, pipeline, parameters, runId, tag: inputs.tag ?? env.RUNNABLE_RUN_TAG ?? '' };
+  return { ...services, pipeline, parameters, parametersFile, runId, tag: inputs.tag ?? env.RUNNABLE_RUN_TAG ?? '' };
 }
 
 /**

@@ -89,15 +89,20 @@ async function checkRetryable(services: Services, header: RunHeader): Promise<Pi
 }
 
 export async function resumeRun({ services, pipeline, log, lease }: PreparedRetry, opts: DriveOptions = {}): Promise<RunResult> {
+  await reopenRun(log, !!opts.noCache);
+  return drive(services, pipeline, log, opts, true, lease);
+}
+
+/** Marks a run PROCESSING again, one more retry in its header: its steps then skip what succeeded. */
+export async function reopenRun(log: RunLogAccess, noCache: boolean): Promise<void> {
   const header = (await log.header())!;
   const retries = Number(header.run_config.retries ?? 0) + 1;
   const { no_cache: _, ...runConfig } = header.run_config;
   await log.putHeader({
     ...header,
     status: 'PROCESSING',
-    run_config: { ...runConfig, runner: runnerIdentity(), retries, ...(opts.noCache ? { no_cache: true } : {}) },
+    run_config: { ...runConfig, runner: runnerIdentity(), retries, ...(noCache ? { no_cache: true } : {}) },
   });
-  return drive(services, pipeline, log, opts, true, lease);
 }
 
 /** A PROCESSING run whose runner is alive on this host is running, not interrupted. */
