@@ -5,7 +5,7 @@
  * where a leaf step runs, how composites fan, how many branches run at once.
  */
 import { isComposite, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
-import type { IterVars } from '../graph/names.js';
+import { resolveName, type IterVars } from '../graph/names.js';
 import { StepFailure, closeComposite, compositeOf, executeLeaf, skipSucceeded, type BranchRun, type FanInResult } from '../nodes/index.js';
 import type { Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
