@@ -10,10 +10,9 @@ import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { RunnableError, type ErrorLocation } from '../errors.js';
 import type { Parameters } from '../runlog/types.js';
 import { parseEnvValue } from '../util/env-value.js';
+import { parameterNameProblem } from '../graph/rules.js';
 
-export const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const ENV_PREFIX = 'RUNNABLE_PRM_';
-const NAME_RULE = 'names must be letters, digits and "_", not starting with a digit';
 
 export interface LoadParametersOptions {
   /** the `-p` file; when absent, env RUNNABLE_PARAMETERS_FILE; relative to `cwd` */
@@ -35,9 +34,12 @@ export async function loadInitialParameters(opts: LoadParametersOptions): Promis
   return params;
 }
 
-/** `__proto__` fits the pattern but would replace the prototype of the parameters object rather than add a key. */
-function checkName(name: string, where: ErrorLocation, origin = ''): void {
-  const why = !PARAM_NAME.test(name) ? NAME_RULE : name === '__proto__' ? 'the name is reserved' : undefined;
+/**
+ * The rules of graph/rules.ts: an identifier; not `__proto__` (it would replace the prototype of
+ * the parameters object rather than add a key); not an env var that changes how programs run.
+ */
+export function checkName(name: string, where: ErrorLocation, origin = ''): void {
+  const why = parameterNameProblem(name);
   if (why) throw new RunnableError('E_PARAMS', `invalid parameter name '${name}'${origin}: ${why}`, where);
 }
 

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isEnvControlName } from '../graph/rules.js';
 import { parseEnvValue, toEnvValue } from '../util/env-value.js';
 import { abortMessage } from './_abort.js';
 import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
@@ -60,7 +61,9 @@ function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: strin
   for (const name of input.params.names()) {
     const p = input.params.get(name);
     // Object parameters live in the catalog in a language-specific form; a script cannot use them.
-    if (!p || p.kind === 'object' || p.value === undefined) continue;
+    // A name like BASH_ENV or PATH is refused where parameters are named; one that still comes
+    // in (a run log written by hand or by an older version) is never exported.
+    if (!p || p.kind === 'object' || p.value === undefined || isEnvControlName(name)) continue;
     env[name] = toEnvValue(p.value);
     consumed.push(name);
   }

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { CommandType, ParameterKind } from '../graph/model.js';
 
-import { IDENTIFIER_RE, NAME_RE, STEP_TYPES, COMMAND_TYPES, PARAMETER_KINDS } from '../graph/rules.js';
+import { IDENTIFIER_RE, isEnvControlName, parameterNameProblem, NAME_RE, STEP_TYPES, COMMAND_TYPES, PARAMETER_KINDS } from '../graph/rules.js';
 
 // ---- hand-written shapes of validated YAML (zod cannot infer through the recursive getters) ----
 
@@ -91,6 +91,10 @@ const identifier = (what: string) =>
   z
     .string()
     .regex(IDENTIFIER_RE, { message: 'not a valid name (letters, digits and _, not starting with a digit)' })
+    .check((ctx) => {
+      const problem = isEnvControlName(ctx.value) ? parameterNameProblem(ctx.value) : undefined;
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    })
     .describe(what);
 
 const stepName = z.string().regex(NAME_RE, { message: "must not contain '.' (names form dot paths)" });
