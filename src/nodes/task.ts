@@ -5,6 +5,7 @@
 import type { Graph, TaskNode } from '../graph/model.js';
 import { iterVarsToJSON, resolveName, type IterVars } from '../graph/names.js';
 import type { RunContext } from '../executors/context.js';
+import { returnedValueProblem } from '../params/json-value.js';
 import { saveObject, loadObject } from '../params/objects.js';
 import type { DataCatalog, Parameter, Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
 import { taskKindFor } from '../tasks/index.js';
@@ -163,27 +164,13 @@ async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames
     if (r.kind === 'object') {
       param = { kind: 'object', value: await saveObject(rc.catalog, rc.runId, r.name, parentOfStep(graph, frames), value) };
     } else {
-      assertJsonValue(r.name, value);
+      const problem = returnedValueProblem(r.name, value);
+      if (problem) throw new TaskFailure(problem);
       param = { kind: r.kind, value };
     }
     out[r.name] = param;
   }
   return out;
-}
-
-function assertJsonValue(name: string, value: unknown): void {
-  const t = typeof value;
-  const plain =
-    value === null ||
-    t === 'string' ||
-    t === 'boolean' ||
-    (t === 'number' && Number.isFinite(value)) ||
-    Array.isArray(value) ||
-    (t === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value)));
-  if (!plain) {
-    const what = value === undefined ? 'undefined' : t === 'object' ? (value as object).constructor?.name ?? 'object' : t;
-    throw new TaskFailure(`returned '${name}' is ${what}, not a JSON value; declare it as {name: ${name}, kind: object}`);
-  }
 }
 
 function pick(params: Parameters, names: string[]): Parameters {

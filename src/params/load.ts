@@ -11,6 +11,7 @@ import { RunnableError, type ErrorLocation } from '../errors.js';
 import type { Parameters } from '../runlog/types.js';
 import { parseEnvValue } from '../util/env-value.js';
 import { parameterNameProblem } from '../graph/rules.js';
+import { jsonValueProblem } from './json-value.js';
 
 export const ENV_PREFIX = 'RUNNABLE_PRM_';
 
@@ -111,26 +112,6 @@ const lineOf = (lines: LineCounter, node: Node): number | undefined => (node.ran
  * tag might produce) would silently become `null` on the way to a task.
  */
 function assertJson(value: unknown, name: string, where: ErrorLocation): void {
-  const bad = findNonJson(value, name);
-  if (bad) throw new RunnableError('E_PARAMS', `parameter '${name}': ${bad} is not a JSON value`, where);
-}
-
-function findNonJson(value: unknown, path: string): string | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} = ${value}`;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const bad = findNonJson(value[i], `${path}[${i}]`);
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [k, v] of Object.entries(value)) {
-      const bad = findNonJson(v, `${path}.${k}`);
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  return `${path} (${typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value})`;
+  const bad = jsonValueProblem(value, name);
+  if (bad) throw new RunnableError('E_PARAMS', `parameter '${name}' is not a JSON value (${bad})`, where);
 }
