@@ -3,6 +3,7 @@
  * run (a second one exits at once), `--json` prints the one result object, exit 0 / 1.
  */
 import type { DriveOptions, RunResult } from '../runner/execute.js';
+import { printable } from '../util/printable.js';
 import { TerminalReporter } from './_reporter.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 
@@ -43,14 +44,26 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let started: string | undefined;
   try {
-    const result = await start({ observer: reporter, signal: controller.signal, onStart: ({ runId }) => reporter.started(runId) });
+    const result = await start({
+      observer: reporter,
+      signal: controller.signal,
+      onStart: ({ runId }) => {
+        started = runId;
+        reporter.started(runId);
+      },
+    });
     reporter.summary(result);
     if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: result.runLog })}\n`);
     // PROCESSING: the executor handed the run over and returned (slurm `detach: true`): not a failure
     return result.status === 'SUCCESS' || result.status === 'PROCESSING' ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
-    reportError(err);
+    const code = reportError(err);
+    // before the run began (e.g. its run log could not be created): bad input or a bad disk, exit 2
+    if (!started) return code;
+    // the run log keeps every step that finished: once the cause is fixed, retry goes on from there
+    reporter.line(`runnable: run ${printable(started)} stopped; once that is fixed, \`runnable retry ${printable(started)}\` continues it`);
     return EXIT_FAILED;
   } finally {
     process.off('SIGINT', onSignal);

@@ -6,6 +6,7 @@ import type { JobLog, RunLog, StepLog } from '../runlog/types.js';
 import { formatDuration, useColour } from './_reporter.js';
 import { isInterrupted } from '../runner/retry.js';
 import { EXIT_OK, reportError } from './_errors.js';
+import { printable as p } from '../util/printable.js';
 
 export async function runsListCommand(flags: { config?: string; json?: boolean }): Promise<number> {
   try {
@@ -13,12 +14,20 @@ export async function runsListCommand(flags: { config?: string; json?: boolean }
     const ids = await store.runs();
     const rows = [];
     for (const id of ids) {
-      const head = await store.get(id, 'run', '');
-      const status = head ? (isInterrupted(head.data) ? 'INTERRUPTED' : head.data.status) : 'UNKNOWN';
-      rows.push({ run_id: id, status, tag: head?.data.tag ?? '' });
+      // one unreadable or foreign file in the store must not hide the other runs
+      let head;
+      try {
+        head = await store.get(id, 'run', '');
+      } catch {
+        rows.push({ run_id: id, status: 'UNREADABLE', tag: '' });
+        continue;
+      }
+      const data = head?.data;
+      const status = !data ? 'UNKNOWN' : typeof data.status !== 'string' ? 'UNREADABLE' : isInterrupted(data) ? 'INTERRUPTED' : data.status;
+      rows.push({ run_id: id, status, tag: typeof data?.tag === 'string' ? data.tag : '' });
     }
     if (flags.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-    else for (const r of rows) process.stdout.write(`${r.run_id}\t${r.status}${r.tag ? `\t${r.tag}` : ''}\n`);
+    else for (const r of rows) process.stdout.write(`${p(r.run_id)}\t${p(r.status)}${r.tag ? `\t${p(r.tag)}` : ''}\n`);
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
@@ -38,20 +47,20 @@ export async function runsShowCommand(runId: string, flags: { config?: string; j
 
 function render(log: RunLog, location: string, interrupted: boolean): string {
   const c = pc.createColors(useColour() && !!process.stdout.isTTY);
-  const status = (s: string) => (s === 'SUCCESS' ? c.green(s) : s === 'FAIL' ? c.red(s) : c.yellow(s));
-  const out = [`run ${c.cyan(log.run_id)} ${status(log.status)}`, `  run log   ${location}`, `  dag hash  ${log.dag_hash}`];
-  if (interrupted) out.push(c.yellow(`  interrupted: its runner is gone; \`runnable retry ${log.run_id}\` continues it`));
-  if (log.tag) out.push(`  tag       ${log.tag}`);
+  const status = (s: string) => (s === 'SUCCESS' ? c.green(s) : s === 'FAIL' ? c.red(s) : c.yellow(p(String(s))));
+  const out = [`run ${c.cyan(p(log.run_id))} ${status(log.status)}`, `  run log   ${p(location)}`, `  dag hash  ${p(String(log.dag_hash))}`];
+  if (interrupted) out.push(c.yellow(`  interrupted: its runner is gone; \`runnable retry ${p(log.run_id)}\` continues it`));
+  if (log.tag) out.push(`  tag       ${p(log.tag)}`);
   // one line per step (or the job): name, status, time from first start to last end, attempts, failure
   const line = (name: string, entry: JobLog, depth: number) => {
     const first = entry.attempts[0];
     const last = entry.attempts.at(-1);
     const ms = first && last?.end_time ? Date.parse(last.end_time) - Date.parse(first.start_time) : NaN;
     const attempts = entry.attempts.length > 1 ? ` ${entry.attempts.length} attempts` : '';
-    const msg = entry.status === 'FAIL' && entry.message ? `  ${entry.message.split('\n')[0]}` : '';
+    const msg = entry.status === 'FAIL' && entry.message ? `  ${p(entry.message.split('\n')[0]!)}` : '';
     const mock = entry.mock ? ' (mock)' : '';
-    out.push(`${'  '.repeat(depth + 2)}${name} ${status(entry.status)} ${formatDuration(ms)}${attempts}${mock}${msg}`);
-    if (log.job) for (const item of entry.data_catalog) if (item.stage === 'put') out.push(`${'  '.repeat(depth + 3)}put ${item.name} ${item.data_hash.slice(0, 12)}`);
+    out.push(`${'  '.repeat(depth + 2)}${p(name)} ${status(entry.status)} ${formatDuration(ms)}${attempts}${mock}${msg}`);
+    if (log.job) for (const item of entry.data_catalog) if (item.stage === 'put') out.push(`${'  '.repeat(depth + 3)}put ${p(item.name)} ${p(item.data_hash.slice(0, 12))}`);
   };
   if (log.job) {
     out.push('  job');
@@ -69,7 +78,7 @@ function render(log: RunLog, location: string, interrupted: boolean): string {
   const params = Object.entries(log.parameters);
   if (params.length) {
     out.push('  parameters');
-    for (const [k, p] of params) out.push(`    ${k} (${p.kind}) = ${JSON.stringify(p.value)}`);
+    for (const [k, v] of params) out.push(p(`    ${k} (${v.kind}) = ${JSON.stringify(v.value)}`));
   }
   return `${out.join('\n')}\n`;
 }

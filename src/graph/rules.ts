@@ -1,4 +1,5 @@
 /** Naming rules and the closed vocabularies of the pipeline model, shared by the YAML loader and the SDK. */
+import { posix, win32 } from 'node:path';
 import type { CommandType, ParameterKind } from './model.js';
 
 /** parameter names, `returns`, `iterate_as`, `index_as`: identifiers every task language can bind */
@@ -50,3 +51,20 @@ export function parameterNameProblem(name: string): string | undefined {
   if (isEnvControlName(name)) return `'${name}' is an environment variable that changes how programs run (shell tasks get parameters as env vars); choose another name`;
   return undefined;
 }
+
+/**
+ * Why a catalog `get`/`put` glob cannot be used (undefined when it can), checked when a pipeline
+ * is built so that nothing runs (SPEC §4: paths are confined). `root` names what it is relative
+ * to in the message. After normalising (`a/../b` → `b`), a `..` can remain only where it climbs
+ * out: at the start, or inside a `{..,x}` brace or `@(..)` extglob alternative.
+ */
+export function catalogPatternProblem(pattern: string, root: string): string | undefined {
+  if (!pattern.trim()) return 'empty pattern';
+  if (posix.isAbsolute(pattern) || win32.isAbsolute(pattern)) return `pattern '${pattern}' is an absolute path; catalog paths are relative to ${root}`;
+  const normal = posix.normalize(pattern.replace(/\\(.)/g, '$1')); // `\.\.` matches a literal `..`
+  if (normal === '..' || normal.startsWith('../') || /(^|[/{,(|])\.\.($|[/},)|])/.test(normal)) return `pattern '${pattern}' leaves ${root}`;
+  return undefined;
+}
+
+export const CATALOG_GET_ROOT = "the run's catalog folder";
+export const CATALOG_PUT_ROOT = 'the working directory';

@@ -12,6 +12,7 @@ import type { Parameters } from '../runlog/types.js';
 import { parseEnvValue } from '../util/env-value.js';
 import { parameterNameProblem } from '../graph/rules.js';
 import { jsonValueProblem } from './json-value.js';
+import { aliasCycle } from '../yaml/yaml-file.js';
 
 export const ENV_PREFIX = 'RUNNABLE_PRM_';
 
@@ -68,6 +69,8 @@ async function fromFile(path: string, file: string): Promise<Parameters> {
     const line = lines.linePos(error.pos[0]).line;
     throw new RunnableError('E_PARAMS', `invalid YAML: ${error.message.split('\n')[0]}`, { file, line });
   }
+  const cycle = aliasCycle(doc);
+  if (cycle) throw new RunnableError('E_PARAMS', cycle.message, { file, line: cycle.offset === undefined ? undefined : lines.linePos(cycle.offset).line });
   const contents = doc.contents;
   // An empty file (or one holding only comments) means no parameters, not an error.
   if (contents === null || (isScalar(contents) && contents.value === null)) return {};

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(REPO, 'bin/runnable.js');
+/** HARDEN_BASE_BIN runs these tests against another build (e.g. the code before a fix, to see them fail). */
+export const BIN = process.env.HARDEN_BASE_BIN ?? path.join(REPO, 'bin/runnable.js');
 
 export interface CliResult {
   code: number | null;
