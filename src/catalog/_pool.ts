@@ -1,23 +1,2 @@
-/** Bounded parallelism for file operations: enough to overlap I/O, few enough not to exhaust file descriptors. */
-
-/** `fn` over every item with at most `limit` in flight; results in input order; the first error rejects (after in-flight work settles). */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  let firstError: unknown;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!, i);
-      } catch (e) {
-        if (!failed) firstError = e;
-        failed = true;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed) throw firstError;
-  return results;
-}
+/** Bounded parallelism for the catalog's file operations (the helper lives in util/, shared with the step cache). */
+export { mapLimit } from '../util/map-limit.js';

@@ -19,3 +19,5 @@ export const catalogs = new Registry<CatalogStore>('catalog')
     create: () => new DoNothingCatalog(),
   });
 
+
+export { catalogHashes, copyBetweenRuns } from './capabilities.js';

@@ -124,6 +124,17 @@ export interface RunLogStore {
   readonly type: string;
   /** true when several processes may write records of one run at once without losing any */
   readonly concurrentWriters: boolean;
+  /**
+   * true when another process (a step process, a container, a Slurm job) that builds this store
+   * from the same config sees the same runs; false for a store in this process's memory
+   */
+  readonly sharedAcrossProcesses: boolean;
+  /**
+   * Capability: the folder on this machine's disk that holds the store's files, for what must
+   * keep files beside them (the file-backed step cache) or mount them (containers). Absent for
+   * stores kept in memory or elsewhere (object storage).
+   */
+  readonly logFolder?: string;
   /** human-readable location of a run's log, for messages */
   location(runId: string): string;
   /** creates the run; throws RunnableError(E_RUN_ID) if it exists */

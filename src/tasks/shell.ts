@@ -12,6 +12,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isEnvControlName } from '../graph/rules.js';
+import type { Parameter } from '../runlog/types.js';
 import { parseEnvValue, toEnvValue } from '../util/env-value.js';
 import { abortMessage } from './_abort.js';
 import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
@@ -52,7 +53,21 @@ export const shellTask: TaskKind = {
       if (dumpFile) await rm(dumpFile, { force: true });
     }
   },
+
+  /** The command text is all the code; the script receives every parameter it gets as an env var. */
+  async cacheIdentity(_node, _cwd, visible) {
+    return { source: '', receives: Object.keys(visible).filter((name) => isEnvParameter(name, visible[name])) };
+  },
+  sourceChanged: 'command changed',
 };
+
+/**
+ * Object parameters live in the catalog in a language-specific form; a script cannot use them.
+ * A name like BASH_ENV or PATH is refused where parameters are named (graph/rules.ts); one that
+ * still comes in (a run log written by hand or by an older version) is never exported.
+ */
+const isEnvParameter = (name: string, p: Parameter | undefined): p is Parameter =>
+  !!p && p.kind !== 'object' && p.value !== undefined && !isEnvControlName(name);
 
 /** The user's env, then every parameter (strings as is, the rest as JSON), then the task's env. */
 function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: string[] } {
@@ -60,10 +75,7 @@ function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: strin
   const consumed: string[] = [];
   for (const name of input.params.names()) {
     const p = input.params.get(name);
-    // Object parameters live in the catalog in a language-specific form; a script cannot use them.
-    // A name like BASH_ENV or PATH is refused where parameters are named; one that still comes
-    // in (a run log written by hand or by an older version) is never exported.
-    if (!p || p.kind === 'object' || p.value === undefined || isEnvControlName(name)) continue;
+    if (!isEnvParameter(name, p)) continue;
     env[name] = toEnvValue(p.value);
     consumed.push(name);
   }

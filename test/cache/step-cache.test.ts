@@ -1,18 +1,22 @@
 /**
- * The step-cache index (src/cache/): one contract for every StepCache, the choice of index by
- * run-log store type, and the miss reasons (src/nodes/_cache.ts `whatChanged`).
+ * The step-cache index (src/cache/): one contract for the StepCache of every run-log store type
+ * that registers one (the store built from its fixture in test/runlog/_members.ts), the choice
+ * of index by store type, and the miss reasons (src/nodes/_cache.ts `whatChanged`).
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cacheModes, cacheSettings, FileSystemStepCache, MemoryStepCache, registerStepCache, stepCacheFor } from '../../src/cache/index.js';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { cacheModes, cacheSettings, FileSystemStepCache, MemoryStepCache, registerStepCache, stepCacheFor, stepCaches } from '../../src/cache/index.js';
 import type { CacheEntry, CacheInputs, StepCache } from '../../src/cache/types.js';
 import { sha256 } from '../../src/catalog/_files.js';
 import { RunnableError } from '../../src/errors.js';
-import { stableJson, whatChanged } from '../../src/nodes/_cache.js';
+import { whatChanged } from '../../src/nodes/_cache.js';
+import { stableJson } from '../../src/nodes/_cache_key.js';
 import { runLogStores } from '../../src/runlog/index.js';
 import type { RunLogStore } from '../../src/runlog/types.js';
+import { memberFixture } from '../_members.js';
+import { runLogStoreMembers } from '../runlog/_members.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -51,12 +55,21 @@ const entry = (key: string, step = 'train', runId = 'run-1', over: Partial<Cache
 const K1 = sha256('k1');
 const K2 = sha256('k2');
 
-const members: [string, () => StepCache][] = [
-  ['file-system', () => new FileSystemStepCache(join(tmp(), '.cache'))],
-  ['memory', () => new MemoryStepCache()],
-];
+describe.each(stepCaches.types())('StepCache contract: the %s run-log store', (type) => {
+  const fixture = memberFixture(runLogStoreMembers, type, 'test/runlog/_members.ts');
+  if (!fixture) return;
+  /** a fresh store in a fresh folder, and its cache */
+  let make: () => StepCache;
+  beforeEach(() => {
+    make = () => {
+      const cwd = tmp();
+      const store = runLogStores.create(type, fixture.config(cwd), { cwd, env: fixture.env?.() ?? {} });
+      const cache = stepCacheFor(store);
+      if (!cache) throw new Error(`the '${type}' store registers a step cache but this instance keeps none`);
+      return cache;
+    };
+  });
 
-describe.each(members)('StepCache contract: %s', (_name, make) => {
   it('finds nothing in an empty index', async () => {
     const c = make();
     expect(await c.lookup(K1)).toBeUndefined();
