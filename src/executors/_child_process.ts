@@ -5,16 +5,19 @@
  * process records its step FAIL, as a remote engine's job would on cancel), the end of stderr kept.
  */
 import { spawn } from 'node:child_process';
+import { declaredSecrets, inheritedEnv } from '../secrets/scope.js';
 import type { RunContext } from '../engine/context.js';
 import { beforeJsonLine } from '../engine/protocol.js';
 import { programFor, type Launcher, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
 
 const STDERR_TAIL_BYTES = 4096;
 
-/** Runs `file args` for `cmd` and waits for it to end, with this process's environment plus `cmd.env`. */
-export function runProcess(rc: RunContext, cmd: StepCommand, file: string, args: string[]): Promise<StepProcessResult> {
+/** Runs `file args` for `cmd` and waits for it to end, with this process's environment (less other steps' secrets), the step's secrets and `cmd.env`. */
+export async function runProcess(rc: RunContext, cmd: StepCommand, file: string, args: string[]): Promise<StepProcessResult> {
+  // the run's secrets reach only the step that declares them (secrets/scope.ts)
+  const env = { ...inheritedEnv(), ...(await declaredSecrets(rc.secrets, cmd.node)), ...cmd.env };
   return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: rc.cwd, env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: rc.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     // fan commands print their JSON on stdout: kept, not shown; a step's stdout is its output
     const keepStdout = cmd.kind === 'fan';
     let stdout = '';

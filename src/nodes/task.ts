@@ -6,6 +6,7 @@ import type { Graph, TaskNode } from '../graph/model.js';
 import { iterVarsToJSON, resolveName, type IterVars } from '../graph/names.js';
 import type { RunContext } from '../engine/context.js';
 import { returnedValueProblem } from '../params/json-value.js';
+import { secretForms } from '../secrets/scope.js';
 import { saveObject, loadObject } from '../params/objects.js';
 import type { DataCatalog, Parameter, Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
 import { taskKindFor } from '../tasks/index.js';
@@ -93,7 +94,8 @@ export async function runAttempt(
       output,
       signal: rc.signal,
       internalName,
-      saveToCatalog: (relPath, data) => rc.catalog.writeFile(rc.runId, relPath, data),
+      // an executed notebook holds what its cells printed: masked like the step's log
+      saveToCatalog: (relPath, data) => rc.catalog.writeFile(rc.runId, relPath, maskedFile(output, data)),
     });
     attempt.input_parameters = pick(params, result.consumed);
 
@@ -139,7 +141,7 @@ async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt
   for (const name of node.secrets) {
     const value = await rc.secrets.get(name);
     env[name] = value;
-    secretValues.push(value);
+    secretValues.push(...secretForms(value));
   }
   return env;
 }
@@ -171,6 +173,16 @@ async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames
     out[r.name] = param;
   }
   return out;
+}
+
+/** `data` with every secret form masked when it is text (a file that is not UTF-8 is written as it is). */
+function maskedFile(output: StepOutput, data: Uint8Array | string): Uint8Array | string {
+  if (typeof data === 'string') return output.mask(data);
+  try {
+    return output.mask(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    return data;
+  }
 }
 
 function pick(params: Parameters, names: string[]): Parameters {

@@ -12,6 +12,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isEnvControlName } from '../graph/rules.js';
+import { inheritedEnv } from '../secrets/scope.js';
 import type { Parameter } from '../runlog/types.js';
 import { parseEnvValue, toEnvValue } from '../util/env-value.js';
 import { abortMessage } from './_abort.js';
@@ -71,7 +72,7 @@ const isEnvParameter = (name: string, p: Parameter | undefined): p is Parameter 
 
 /** The user's env, then every parameter (strings as is, the rest as JSON), then the task's env. */
 function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: string[] } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = inheritedEnv();
   const consumed: string[] = [];
   for (const name of input.params.names()) {
     const p = input.params.get(name);
