@@ -44,6 +44,7 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // the terminal closed: stop as for SIGTERM, never leave steps running
   let started: string | undefined;
   try {
     const result = await start({
@@ -68,5 +69,6 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

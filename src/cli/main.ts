@@ -1,6 +1,7 @@
 /** The `runnable` command line (SPEC §1): thin commands over the library. */
 import { Argument, Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT, reportError } from './_errors.js';
+import { packageVersion } from '../util/package-root.js';
 
 /** Never rejects: whatever a command throws is reported in one line (./_errors.ts). */
 export async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,7 @@ async function run(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('runnable')
     .description('Run a pipeline of plain TypeScript, shell, notebook or Python steps, anywhere.')
+    .version(packageVersion(), '-V, --version', 'print the version of runnable-ts')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 

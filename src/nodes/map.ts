@@ -9,8 +9,7 @@ import type { RunContext } from '../engine/context.js';
 import { returnedValueProblem } from '../params/json-value.js';
 import { loadObject, saveObject } from '../params/objects.js';
 import type { Parameter, Parameters } from '../runlog/types.js';
-import { loadExport } from '../tasks/_module.js';
-import { isModuleReducer, reduceInPython, type ToReduce } from '../tasks/_python_reducer.js';
+import { isModuleReducer, loadExport, reduceInPython, type ToReduce } from '../tasks/index.js';
 import { StepFailure, parentOfStep, visibleParams } from './_common.js';
 import { closeComposite, failedMessage, openBranch, openComposite, readBranches, type Composite } from './_composite.js';
 
@@ -80,7 +79,7 @@ async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string
   const loaded = new Map<string, ToReduce>();
   for (const [name, params] of byName) {
     const kind = params[0]!.kind;
-    const values = kind === 'object' ? await Promise.all(params.map((p) => loadObject(rc.catalog, rc.runId, String(p.value)))) : params.map((p) => p.value);
+    const values = kind === 'object' ? await Promise.all(params.map((p) => loadObject(rc, String(p.value)))) : params.map((p) => p.value);
     loaded.set(name, { kind, values });
   }
   let reduced: Record<string, unknown>;
@@ -99,7 +98,7 @@ async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string
       const problem = returnedValueProblem(name, value);
       if (problem) throw new StepFailure(problem);
     }
-    out[name] = kind === 'object' ? { kind, value: await saveObject(rc.catalog, rc.runId, name, parentBranch, value) } : { kind, value };
+    out[name] = kind === 'object' ? { kind, value: await saveObject(rc, name, parentBranch, value) } : { kind, value };
   }
   return out;
 }

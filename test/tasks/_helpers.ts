@@ -13,6 +13,7 @@ export function paramView(values: Record<string, unknown>, kinds: Record<string,
   return {
     loaded,
     names: () => Object.keys(values),
+    ownNames: () => Object.keys(values),
     get: (name): Parameter | undefined =>
       Object.hasOwn(values, name) ? { kind: kinds[name] ?? 'json', value: values[name] } : undefined,
     load: async (name) => {
