@@ -7,8 +7,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   // answered before anything of the command line loads: what scripts ask first, and often
   process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else {
-  const { installLastResort, main } = await import('../dist/bundle/runnable.mjs');
-  installLastResort();
+  const { main } = await import('../dist/bundle/runnable.mjs');
   main(argv).then(
     (code) => {
       // Exit even if a user's step left timers or handles open; let stdout drain first.

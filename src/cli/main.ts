@@ -5,6 +5,7 @@ import { packageVersion } from '../util/package-root.js';
 
 /** Never rejects: whatever a command throws is reported in one line (./_errors.ts). */
 export async function main(argv: string[]): Promise<number> {
+  installLastResort();
   try {
     return await run(argv);
   } catch (err) {
@@ -16,7 +17,10 @@ export async function main(argv: string[]): Promise<number> {
  * Errors thrown outside any command's await chain (a user's step leaving a rejected promise or a
  * throwing timer behind) end the process with the same one line, not node's stack trace.
  */
-export function installLastResort(): void {
+let installed = false;
+function installLastResort(): void {
+  if (installed) return;
+  installed = true;
   const fatal = (err: unknown) => process.exit(reportError(err));
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
