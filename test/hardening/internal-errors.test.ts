@@ -76,7 +76,7 @@ $R runs show full-mid -c c.yaml; echo @@rc=$?`,
     expect([first, shown], out).toEqual([1, 0]);
     expect([0, 2]).toContain(retried);
     if (retried === 2) expect(out).toMatch(/run 'full-mid' succeeded; there is nothing to retry/);
-    expect(out).toMatch(/runnable: cannot \w+ .*full-mid\.\w+: no space left on the device \(ENOSPC\)/);
+    expect(out).toMatch(/runnable: cannot \w+ \S*full-mid\S*: no space left on the device \(ENOSPC\)/);
     expect(out).toMatch(/`runnable retry full-mid` continues it/);
     expect(out).toMatch(/run full-mid SUCCESS/);
     expect(out).not.toMatch(STACK_LINE);
