@@ -119,10 +119,13 @@ async function run(argv: string[]): Promise<number> {
 
   program
     .command('schema')
-    .description('print the JSON Schema of the pipeline YAML')
-    .action(async () => {
+    .description('print the JSON Schema of the pipeline YAML (or of job or config files), for editors')
+    .option('--job', 'the schema of job files (a top-level job: task)')
+    .option('--config', 'the schema of config files (pipeline-executor, run-log-store, catalog, ...)')
+    .addHelpText('after', '\nThe package ships them too: node_modules/runnable-ts/schemas/{pipeline,job,config}.schema.json\nExample: runnable schema --config > config.schema.json')
+    .action(async (flags: { job?: boolean; config?: boolean }) => {
       const { schemaCommand } = await import('./validate.js');
-      code = schemaCommand();
+      code = await schemaCommand(flags);
     });
 
   const runs = program.command('runs').description('runs in the configured run-log store');

@@ -12,10 +12,13 @@ export interface SecretsFixture extends MemberHooks {
    * exactly `secrets` (values: any text without double quotes, newlines included).
    */
   provide(dir: string, secrets: Record<string, string>): Promise<{ config: unknown; env: NodeJS.ProcessEnv }>;
+  /** true for a store that holds nothing and answers every name with '' (runnable's `do-nothing`): the contract checks that instead */
+  emptyForEveryName?: boolean;
 }
 
 export const secretsMembers: Record<string, SecretsFixture> = {
   'env-secrets': { provide: async (_dir, secrets) => ({ config: {}, env: { ...secrets } }) },
+  'do-nothing': { emptyForEveryName: true, provide: async (_dir, secrets) => ({ config: {}, env: { ...secrets } }) },
   dotenv: {
     async provide(dir, secrets) {
       const lines = Object.entries(secrets).map(([name, value]) => `${name}="${value.replace(/\n/g, '\\n')}"`);

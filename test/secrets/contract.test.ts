@@ -3,7 +3,7 @@
  * registered type given its secrets by its fixture in _members.ts: values come back exactly,
  * names are case-sensitive, an absent secret is one E_CONFIG error that names it and shows no
  * secret's value, and a store nobody asks costs nothing (a run that needs no secret never fails
- * for its secrets store).
+ * for its secrets store). A store that holds nothing (`do-nothing`) answers '' for every name.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,14 @@ describe.each(secretsStores.types())('secrets store contract: %s', (type) => {
   it('reports its type', async () => {
     expect((await storeWith({})).type).toBe(type);
   });
+
+  if (fixture.emptyForEveryName) {
+    it("answers every name with '' and reads nothing, not even the environment it is given", async () => {
+      const store = await storeWith(SECRETS);
+      for (const name of [...Object.keys(SECRETS), 'MISSING']) expect(await store.get(name)).toBe('');
+    });
+    return;
+  }
 
   it('gives back each value exactly; names are case-sensitive', async () => {
     const store = await storeWith(SECRETS);

@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParameterKind } from '../../src/graph/model.js';
 import type { Parameters } from '../../src/runlog/types.js';
 import { taskKinds } from '../../src/tasks/index.js';
-import { TaskFailure, type TaskOutput } from '../../src/tasks/types.js';
+import type { TaskOutput } from '../../src/tasks/types.js';
 import { memberFixture } from '../_members.js';
-import { paramView, sink, taskInput, taskNode, type CollectingSink } from './_helpers.js';
+import { failure, paramView, sink, taskInput, taskNode, type CollectingSink } from './_helpers.js';
 import { taskKindMembers } from './_members.js';
 
 const SLOW = { timeout: 180_000 };
@@ -69,15 +69,6 @@ describe.each(taskKinds.types())('task kind contract: %s', (type) => {
     result.catch(() => undefined);
     return { output, result };
   };
-  const failure = async (promise: Promise<unknown>): Promise<TaskFailure> => {
-    const e = await promise.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(e).toBeInstanceOf(TaskFailure);
-    return e as TaskFailure;
-  };
-
   it('is registered under its command_type and names what a change of its code is', () => {
     expect(kind.type).toBe(type);
     expect(kind.sourceChanged).toMatch(/\S+ changed$/);
