@@ -45,6 +45,9 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
   const before = await store.get(runId, 'run', '');
   if (!before) throw new RunnableError('E_RUN_ID', `run '${runId}' has no run header in ${store.location(runId)}`);
   if (before.data.status === 'SUCCESS') throw succeeded(runId);
+  // a changed or unloadable pipeline is refused before the lease is taken: bad input writes
+  // nothing (a lease file included). The pipeline's dag_hash cannot change under another driver.
+  const pipeline = await checkRetryable(services, before.data);
   // one live driver: of two retries at once, one gets the lease and the other exits 2 here
   const lease = await takeRunLease(store, runId);
   if (!lease) refuseIfAlive(before.data);
@@ -53,7 +56,6 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
     const log = new RunLogAccess(store, runId, executor.exclusive);
     const header = (await log.header())!;
     if (header.status === 'SUCCESS') throw succeeded(runId);
-    const pipeline = await checkRetryable(services, header);
     // the interrupted driver's step processes are stopping (they are tied to it): none may run beside a new copy
     await stopStepProcesses(runId);
     return { services, pipeline, log, lease };
