@@ -4,6 +4,7 @@
  */
 import type { DriveOptions, RunResult } from '../runner/execute.js';
 import type { Graph } from '../graph/model.js';
+import { printable } from '../util/printable.js';
 import { TerminalReporter } from './_reporter.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 
@@ -47,13 +48,13 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal); // the terminal closed: stop as for SIGTERM, never leave steps running
-  let started = false;
+  let started: string | undefined;
   try {
     const result = await start({
       observer: reporter,
       signal: controller.signal,
       onStart: ({ runId }) => {
-        started = true;
+        started = runId;
         reporter.started(runId);
       },
     });
@@ -68,9 +69,12 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
     // PROCESSING: the executor handed the run over and returned (slurm `detach: true`): not a failure
     return result.status === 'SUCCESS' || result.status === 'PROCESSING' ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
-    // bad input found before any run started (an executor handing the pipeline over) is exit 2
     const code = reportError(err);
-    return started ? EXIT_FAILED : code;
+    // before the run began (e.g. its run log could not be created): bad input or a bad disk, exit 2
+    if (!started) return code;
+    // the run log keeps every step that finished: once the cause is fixed, retry goes on from there
+    reporter.line(`runnable: run ${printable(started)} stopped; once that is fixed, \`runnable retry ${printable(started)}\` continues it`);
+    return EXIT_FAILED;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

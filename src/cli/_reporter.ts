@@ -14,6 +14,7 @@ import { formatDuration } from '../util/duration.js';
 
 export { formatDuration };
 import { LiveProgress } from './_progress.js';
+import { printable } from '../util/printable.js';
 
 export interface ReporterOptions {
   /** task stdout goes to stderr (fd 2) so stdout holds only the JSON result */
@@ -71,7 +72,7 @@ export class TerminalReporter implements RunObserver {
     this.live?.stepStarted(e.internalName, !isCompositeType(e.type));
     if (this.quiet(e.internalName, 'PROCESSING')) return;
     const attempt = e.attempt && e.attempt > 1 ? this.c.dim(` (attempt ${e.attempt})`) : '';
-    this.line(`${this.c.dim('→')} ${e.internalName}${attempt}`);
+    this.line(`${this.c.dim('→')} ${printable(e.internalName)}${attempt}`);
   }
 
   branchesOpened(e: { internalName: string; type: string; branches: string[] }): void {
@@ -100,12 +101,12 @@ export class TerminalReporter implements RunObserver {
     if (this.quiet(e.internalName, e.status)) return;
     const ok = e.status === 'SUCCESS';
     const mark = ok ? this.c.green('✓') : this.c.red('✗');
-    const msg = !ok && e.message ? `  ${this.c.red(e.message.split('\n')[0]!)}` : e.cached && e.message ? `  ${this.c.dim(e.message)}` : '';
-    this.line(`${mark} ${e.internalName} ${this.c.dim(formatDuration(e.durationMs))}${msg}`);
+    const msg = !ok && e.message ? `  ${this.c.red(printable(e.message.split('\n')[0]!))}` : e.cached && e.message ? `  ${this.c.dim(printable(e.message))}` : '';
+    this.line(`${mark} ${printable(e.internalName)} ${this.c.dim(formatDuration(e.durationMs))}${msg}`);
   }
 
   stepSkipped(e: { internalName: string; type: string }): void {
-    this.line(`${this.c.dim('↷')} ${e.internalName} ${this.c.dim('succeeded before, skipped')}`);
+    this.line(`${this.c.dim('↷')} ${printable(e.internalName)} ${this.c.dim('succeeded before, skipped')}`);
   }
 
   output(_internalName: string, stream: 1 | 2, chunk: string | Uint8Array): void {
@@ -114,7 +115,7 @@ export class TerminalReporter implements RunObserver {
   }
 
   started(runId: string): void {
-    this.line(`${this.c.bold('runnable')} run ${this.c.cyan(runId)} started`);
+    this.line(`${this.c.bold('runnable')} run ${this.c.cyan(printable(runId))} started`);
   }
 
   summary(run: { runId: string; status: Status; location: string; runLog: RunLog }): void {
@@ -123,8 +124,8 @@ export class TerminalReporter implements RunObserver {
     const ok = run.status === 'SUCCESS';
     const lines = [
       '',
-      `${c.bold('run')} ${c.cyan(run.runId)} ${ok ? c.green(c.bold(run.status)) : c.red(c.bold(run.status))}`,
-      `  run log     ${run.location}`,
+      `${c.bold('run')} ${c.cyan(printable(run.runId))} ${ok ? c.green(c.bold(run.status)) : c.red(c.bold(run.status))}`,
+      `  run log     ${printable(run.location)}`,
     ];
     const params = describe(run.runLog.parameters, (k) => k !== 'metric');
     if (params.length) lines.push(`  parameters  ${params.join('\n              ')}`);
@@ -145,7 +146,7 @@ function leafCount(graph: Graph): number {
 function describe(params: Parameters, keep: (kind: string) => boolean): string[] {
   return Object.entries(params)
     .filter(([, p]) => keep(p.kind))
-    .map(([name, p]) => `${name} = ${p.kind === 'object' ? `<object ${String(p.value)}>` : truncate(JSON.stringify(p.value))}`);
+    .map(([name, p]) => printable(`${name} = ${p.kind === 'object' ? `<object ${String(p.value)}>` : truncate(JSON.stringify(p.value))}`));
 }
 
 function truncate(s: string, max = 80): string {

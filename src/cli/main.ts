@@ -1,9 +1,32 @@
 /** The `runnable` command line (SPEC §1): thin commands over the library. */
 import { Argument, Command, CommanderError } from 'commander';
-import { EXIT_BAD_INPUT } from './_errors.js';
+import { EXIT_BAD_INPUT, reportError } from './_errors.js';
 import { packageVersion } from '../util/package-root.js';
 
+/** Never rejects: whatever a command throws is reported in one line (./_errors.ts). */
 export async function main(argv: string[]): Promise<number> {
+  installLastResort();
+  try {
+    return await run(argv);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+/**
+ * Errors thrown outside any command's await chain (a user's step leaving a rejected promise or a
+ * throwing timer behind) end the process with the same one line, not node's stack trace.
+ */
+let installed = false;
+function installLastResort(): void {
+  if (installed) return;
+  installed = true;
+  const fatal = (err: unknown) => process.exit(reportError(err));
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
+async function run(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('runnable')
     .description('Run a pipeline of plain TypeScript, shell, notebook or Python steps, anywhere.')

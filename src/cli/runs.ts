@@ -7,6 +7,7 @@ import { formatDuration, useColour } from './_reporter.js';
 import { isInterrupted } from '../runner/retry.js';
 import { summariseRuns, type RunSummary } from '../views/run-summaries.js';
 import { EXIT_OK, reportError } from './_errors.js';
+import { printable as p } from '../util/printable.js';
 import { writeJson } from '../util/json-stream.js';
 
 export interface RunsListFlags {
@@ -27,7 +28,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
       const rows = runs.map((r) => ({ run_id: r.run_id, status: r.status, tag: r.tag, ...(flags.metrics ? { started_at: r.started_at, metrics: r.metrics } : {}) }));
       process.stdout.write(`${JSON.stringify(rows)}\n`);
     } else if (flags.metrics) process.stdout.write(metricsTable(runs));
-    else for (const r of runs) process.stdout.write(`${r.run_id}\t${r.status}${r.tag ? `\t${r.tag}` : ''}\n`);
+    else for (const r of runs) process.stdout.write(`${p(r.run_id)}\t${p(r.status)}${r.tag ? `\t${p(r.tag)}` : ''}\n`);
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
@@ -89,21 +90,21 @@ function filterSteps(log: RunLog, flags: RunsShowFlags): RunLog {
 
 function render(log: RunLog, location: string, interrupted: boolean, damaged: number): string {
   const c = pc.createColors(useColour() && !!process.stdout.isTTY);
-  const status = (s: string) => (s === 'SUCCESS' ? c.green(s) : s === 'FAIL' ? c.red(s) : c.yellow(s));
-  const out = [`run ${c.cyan(log.run_id)} ${status(log.status)}`, `  run log   ${location}`, `  dag hash  ${log.dag_hash}`];
+  const status = (s: string) => (s === 'SUCCESS' ? c.green(s) : s === 'FAIL' ? c.red(s) : c.yellow(p(String(s))));
+  const out = [`run ${c.cyan(p(log.run_id))} ${status(log.status)}`, `  run log   ${p(location)}`, `  dag hash  ${p(String(log.dag_hash))}`];
   if (damaged) out.push(c.red(`  damaged: ${damaged} record${damaged > 1 ? 's' : ''} of this run log could not be read and ${damaged > 1 ? 'were' : 'was'} skipped (see the warnings)`));
-  if (interrupted) out.push(c.yellow(`  interrupted: its runner is gone; \`runnable retry ${log.run_id}\` continues it`));
-  if (log.tag) out.push(`  tag       ${log.tag}`);
+  if (interrupted) out.push(c.yellow(`  interrupted: its runner is gone; \`runnable retry ${p(log.run_id)}\` continues it`));
+  if (log.tag) out.push(`  tag       ${p(log.tag)}`);
   // one line per step (or the job): name, status, time from first start to last end, attempts, failure
   const line = (name: string, entry: JobLog, depth: number) => {
     const first = entry.attempts[0];
     const last = entry.attempts.at(-1);
     const ms = first && last?.end_time ? Date.parse(last.end_time) - Date.parse(first.start_time) : NaN;
     const attempts = entry.attempts.length > 1 ? ` ${entry.attempts.length} attempts` : '';
-    const msg = entry.status === 'FAIL' && entry.message ? `  ${entry.message.split('\n')[0]}` : '';
+    const msg = entry.status === 'FAIL' && entry.message ? `  ${p(entry.message.split('\n')[0]!)}` : '';
     const mock = entry.mock ? ' (mock)' : '';
-    out.push(`${'  '.repeat(depth + 2)}${name} ${status(entry.status)} ${formatDuration(ms)}${attempts}${mock}${msg}`);
-    if (log.job) for (const item of entry.data_catalog) if (item.stage === 'put') out.push(`${'  '.repeat(depth + 3)}put ${item.name} ${item.data_hash.slice(0, 12)}`);
+    out.push(`${'  '.repeat(depth + 2)}${p(name)} ${status(entry.status)} ${formatDuration(ms)}${attempts}${mock}${msg}`);
+    if (log.job) for (const item of entry.data_catalog) if (item.stage === 'put') out.push(`${'  '.repeat(depth + 3)}put ${p(item.name)} ${p(item.data_hash.slice(0, 12))}`);
   };
   if (log.job) {
     out.push('  job');
@@ -121,7 +122,7 @@ function render(log: RunLog, location: string, interrupted: boolean, damaged: nu
   const params = Object.entries(log.parameters);
   if (params.length) {
     out.push('  parameters');
-    for (const [k, p] of params) out.push(`    ${k} (${p.kind}) = ${JSON.stringify(p.value)}`);
+    for (const [k, v] of params) out.push(p(`    ${k} (${v.kind}) = ${JSON.stringify(v.value)}`));
   }
   return `${out.join('\n')}\n`;
 }

@@ -5,6 +5,8 @@
 import type { Graph, TaskNode } from '../graph/model.js';
 import { iterVarsToJSON, resolveName, type IterVars } from '../graph/names.js';
 import type { RunContext } from '../engine/context.js';
+import { returnedValueProblem } from '../params/json-value.js';
+import { secretForms } from '../secrets/scope.js';
 import { saveObject, loadObject } from '../params/objects.js';
 import type { DataCatalog, Parameter, Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
 import { taskKindFor } from '../tasks/index.js';
@@ -99,8 +101,9 @@ export async function runAttempt(
       output,
       signal: rc.signal,
       internalName,
-      // recorded in the step's data_catalog with its hash, as a `put` file is
-      saveToCatalog: async (relPath, data) => void catalog.push(...(await putBytes(rc.catalog, rc.runId, relPath, data))),
+      // recorded in the step's data_catalog with its hash, as a `put` file is; an executed
+      // notebook holds what its cells printed: masked like the step's log
+      saveToCatalog: async (relPath, data) => void catalog.push(...(await putBytes(rc.catalog, rc.runId, relPath, maskedFile(output, data)))),
     });
     attempt.input_parameters = pick(params, result.consumed);
 
@@ -159,7 +162,7 @@ async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt
   for (const name of node.secrets) {
     const value = await rc.secrets.get(name);
     env[name] = value;
-    secretValues.push(value);
+    secretValues.push(...secretForms(value));
   }
   return env;
 }
@@ -185,7 +188,8 @@ async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames
     if (r.kind === 'object') {
       param = { kind: 'object', value: await saveObject(rc, r.name, parentOfStep(graph, frames), value) };
     } else {
-      assertJsonValue(r.name, value);
+      const problem = returnedValueProblem(r.name, value);
+      if (problem) throw new TaskFailure(problem);
       param = { kind: r.kind, value };
     }
     out[r.name] = param;
@@ -193,18 +197,13 @@ async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames
   return out;
 }
 
-function assertJsonValue(name: string, value: unknown): void {
-  const t = typeof value;
-  const plain =
-    value === null ||
-    t === 'string' ||
-    t === 'boolean' ||
-    (t === 'number' && Number.isFinite(value)) ||
-    Array.isArray(value) ||
-    (t === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value)));
-  if (!plain) {
-    const what = value === undefined ? 'undefined' : t === 'object' ? (value as object).constructor?.name ?? 'object' : t;
-    throw new TaskFailure(`returned '${name}' is ${what}, not a JSON value; declare it as {name: ${name}, kind: object}`);
+/** `data` with every secret form masked when it is text (a file that is not UTF-8 is written as it is). */
+function maskedFile(output: StepOutput, data: Uint8Array | string): Uint8Array | string {
+  if (typeof data === 'string') return output.mask(data);
+  try {
+    return output.mask(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    return data;
   }
 }
 

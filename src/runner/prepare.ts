@@ -17,7 +17,7 @@ import { loadInitialParameters } from '../params/load.js';
 import type { PluginEnv } from '../registry.js';
 import { runLogStores } from '../runlog/index.js';
 import type { Parameters, RunLogStore } from '../runlog/types.js';
-import { secretsStores } from '../secrets/index.js';
+import { hideSecrets, secretsStores } from '../secrets/index.js';
 import type { SecretsStore } from '../secrets/types.js';
 import { loadPipelineSource } from './load.js';
 import { checkCommand, pythonForTasks, taskKindFor } from '../tasks/index.js';
@@ -110,6 +110,8 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
  */
 export async function checkPipeline(pipeline: Pipeline, cwd: string, secrets?: SecretsStore): Promise<void> {
   const file = pipeline.source.path;
+  // the pipeline is about to run: its secrets reach only the steps that declare them (secrets/scope.ts)
+  if (secrets) hideSecrets([...walkNodes(pipeline.graph)].flatMap((n) => (n.type === 'task' ? n.secrets : [])));
   for (const node of walkNodes(pipeline.graph)) {
     if (node.type !== 'task' && !(node.type === 'map' && node.reducer)) continue;
     const where = { file, step: node.internalName };

@@ -9,7 +9,7 @@ import { isInterrupted } from '../runner/retry.js';
 
 export interface RunSummary {
   run_id: string;
-  status: Status | 'INTERRUPTED' | 'UNKNOWN';
+  status: Status | 'INTERRUPTED' | 'UNKNOWN' | 'UNREADABLE';
   tag: string;
   dag_hash: string;
   pipeline: string;
@@ -45,11 +45,19 @@ export async function summariseRuns(store: RunLogStore, filter: RunFilter = {}, 
 }
 
 export async function summariseRun(store: RunLogStore, id: string): Promise<RunSummary> {
-  const head = await store.get(id, 'run', '');
-  const params = await store.get(id, 'params', '');
-  const runner = head?.data.run_config.runner as { started_at?: string } | undefined;
+  const unreadable: RunSummary = { run_id: id, status: 'UNREADABLE', tag: '', dag_hash: '', pipeline: '', started_at: '', metrics: {} };
+  let head, params;
+  try {
+    head = await store.get(id, 'run', '');
+    params = await store.get(id, 'params', '');
+  } catch {
+    // one unreadable or foreign file in the store must not hide the other runs
+    return unreadable;
+  }
+  if (head && typeof head.data?.status !== 'string') return unreadable;
+  const runner = head?.data.run_config?.runner as { started_at?: string } | undefined;
   const metrics: Record<string, unknown> = {};
-  for (const [k, p] of Object.entries(params?.data ?? {})) if (p.kind === 'metric') metrics[k] = p.value;
+  for (const [k, p] of Object.entries(params?.data ?? {})) if (p?.kind === 'metric') metrics[k] = p.value;
   return {
     run_id: id,
     status: head ? (isInterrupted(head.data) ? 'INTERRUPTED' : head.data.status) : 'UNKNOWN',
