@@ -9,7 +9,9 @@
 //    compile cache for ES modules. Imports between chunks become require(); other dynamic
 //    imports (users' modules, tsx) stay import(), for Node's loader.
 // dist/bundle/{runnable,slurm-job,container-job}.mjs are small ES modules starting them, the
-// paths the executors run. tsx and acorn stay outside: they are loaded from node_modules.
+// paths the executors run. tsx, acorn and the lazily loaded CommonJS packages (the Kubernetes
+// client, which k8s-job loads when it submits, the AWS SDK, OpenTelemetry, dotenv) stay outside:
+// they are loaded from node_modules.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, transform } from 'esbuild';
@@ -30,7 +32,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['tsx', 'tsx/*', 'acorn'],
+  // CommonJS packages that are imported lazily stay outside too: in split chunks esbuild gives a
+  // lazily imported CommonJS module only a default export (`const { parse } = await
+  // import('dotenv')` found no `parse`), while Node's own loader gives its named exports
+  external: ['tsx', 'tsx/*', 'acorn', 'dotenv', '@aws-sdk/*', '@smithy/*', '@opentelemetry/*', '@kubernetes/client-node'],
   logLevel: 'warning',
 });
 

@@ -3,6 +3,7 @@
  * run (a second one exits at once), `--json` prints the one result object, exit 0 / 1.
  */
 import type { DriveOptions, RunResult } from '../runner/execute.js';
+import type { Graph } from '../graph/model.js';
 import { TerminalReporter } from './_reporter.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 
@@ -31,6 +32,8 @@ export async function prepareAndDrive<P>(json: boolean, prepare: () => Promise<P
   } catch (err) {
     return reportError(err);
   }
+  const pipeline = (prepared as { pipeline?: { graph?: Graph } }).pipeline;
+  if (pipeline?.graph) reporter.expect(pipeline.graph);
   return driveFromTerminal(reporter, json, (opts) => execute(prepared, opts));
 }
 

@@ -31,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   runOptions(program.command('execute-job').argument('<job>', "job YAML (top-level 'job:') or TS/JS module default-exporting a job"))
+    .option('--dry-run', 'print what the job executor would submit (k8s-job: the Job manifest) and run nothing')
     .description('run a single-task job')
     .action(async (job: string, flags) => {
       const { executeJobCommand } = await import('./execute-job.js');
@@ -105,11 +106,42 @@ export async function main(argv: string[]): Promise<number> {
       code = await schemaCommand(flags);
     });
 
+  program
+    .command('graph')
+    .argument('<pipeline>')
+    .option('--format <format>', 'mermaid, dot, svg or html (default: from -o, else mermaid)')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--run <run_id>', 'colour the steps by how they ended in that run')
+    .option('-c, --config <file>', 'configuration file naming the run-log store (with --run)')
+    .description('draw the pipeline: composites as clusters, on_failure edges dashed')
+    .action(async (pipeline: string, flags) => {
+      const { graphCommand } = await import('./graph.js');
+      code = await graphCommand(pipeline, flags);
+    });
+
+  program
+    .command('timeline')
+    .argument('<run_id>')
+    .option('-o, --output <file>', 'the HTML report (default RUN_ID.timeline.html)')
+    .option('--open', 'open the report in the desktop browser')
+    .option('--console', 'print a text Gantt instead')
+    .option('--history <n>', 'earlier runs of the same pipeline in the metric chart (default 20)')
+    .option('-c, --config <file>', 'configuration file naming the run-log store and catalog')
+    .description('a report of a run: Gantt of steps and attempts, step details, logs, metrics')
+    .action(async (runId: string, flags) => {
+      const { timelineCommand } = await import('./timeline.js');
+      code = await timelineCommand(runId, flags);
+    });
+
   const runs = program.command('runs').description('runs in the configured run-log store');
   runs
     .command('list')
     .option('-c, --config <file>')
     .option('--json')
+    .option('--metrics', 'a column per metric the runs recorded')
+    .option('--tag <tag>', 'only runs with this tag')
+    .option('--since <when>', 'only runs started since an ISO time or a duration back (30m, 12h, 7d)')
+    .option('--status <status>', 'only runs with this status (SUCCESS, FAIL, PROCESSING, INTERRUPTED)')
     .action(async (flags) => {
       const { runsListCommand } = await import('./runs.js');
       code = await runsListCommand(flags);
@@ -119,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<run_id>')
     .option('-c, --config <file>')
     .option('--json')
+    .option('--status <status>', 'only steps with this status, and the composites holding them')
+    .option('--step <text>', 'only steps whose internal name contains the text, and the composites holding them')
     .action(async (runId: string, flags) => {
       const { runsShowCommand } = await import('./runs.js');
       code = await runsShowCommand(runId, flags);

@@ -70,6 +70,7 @@ export class Traversal {
       return 'FAIL';
     }
     for (;;) {
+      rc.observer.branchesOpened?.({ internalName: resolveName(node.internalName, frames), type: node.type, branches: runs.map((r) => r.internalName) });
       await this.runBranches(rc, runs);
       if (rc.signal.aborted) {
         await closeComposite(rc, node, graph, frames, 'FAIL', 'interrupted');
@@ -94,7 +95,9 @@ export class Traversal {
     const worker = async (): Promise<void> => {
       while (next < runs.length && !rc.signal.aborted) {
         const run = runs[next++]!;
-        await this.runGraph(rc, run.graph, run.frames);
+        rc.observer.branchStarted?.({ internalName: run.internalName });
+        const status = await this.runGraph(rc, run.graph, run.frames);
+        rc.observer.branchFinished?.({ internalName: run.internalName, status: rc.signal.aborted ? 'FAIL' : status });
       }
     };
     const width = Math.max(1, Math.min(this.maxParallel, runs.length));

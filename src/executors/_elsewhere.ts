@@ -30,6 +30,17 @@ export function fileForOtherProcesses(store: RunLogStore, source: { path: string
 }
 
 /**
+ * The folders on this machine's disk that hold a run's log and catalog, for the executors that
+ * must mount them where the work runs (a pod's volumes): the stores on the local disk expose
+ * theirs (`logFolder`, `catalogLocation`); object-storage stores and `do-nothing` have none.
+ */
+export function storeFolders(store: object, catalog: object): { runLog?: string; catalog?: string } {
+  const runLog = (store as { logFolder?: unknown }).logFolder;
+  const location = (catalog as { catalogLocation?: unknown }).catalogLocation;
+  return { ...(typeof runLog === 'string' ? { runLog } : {}), ...(typeof location === 'string' ? { catalog: location } : {}) };
+}
+
+/**
  * The `overrides.NAME` entry of an executor's config that a step picks with `overrides:
  * {<executor>: NAME}` (undefined when it picks none); E_CONFIG naming the defined ones when the
  * config has no such entry.

@@ -11,6 +11,7 @@ import { taskKindFor } from '../tasks/index.js';
 import { TaskFailure, type ParamView, type TaskKind, type TaskOutput } from '../tasks/types.js';
 import { isRunnableError } from '../errors.js';
 import { openTaskCache } from './_cache.js';
+import { attemptLogPath, putBytes } from './_catalog_files.js';
 import { StepOutput } from './_output.js';
 import { durationMs, newAttempt, newStepLog, now, parentOfStep, scopedParams, setScopeParams, visibleParams } from './_common.js';
 
@@ -92,7 +93,8 @@ export async function runAttempt(
       output,
       signal: rc.signal,
       internalName,
-      saveToCatalog: (relPath, data) => rc.catalog.writeFile(rc.runId, relPath, data),
+      // recorded in the step's data_catalog with its hash, as a `put` file is
+      saveToCatalog: async (relPath, data) => void catalog.push(...(await putBytes(rc.catalog, rc.runId, relPath, data))),
     });
     attempt.input_parameters = pick(params, result.consumed);
 
@@ -112,7 +114,16 @@ export async function runAttempt(
   }
   attempt.end_time = now();
   const text = output.text();
-  if (text) await rc.catalog.writeFile(rc.runId, `.logs/${internalName}.attempt-${number}.log`, text).catch(() => undefined);
+  if (text) {
+    try {
+      await rc.catalog.writeFile(rc.runId, attemptLogPath(internalName, number), text);
+    } catch (err) {
+      // a lost log is said, never swallowed: on the terminal and in the attempt's message
+      const why = `the attempt's log could not be saved in the catalog: ${isRunnableError(err) ? err.format() : (err as Error).message}`;
+      rc.observer.output?.(internalName, 2, `runnable: ${why}\n`);
+      attempt.message = attempt.message ? `${attempt.message}\n${why}` : why;
+    }
+  }
   return attempt;
 }
 

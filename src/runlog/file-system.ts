@@ -78,6 +78,8 @@ interface RunState {
   json: FileMark | undefined;
   /** Date.now() after which `put` materialises again */
   materialiseAt: number;
+  /** journal lines the last load skipped as damaged (see `damage`) */
+  damaged: string[];
 }
 
 export class FileSystemRunLogStore implements RunLogStore {
@@ -109,7 +111,7 @@ export class FileSystemRunLogStore implements RunLogStore {
       if (isErrno(e, 'EEXIST')) throw runExistsError(runId, this.logFolder);
       throw e;
     }
-    const state: RunState = { records: new Map(), nextSeq: 0, fd, journalBytes: 0, json: undefined, materialiseAt: 0 };
+    const state: RunState = { records: new Map(), nextSeq: 0, fd, journalBytes: 0, json: undefined, materialiseAt: 0, damaged: [] };
     this.cache.set(runId, state);
     for (const record of initialRecords(header)) this.append(state, record);
     this.materialise(runId, state); // the SPEC's file exists from the start
@@ -167,6 +169,10 @@ export class FileSystemRunLogStore implements RunLogStore {
     }
   }
 
+  async damage(runId: string): Promise<string[]> {
+    return [...(this.readable(runId)?.damaged ?? [])];
+  }
+
   /** the run's (or a step's) one-live-holder lease: numbered O_EXCL files under `<log_folder>/.leases/` (`_lease.ts`) */
   async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
     if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
@@ -201,10 +207,13 @@ export class FileSystemRunLogStore implements RunLogStore {
       const size = fstatSync(fd).size;
       if (size !== state.journalBytes) this.reload(runId, state); // written since we read it
       if (state.journalBytes > 0) {
-        // a torn last line (a writer killed mid-line) must not swallow the next record
-        const last = Buffer.alloc(1);
-        readSync(fd, last, 0, 1, state.journalBytes - 1);
-        if (last[0] !== 0x0a) state.journalBytes += writeAll(fd, '\n');
+        // a torn last line (a writer killed mid-line) must not swallow the next record: cut it
+        // off (its record never was), so that it does not read as damage in the middle later
+        const end = lastLineEnd(fd, state.journalBytes);
+        if (end < state.journalBytes) {
+          ftruncateSync(fd, end);
+          state.journalBytes = end;
+        }
       }
     }
     return state;
@@ -260,8 +269,9 @@ export class FileSystemRunLogStore implements RunLogStore {
       // a writer materialised between our two reads (so the journal we read may miss records
       // now only in the new file): read again
       if (!sameFile(before, after) && attempt < 5) continue;
-      if (journal) nextSeq = replay(journal, records, nextSeq);
-      return { records, nextSeq, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every };
+      const damaged: string[] = [];
+      if (journal) nextSeq = replay(journal, records, nextSeq, (line) => damaged.push(`${journalPath}: line ${line} is not a record; skipped`));
+      return { records, nextSeq, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every, damaged };
     }
   }
 
@@ -282,6 +292,19 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 }
 
+/** the offset just after the last newline in the first `size` bytes of `fd` (0 if none) */
+function lastLineEnd(fd: number, size: number): number {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (at !== -1) return start + at + 1;
+    end = start;
+  }
+  return 0;
+}
+
 function readRunLog(path: string): RunLog {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as RunLog;
@@ -292,15 +315,18 @@ function readRunLog(path: string): RunLog {
 
 /**
  * Upserts the journal's records into `records` (an existing record keeps its seq), skipping lines
- * that do not parse (a torn line); returns the next free seq.
+ * that do not parse: a torn last line (a writer killed mid-line) silently, any other as damage,
+ * reported to `damaged` with its 1-based line number. Returns the next free seq.
  */
-function replay(journal: Buffer, records: Map<string, RunRecord>, nextSeq: number): number {
+function replay(journal: Buffer, records: Map<string, RunRecord>, nextSeq: number, damaged: (line: number) => void): number {
   let start = 0;
-  while (start < journal.length) {
+  for (let line = 1; start < journal.length; line++) {
     let end = journal.indexOf(0x0a, start);
-    if (end === -1) end = journal.length;
+    const torn = end === -1;
+    if (torn) end = journal.length;
     if (end > start) {
       const record = parseRecord(journal.toString('utf8', start, end));
+      if (!record && !torn) damaged(line);
       if (record) {
         const id = recordId(record.kind, record.key);
         const existing = records.get(id);

@@ -6,6 +6,8 @@ import { dagHash, stepHashes } from '../graph/hash.js';
 import type { Pipeline } from '../graph/model.js';
 import type { RunObserver } from '../engine/context.js';
 import { cacheSettings } from '../cache/index.js';
+import { bothObservers } from '../telemetry/index.js';
+import { traceRun } from './trace.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Lease, RunHeader, RunLog, Status } from '../runlog/types.js';
 import { takeRunLease } from './lease.js';
@@ -69,13 +71,15 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
   const { store, executor } = services;
   const runId = log.runId;
   opts.onStart?.({ runId, location: store.location(runId) });
+  const telemetry = await traceRun(services, pipeline, log, 'driver');
   const rc = runContext(services, {
     pipeline,
     log,
-    observer: opts.observer,
+    observer: telemetry ? bothObservers(opts.observer, telemetry.observer) : opts.observer,
     signal: opts.signal,
     retrying,
     cache: cacheSettings(store, services.stepCache, !!opts.noCache),
+    commandEnv: telemetry?.commandEnv,
   });
 
   let status: Status;
@@ -83,9 +87,11 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
     status = await executor.execute(rc);
   } catch (err) {
     await settle(log, 'FAIL');
+    await telemetry?.end('FAIL');
     throw err;
   }
   await settle(log, status);
+  await telemetry?.end(status);
   return { runId, status, runLog: await log.assemble(), location: store.location(runId) };
 }
 

@@ -3,6 +3,7 @@
  * and its plugins, the pipeline, the parameters, the run id, commands, secrets. A RunnableError
  * from here means exit 2 and nothing written.
  */
+import { telemetrySettings } from '../telemetry/index.js';
 import path from 'node:path';
 import { cacheModes, type CacheMode } from '../cache/index.js';
 import { catalogs } from '../catalog/index.js';
@@ -60,6 +61,7 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
   const config = await loadConfig({ file: opts.configFile, cwd, env });
   const penv: PluginEnv = { cwd, configFile: config.file, env };
   const s = config.sections;
+  telemetrySettings(config, env); // a bad `telemetry` section is exit 2 before anything runs
   return {
     cwd,
     config,

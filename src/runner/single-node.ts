@@ -26,6 +26,8 @@ import { validateRunId } from '../util/run-id.js';
 import { toBranchSpec, type BranchSpec } from '../engine/branches.js';
 import { loadPipelineSource } from './load.js';
 import { loadServices } from './prepare.js';
+import { traceRun } from './trace.js';
+import { bothObservers, type RunTelemetry } from '../telemetry/index.js';
 
 export interface SingleNodeInputs {
   runId: string;
@@ -73,13 +75,18 @@ export interface FanResult extends SingleNodeResult {
 
 /** Runs one leaf step of an existing run in this process; its status is also in the run log. */
 export async function executeSingleNode(inputs: SingleNodeInputs): Promise<SingleNodeResult> {
-  const { rc, node, graph, frames, internalName, lease } = await openStep(inputs, (n) => {
-    if (isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step: composite steps are opened and closed with \`runnable fan\``, n);
-  });
+  const { rc, node, graph, frames, internalName, lease, telemetry } = await openStep(
+    inputs,
+    (n) => {
+      if (isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step: composite steps are opened and closed with \`runnable fan\``, n);
+    },
+    true,
+  );
   try {
     if (isComposite(node)) throw new Error('unreachable: checked by openStep');
     const status = await executeLeaf(rc, node, graph, frames);
     await rc.log.flush();
+    await telemetry?.end(status);
     return { runId: rc.runId, internalName, status };
   } finally {
     await lease?.release();
@@ -122,6 +129,7 @@ async function fanHeld(inputs: FanInputs, { rc, node, graph, frames, internalNam
 }
 
 interface OpenedStep {
+  telemetry?: RunTelemetry;
   rc: RunContext;
   node: PipelineNode;
   graph: Graph;
@@ -136,7 +144,7 @@ interface OpenedStep {
  * anything is written: unknown run id, a finished run, a changed pipeline, an unknown step,
  * bad `--map-variable`, a branch that was never opened.
  */
-async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode) => void): Promise<OpenedStep> {
+async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode) => void, traced = false): Promise<OpenedStep> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { store, cwd } = services;
@@ -164,10 +172,12 @@ async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode
       throw usage(`branch '${branch}' is not open in run '${runId}' (check --map-variable; a composite's branches open with \`runnable fan ... in\`)`, node);
     }
   }
+  // a step started by a traced driver (TRACEPARENT) traces its attempts there
+  const telemetry = traced ? await traceRun(services, pipeline, log, 'step', env) : undefined;
   const rc = runContext(services, {
     pipeline,
     log,
-    observer: inputs.observer,
+    observer: telemetry ? bothObservers(inputs.observer, telemetry.observer) : inputs.observer,
     signal: inputs.signal,
     // `runnable retry` counts its retries in the header: then succeeded branches are not reopened
     retrying: Number(header.run_config.retries ?? 0) > 0,
@@ -175,7 +185,7 @@ async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode
   const internalName = resolveName(node.internalName, frames);
   // last, so that nothing above can leave it held: a second process on this step exits 2 here
   const lease = await takeStepLease(store, runId, internalName);
-  return { rc, node, graph, frames, internalName, lease };
+  return { rc, node, graph, frames, internalName, lease, telemetry };
 }
 
 function findStep(root: Graph, step: string): { node: PipelineNode; graph: Graph } {
