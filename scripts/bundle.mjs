@@ -42,10 +42,11 @@ await build({
 mkdirSync(CHUNKS, { recursive: true });
 const META_URL = '__runnable_import_meta_url';
 const DYNAMIC_IMPORT = '__runnable_import';
+const LAZY = '__runnable_lazy';
 for (const name of readdirSync(ESM)) {
   let code = readFileSync(path.join(ESM, name), 'utf8');
   // a chunk imported lazily is required lazily, through the loader's code cache
-  code = code.replace(/\bimport\((["'])\.\/([^"']+)\.js\1\)/g, (_, q, file) => `Promise.resolve().then(() => require(${q}./${file}.cjs${q}))`);
+  code = code.replace(/\bimport\((["'])\.\/([^"']+)\.js\1\)/g, (_, q, file) => `Promise.resolve().then(() => ${LAZY}(require(${q}./${file}.cjs${q})))`);
   code = code.replace(/(\bfrom\s*["']\.\/[^"']+)\.js(["'])/g, '$1.cjs$2').replace(/(\bimport\s*["']\.\/[^"']+)\.js(["'])/g, '$1.cjs$2');
   // the others (users' modules, tsx) through the loader's import(): code compiled by vm.Script
   // has no dynamic-import callback on Node 20 without an experimental flag
@@ -55,7 +56,7 @@ for (const name of readdirSync(ESM)) {
     platform: 'node',
     target: 'node20',
     define: { 'import.meta.url': META_URL },
-    banner: `var ${META_URL} = require('node:url').pathToFileURL(__filename).href, ${DYNAMIC_IMPORT} = require('../load.cjs').dynamicImport;`,
+    banner: `var ${META_URL} = require('node:url').pathToFileURL(__filename).href, ${DYNAMIC_IMPORT} = require('../load.cjs').dynamicImport, ${LAZY} = require('../load.cjs').lazy;`,
     logLevel: 'warning',
   });
   writeFileSync(path.join(CHUNKS, name.replace(/\.js$/, '.cjs')), out.code);
