@@ -10,35 +10,12 @@ import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
 import { validateRunId } from '../util/run-id.js';
 import { copyAtomic, isTempName, sha256File, writeAtomic } from './_files.js';
-import { ConfinedRoot, isInside, normalizePattern, normalizeRelPath } from './_paths.js';
-import { mapLimit } from './_pool.js';
+import { ConfinedRoot, isInside, normalizeRelPath } from './_paths.js';
+import { catalogEntry, CONCURRENCY, CWD, putSelection, RUN_FOLDER, select, verifySources } from './_select.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { CatalogStore } from './types.js';
 
 export const DEFAULT_CATALOG_LOCATION = '.catalog';
-
-/** Files handled at once: copies and hashes overlap I/O, without exhausting descriptors or the libuv pool. */
-const CONCURRENCY = 16;
-
-const CWD = 'the working directory';
-const RUN_FOLDER = "the run's catalog folder";
-
-/** Never put: dependencies and the run-log store (the catalog folder itself is added per instance). */
-const ALWAYS_IGNORED = ['**/node_modules/**', '.run_log_store/**'];
-
-/**
- * runnable does not `get` task logs back into the working directory; a `get: ['**']` should
- * fetch data, not `<step>.execution.log` files.
- */
-const isExecutionLog = (rel: string): boolean => rel.endsWith('.execution.log');
-
-interface Source {
-  rel: string;
-  /** the glob that matched it, for messages */
-  pattern: string;
-  /** verified real path */
-  path: string;
-  size: number;
-}
 
 export class FileSystemCatalog implements CatalogStore {
   readonly type = 'file-system';
@@ -58,15 +35,8 @@ export class FileSystemCatalog implements CatalogStore {
   async get(runId: string, globs: string[], cwd: string): Promise<DataCatalog[]> {
     const from = new ConfinedRoot(this.location(runId), RUN_FOLDER, false);
     const to = new ConfinedRoot(resolve(cwd), CWD, true);
-    const files = new Map<string, string>();
-    for (const pattern of globs) {
-      const normal = normalizePattern(pattern, 'catalog get', RUN_FOLDER);
-      const matches = await glob([normal], { cwd: from.root, dot: false, onlyFiles: true });
-      for (const rel of matches.sort()) {
-        if (!isExecutionLog(rel) && !files.has(rel)) files.set(rel, pattern);
-      }
-    }
-    const sources = await this.verify(from, files, 'catalog get');
+    const files = await select(globs, 'catalog get', (normal) => glob([normal], { cwd: from.root, dot: false, onlyFiles: true }));
+    const sources = await verifySources(from, files, 'catalog get');
     return mapLimit(sources, CONCURRENCY, async ({ rel, pattern, path, size }) => {
       const dest = await to.target(rel, `catalog get: pattern '${pattern}'`);
       const [hash] = await Promise.all([sha256File(path, size), copyAtomic(path, dest)]);
@@ -78,16 +48,8 @@ export class FileSystemCatalog implements CatalogStore {
     const root = resolve(cwd);
     const from = new ConfinedRoot(root, CWD, false);
     const to = new ConfinedRoot(this.location(runId), RUN_FOLDER, true);
-    const ignore = [...ALWAYS_IGNORED, ...this.ownFolderIgnore(root)];
-    // Files matched by several globs are catalogued once, under the first glob that matched them.
-    const files = new Map<string, string>();
-    for (const pattern of globs) {
-      const normal = normalizePattern(pattern, 'catalog put', CWD);
-      const matches = await glob([normal], { cwd: root, dot: false, onlyFiles: true, ignore });
-      if (!matches.length) throw new RunnableError('E_CATALOG', `catalog put: no file matches '${pattern}'`);
-      for (const rel of matches.sort()) if (!files.has(rel)) files.set(rel, pattern);
-    }
-    const sources = await this.verify(from, files, 'catalog put');
+    const files = await putSelection(globs, root, this.ownFolderIgnore(root));
+    const sources = await verifySources(from, files, 'catalog put');
     return mapLimit(sources, CONCURRENCY, async ({ rel, pattern, path, size }) => {
       const [hash] = await Promise.all([
         sha256File(path, size),
@@ -123,18 +85,6 @@ export class FileSystemCatalog implements CatalogStore {
     return files.filter((f) => !isTempName(f)).sort();
   }
 
-  /**
-   * Every source is checked before anything is copied, so a confinement violation leaves the
-   * destination untouched rather than half-filled.
-   */
-  private verify(from: ConfinedRoot, files: Map<string, string>, op: string): Promise<Source[]> {
-    return mapLimit([...files], CONCURRENCY, async ([rel, pattern]) => ({
-      rel,
-      pattern,
-      ...(await from.file(rel, `${op}: pattern '${pattern}'`)),
-    }));
-  }
-
   /** When the catalog lives inside the working directory, a broad put must not copy the catalog into itself. */
   private ownFolderIgnore(root: string): string[] {
     if (!isInside(root, this.catalogLocation) || root === this.catalogLocation) return [];
@@ -144,12 +94,6 @@ export class FileSystemCatalog implements CatalogStore {
   }
 
   private entry(runId: string, rel: string, hash: string, stage: 'get' | 'put'): DataCatalog {
-    return {
-      name: rel,
-      data_hash: hash,
-      catalog_relative_path: `${runId}/${rel}`,
-      catalog_handler_location: this.catalogLocation,
-      stage,
-    };
+    return catalogEntry(runId, rel, hash, stage, this.catalogLocation);
   }
 }

@@ -21,7 +21,7 @@ import { cacheSettings } from '../cache/index.js';
 import type { CacheEntry, CacheInputs, CacheSettings, CachedFile, StepCache } from '../cache/types.js';
 import { copyAtomic, sha256, sha256File, writeAtomic } from '../catalog/_files.js';
 import { ConfinedRoot, normalizePattern } from '../catalog/_paths.js';
-import { mapLimit } from '../catalog/_pool.js';
+import { mapLimit } from '../util/map-limit.js';
 import { FileSystemCatalog } from '../catalog/file-system.js';
 import type { CatalogStore } from '../catalog/types.js';
 import { isRunnableError } from '../errors.js';

@@ -45,3 +45,32 @@ export function asRecord(value: unknown): RunRecord | undefined {
     typeof r.parent === 'string' && typeof r.seq === 'number' && typeof r.data === 'object' && r.data !== null;
   return ok ? r : undefined;
 }
+
+/** a parsed record line or record object; undefined for a torn or foreign one */
+export function parseRecord(text: string): RunRecord | undefined {
+  try {
+    return asRecord(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** a record as one JSON line (no newline): what journals and record files hold */
+export const recordText = (record: RunRecord): string =>
+  JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq: record.seq, data: record.data });
+
+/** per process, not per instance: two instances in one process must not hand out one seq twice */
+let lastTimeSeq = 0;
+
+/**
+ * A seq that orders records created by different processes (the stores with concurrent writers):
+ * above every seq this process gave, and at least the time in µs-sized slots of a ms.
+ */
+export function timeSeq(): number {
+  lastTimeSeq = Math.max(lastTimeSeq + 1, Date.now() * 1000);
+  return lastTimeSeq;
+}
+
+/** run ids by their latest activity, newest first; ties by id, so every reader agrees */
+export const newestFirst = (latest: Map<string, number>): string[] =>
+  [...latest.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);

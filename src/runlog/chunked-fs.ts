@@ -21,7 +21,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno, statOrUndefined, writeFileAtomic } from './_fs.js';
 import { recordFileName } from './_names.js';
-import { asRecord, bySeq, checkRunId, initialRecords, runExistsError, unknownRun } from './_records.js';
+import { bySeq, checkRunId, initialRecords, newestFirst, parseRecord, recordText, runExistsError, timeSeq, unknownRun } from './_records.js';
 import type { NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
 export interface ChunkedFsStoreOptions {
@@ -69,8 +69,8 @@ export class ChunkedFsRunLogStore implements RunLogStore {
     let known = this.seqs.get(runId);
     if (!known) this.seqs.set(runId, (known = new Map()));
     let seq = known.get(name);
-    if (seq === undefined) seq = readRecord(path)?.seq ?? nextSeq();
-    const content = JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq, data: record.data });
+    if (seq === undefined) seq = readRecord(path)?.seq ?? timeSeq();
+    const content = recordText({ ...record, seq } as RunRecord);
     try {
       writeFileAtomic(path, content + '\n');
     } catch (e) {
@@ -116,14 +116,14 @@ export class ChunkedFsRunLogStore implements RunLogStore {
       if (isErrno(e, 'ENOENT')) return [];
       throw e;
     }
-    const found: [string, number][] = [];
+    const found = new Map<string, number>();
     for (const entry of entries) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
       const dir = join(this.logFolder, entry.name);
       if (!statOrUndefined(join(dir, 'run.json'))) continue; // not a run (or one being created)
-      found.push([entry.name, statOrUndefined(dir)?.mtimeMs ?? 0]);
+      found.set(entry.name, statOrUndefined(dir)?.mtimeMs ?? 0);
     }
-    return found.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+    return newestFirst(found);
   }
 
   async flush(runId: string): Promise<void> {
@@ -137,15 +137,6 @@ export class ChunkedFsRunLogStore implements RunLogStore {
 
 }
 
-/** per process, not per instance: two instances in one process must not hand out one seq twice */
-let lastSeq = 0;
-
-/** a seq above every seq this process gave, and at least the time in µs-sized slots of a ms */
-function nextSeq(): number {
-  lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
-  return lastSeq;
-}
-
 /** the record in a file, or undefined if there is none (or it is not a record) */
 function readRecord(path: string): RunRecord | undefined {
   let text: string;
@@ -155,9 +146,5 @@ function readRecord(path: string): RunRecord | undefined {
     if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
     throw e;
   }
-  try {
-    return asRecord(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
+  return parseRecord(text);
 }

@@ -39,9 +39,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { RunnableError } from '../errors.js';
-import { assemble, disassemble } from './assemble.js';
 import { isErrno, statOrUndefined, writeAll, writeFileAtomic } from './_fs.js';
-import { asRecord, bySeq, checkRunId, copy, initialRecords, recordId, runExistsError, unknownRun } from './_records.js';
+import { RecordSet } from './_record-set.js';
+import { checkRunId, initialRecords, newestFirst, runExistsError, unknownRun } from './_records.js';
 import type { NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
 
 export interface FileSystemStoreOptions {
@@ -50,12 +50,6 @@ export interface FileSystemStoreOptions {
   /** least time between two materialisations triggered by `put`, in ms; default 2000 */
   materialiseEveryMs?: number;
 }
-
-/**
- * Runs up to this many records are written indented, for people; bigger ones compact, which
- * halves the file and the time to write it (an indented 10,000-item map is about 22 MB).
- */
-const PRETTY_MAX_RECORDS = 5000;
 
 /** what this store last saw of a file, to notice another writer */
 interface FileMark {
@@ -66,9 +60,8 @@ interface FileMark {
 }
 
 interface RunState {
-  /** every record of the run, by recordId */
-  records: Map<string, RunRecord>;
-  nextSeq: number;
+  /** every record of the run */
+  set: RecordSet;
   /** the journal, opened for appending on the first write and closed by `flush` */
   fd: number | undefined;
   /** the journal's size as far as `records` knows */
@@ -107,7 +100,7 @@ export class FileSystemRunLogStore implements RunLogStore {
       if (isErrno(e, 'EEXIST')) throw runExistsError(runId, this.logFolder);
       throw e;
     }
-    const state: RunState = { records: new Map(), nextSeq: 0, fd, journalBytes: 0, json: undefined, materialiseAt: 0 };
+    const state: RunState = { set: new RecordSet(), fd, journalBytes: 0, json: undefined, materialiseAt: 0 };
     this.cache.set(runId, state);
     for (const record of initialRecords(header)) this.append(state, record);
     this.materialise(runId, state); // the SPEC's file exists from the start
@@ -125,14 +118,13 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 
   async get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined> {
-    const record = this.readable(runId)?.records.get(recordId(kind, key));
-    return record && (copy(record) as Extract<RunRecord, { kind: K }>);
+    return this.readable(runId)?.set.get(kind, key);
   }
 
   async list(runId: string): Promise<RunRecord[]> {
     const state = this.readable(runId);
     if (!state) throw unknownRun(runId, this.logFolder);
-    return copy([...state.records.values()]).sort(bySeq);
+    return state.set.list();
   }
 
   async runs(): Promise<string[]> {
@@ -152,7 +144,7 @@ export class FileSystemRunLogStore implements RunLogStore {
       if (!stat?.isFile()) continue;
       latest.set(runId, Math.max(latest.get(runId) ?? 0, stat.mtimeMs));
     }
-    return [...latest.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+    return newestFirst(latest);
   }
 
   async flush(runId: string): Promise<void> {
@@ -175,12 +167,7 @@ export class FileSystemRunLogStore implements RunLogStore {
 
   /** one line on the journal, then the in-memory copy: O(size of the record) */
   private append(state: RunState, record: NewRecord): void {
-    const id = recordId(record.kind, record.key);
-    const seq = state.records.get(id)?.seq ?? state.nextSeq++;
-    const line = JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq, data: record.data });
-    state.journalBytes += writeAll(state.fd!, line + '\n');
-    // parsed back from the line: shares nothing with the caller and equals what a replay gives
-    state.records.set(id, JSON.parse(line) as RunRecord);
+    state.journalBytes += writeAll(state.fd!, state.set.add(record) + '\n');
   }
 
   /** the run's current state with its journal open for appending; throws for an unknown run */
@@ -234,13 +221,7 @@ export class FileSystemRunLogStore implements RunLogStore {
     const journalPath = this.journalPath(runId);
     for (let attempt = 0; ; attempt++) {
       const before = statOrUndefined(jsonPath);
-      const records = new Map<string, RunRecord>();
-      let nextSeq = 0;
-      if (before) {
-        for (const record of disassemble(readRunLog(jsonPath))) {
-          records.set(recordId(record.kind, record.key), { ...record, seq: nextSeq++ } as RunRecord);
-        }
-      }
+      const set = RecordSet.fromRunLog(before ? readRunLog(jsonPath) : undefined);
       let journal: Buffer | undefined;
       try {
         journal = readFileSync(journalPath);
@@ -252,8 +233,8 @@ export class FileSystemRunLogStore implements RunLogStore {
       // a writer materialised between our two reads (so the journal we read may miss records
       // now only in the new file): read again
       if (!sameFile(before, after) && attempt < 5) continue;
-      if (journal) nextSeq = replay(journal, records, nextSeq);
-      return { records, nextSeq, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every };
+      if (journal) set.replayLines(journal);
+      return { set, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every };
     }
   }
 
@@ -261,10 +242,8 @@ export class FileSystemRunLogStore implements RunLogStore {
   private materialise(runId: string, state: RunState): void {
     if (!this.isCurrent(runId, state)) this.reload(runId, state);
     const started = Date.now();
-    const log = assemble([...state.records.values()]);
     const jsonPath = this.jsonPath(runId);
-    const indent = state.records.size <= PRETTY_MAX_RECORDS ? 2 : undefined;
-    writeFileAtomic(jsonPath, JSON.stringify(log, null, indent) + '\n');
+    writeFileAtomic(jsonPath, state.set.materialise());
     state.json = mark(statOrUndefined(jsonPath));
     if (state.fd !== undefined) ftruncateSync(state.fd, 0);
     else if (state.journalBytes > 0) truncateSync(this.journalPath(runId), 0);
@@ -279,38 +258,6 @@ function readRunLog(path: string): RunLog {
     return JSON.parse(readFileSync(path, 'utf8')) as RunLog;
   } catch (e) {
     throw new RunnableError('E_FILE', `not a readable run log: ${(e as Error).message}`, { file: path });
-  }
-}
-
-/**
- * Upserts the journal's records into `records` (an existing record keeps its seq), skipping lines
- * that do not parse (a torn line); returns the next free seq.
- */
-function replay(journal: Buffer, records: Map<string, RunRecord>, nextSeq: number): number {
-  let start = 0;
-  while (start < journal.length) {
-    let end = journal.indexOf(0x0a, start);
-    if (end === -1) end = journal.length;
-    if (end > start) {
-      const record = parseRecord(journal.toString('utf8', start, end));
-      if (record) {
-        const id = recordId(record.kind, record.key);
-        const existing = records.get(id);
-        if (existing) record.seq = existing.seq;
-        records.set(id, record);
-        nextSeq = Math.max(nextSeq, record.seq + 1);
-      }
-    }
-    start = end + 1;
-  }
-  return nextSeq;
-}
-
-function parseRecord(line: string): RunRecord | undefined {
-  try {
-    return asRecord(JSON.parse(line));
-  } catch {
-    return undefined;
   }
 }
 

@@ -61,7 +61,7 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
   const config = await loadConfig({ file: opts.configFile, cwd, env });
   const penv: PluginEnv = { cwd, configFile: config.file, env };
   const s = config.sections;
-  return {
+  const services: Services = {
     cwd,
     config,
     executor: detachedIf(opts.detach, pipelineExecutors.create(s['pipeline-executor'].type, s['pipeline-executor'].config, penv)),
@@ -70,6 +70,11 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
     secrets: secretsStores.create(s.secrets.type, s.secrets.config, penv),
     stepCache: cacheModes.create(s['step-cache'].type, s['step-cache'].config, penv),
   };
+  // remote stores (S3): the bucket exists, the credentials work, the endpoint answers; exit 2 here, not mid-run
+  await Promise.all([services.store.checkAccess?.(), services.catalog.checkAccess?.()]).catch((e: unknown) => {
+    throw e instanceof RunnableError && !e.where.file ? new RunnableError(e.code, e.message, { ...e.where, file: config.file }) : e;
+  });
+  return services;
 }
 
 /** `--detach` asked of an executor that runs the pipeline in this process is bad usage. */

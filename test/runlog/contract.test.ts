@@ -5,15 +5,33 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RunnableError } from '../../src/errors.js';
 import { assemble, disassemble, runLogStores } from '../../src/runlog/index.js';
 import type { NewRecord, RunLogStore, StepRecordData } from '../../src/runlog/types.js';
 import { runChild, runlogIndexUrl, writeChild } from './_child.js';
 import { executionOrder, header, nestedRunLog, step } from './_fixture.js';
+import { startS3, type TestS3 } from '../_s3.js';
 
 /** stores whose runs live in one process's memory; every other store must read back from a new instance */
 const memoryOnly = new Set(['buffered']);
+
+/**
+ * Per-type fixtures: the config a store needs, and the clock its listings have. The S3 stores
+ * (s3rver on loopback, one bucket per suite and a fresh prefix per test) order runs by the
+ * server's LastModified, which has a resolution of one second.
+ */
+let s3: TestS3 | undefined;
+let prefixes = 0;
+const isS3 = (type: string): boolean => /s3|minio/.test(type);
+const fixtures = (type: string) => ({
+  config: (tag: string): Record<string, unknown> => (isS3(type) ? s3!.config(`contract-runs/${tag}`) : {}),
+  tickMs: isS3(type) ? 1100 : 20,
+});
+beforeAll(async () => {
+  if (runLogStores.types().some(isS3)) s3 = await startS3(['contract-runs']);
+});
+afterAll(() => s3?.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,11 +54,14 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string, message?
 describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
   let cwd: string;
   let store: RunLogStore;
-  const make = (): RunLogStore => runLogStores.create(type, {}, { cwd });
-  const concurrent = runLogStores.create(type, {}, { cwd: tmpdir() }).concurrentWriters;
+  let config: Record<string, unknown>;
+  const fixture = fixtures(type);
+  const make = (): RunLogStore => runLogStores.create(type, config, { cwd });
+  const concurrent = runLogStores.create(type, isS3(type) ? { bucket: 'placeholder' } : {}, { cwd: tmpdir() }).concurrentWriters;
 
   beforeEach(() => {
     cwd = mkdtempSync(join(tmpdir(), `runlog-${type}-`));
+    config = fixture.config(`${type}-${++prefixes}`);
     store = make();
   });
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
@@ -140,11 +161,11 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
     expect(await store.runs()).toEqual([]);
     for (const id of ['r1', 'r2', 'r3']) {
       await store.create(header(id));
-      await sleep(20);
+      await sleep(fixture.tickMs);
     }
     await store.put('r1', stepRecord('a'));
     await store.flush('r2');
-    await sleep(20);
+    await sleep(fixture.tickMs);
     await store.put('r1', stepRecord('b'));
     expect(await store.runs()).toEqual(['r1', 'r3', 'r2']);
   });
@@ -201,8 +222,8 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
       import { existsSync, writeFileSync } from 'node:fs';
       import { join } from 'node:path';
       import { runLogStores } from ${JSON.stringify(runlogIndexUrl)};
-      const [type, cwd, worker, count] = process.argv.slice(2);
-      const store = runLogStores.create(type, {}, { cwd });
+      const [type, cwd, worker, count, config] = process.argv.slice(2);
+      const store = runLogStores.create(type, JSON.parse(config), { cwd });
       writeFileSync(join(cwd, 'ready-' + worker), '');
       while (!existsSync(join(cwd, 'go'))) await new Promise((r) => setTimeout(r, 2));
       for (let i = 0; i < Number(count); i++) {
@@ -216,7 +237,7 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
       await store.flush('shared');
       `,
     );
-    const running = Array.from({ length: workers }, (_, w) => runChild(child, [type, cwd, String(w), String(perWorker)]));
+    const running = Array.from({ length: workers }, (_, w) => runChild(child, [type, cwd, String(w), String(perWorker), JSON.stringify(config)]));
     const deadline = Date.now() + 30_000;
     while (readdirSync(cwd).filter((n) => n.startsWith('ready-')).length < workers && Date.now() < deadline) await sleep(10);
     writeFileSync(join(cwd, 'go'), '');
