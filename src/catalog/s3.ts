@@ -132,7 +132,10 @@ export class S3Catalog implements CatalogStore {
 
   private async selectInRun(runId: string, globs: string[]): Promise<Map<string, string>> {
     const rels = await this.runFiles(runId);
-    return select(globs, 'catalog get', async (normal) => rels.filter(pathMatcher(normal)));
+    return select(globs, 'catalog get', async (normal) => {
+      const matches = pathMatcher(normal);
+      return rels.filter((rel) => matches(rel));
+    });
   }
 
   /** uploads a file with its sha256 as metadata; returns the hash */

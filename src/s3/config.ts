@@ -12,8 +12,8 @@ const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 export const s3ConnectionShape = {
   bucket: z
-    .string()
-    .min(1, 'the bucket is required')
+    .string({ error: "'bucket' is required: the bucket (optionally bucket/prefix) that holds the objects" })
+    .min(1, "'bucket' is required")
     .refine((b) => BUCKET_RE.test(b.split('/')[0]!), { message: "'bucket' must start with a bucket name (3-63 characters: a-z, 0-9, '.', '-'), optionally followed by /prefix" })
     .refine((b) => !b.split('/').slice(1).some((seg) => seg === '.' || seg === '..'), { message: "the prefix in 'bucket' may not contain '.' or '..' segments" }),
   endpoint_url: z.string().url().optional(),

@@ -5,8 +5,10 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cacheModes, cacheSettings, FileSystemStepCache, MemoryStepCache, registerStepCache, stepCacheFor } from '../../src/cache/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheModes, cacheSettings, FileSystemStepCache, MemoryStepCache, registerStepCache, S3StepCache, stepCacheFor } from '../../src/cache/index.js';
+import { Bucket } from '../../src/s3/bucket.js';
+import { startS3, type TestS3 } from '../_s3.js';
 import type { CacheEntry, CacheInputs, StepCache } from '../../src/cache/types.js';
 import { sha256 } from '../../src/catalog/_files.js';
 import { RunnableError } from '../../src/errors.js';
@@ -51,9 +53,18 @@ const entry = (key: string, step = 'train', runId = 'run-1', over: Partial<Cache
 const K1 = sha256('k1');
 const K2 = sha256('k2');
 
+/** s3rver on loopback for the S3 member; each instance gets a prefix of its own */
+let s3: TestS3;
+let prefixes = 0;
+beforeAll(async () => {
+  s3 = await startS3(['step-cache']);
+});
+afterAll(() => s3.close());
+
 const members: [string, () => StepCache][] = [
   ['file-system', () => new FileSystemStepCache(join(tmp(), '.cache'))],
   ['memory', () => new MemoryStepCache()],
+  ['s3', () => new S3StepCache(new Bucket(s3.config(`step-cache/p${++prefixes}`) as never))],
 ];
 
 describe.each(members)('StepCache contract: %s', (_name, make) => {
@@ -128,6 +139,19 @@ describe('FileSystemStepCache', () => {
 
 describe('the index of a run-log store', () => {
   const env = (cwd: string) => ({ cwd });
+
+  it('s3 and chunked-s3 (and their minio aliases): PREFIX/.cache in the store\'s bucket, shared by every machine using it', async () => {
+    for (const type of ['s3', 'minio', 'chunked-s3', 'chunked-minio']) {
+      const store = runLogStores.create(type, s3.config('step-cache/shared'), env(tmp()));
+      const index = stepCacheFor(store);
+      expect(index).toBeInstanceOf(S3StepCache);
+      expect(index!.location).toBe('s3://step-cache/shared/.cache');
+    }
+    const a = stepCacheFor(runLogStores.create('s3', s3.config('step-cache/shared'), env(tmp())))!;
+    await a.save(entry(K1, 'train', 'run-on-a'));
+    const b = stepCacheFor(runLogStores.create('chunked-s3', s3.config('step-cache/shared'), env(tmp())))!;
+    expect((await b.lookup(K1))?.run_id).toBe('run-on-a');
+  });
 
   it('file-system and chunked-fs: <log_folder>/.cache; buffered: in memory, one per store', () => {
     const cwd = tmp();
