@@ -78,9 +78,24 @@ export function sectionsForRunLog(config: LoadedConfig, omit: readonly ConfigSec
     if (omit.includes(name)) continue;
     const written = config.written[name];
     const writtenConfig = isRecord(written) && isRecord(written.config) ? written.config : {};
-    recorded[name] = { type: config.sections[name].type, config: writtenConfig };
+    recorded[name] = { type: config.sections[name].type, config: maskCredentials(writtenConfig) };
   }
   return recorded;
+}
+
+/** Config keys whose values are credentials (`aws_secret_access_key`, a password, a token). */
+const CREDENTIAL_KEY = /secret|password|token|access_key/i;
+const ONLY_VARS = /^(\$\{[A-Za-z_][A-Za-z0-9_]*\})+$/;
+
+/**
+ * A credential written into the config file itself (not as `${VAR}`) is recorded as `***`: the
+ * run log keeps where a credential comes from, never its value.
+ */
+function maskCredentials(value: unknown, key = ''): any {
+  if (typeof value === 'string') return CREDENTIAL_KEY.test(key) && !ONLY_VARS.test(value) ? '***' : value;
+  if (Array.isArray(value)) return value.map((v) => maskCredentials(v, key));
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskCredentials(v, k)]));
+  return value;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

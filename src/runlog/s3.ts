@@ -70,6 +70,8 @@ export class S3RunLogStore implements RunLogStore {
   readonly bucket: Bucket;
   private readonly every: number;
   private readonly cache = new Map<string, RunState>();
+  /** per run, the operation in progress: this process's operations on a run take turns (branches under `local` write at once) */
+  private readonly turns = new Map<string, Promise<unknown>>();
 
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
@@ -85,7 +87,11 @@ export class S3RunLogStore implements RunLogStore {
     return this.bucket.verify('run-log-store.config.bucket');
   }
 
-  async create(header: RunHeader): Promise<void> {
+  create(header: RunHeader): Promise<void> {
+    return this.inTurn(header.run_id, () => this.createNow(header));
+  }
+
+  private async createNow(header: RunHeader): Promise<void> {
     const runId = header.run_id;
     if (this.cache.has(runId) || (await this.exists(runId))) throw runExistsError(runId, this.bucket.url);
     const state: RunState = { set: new RecordSet(), lastJournal: '', pending: [], etag: '', materialiseAt: 0 };
@@ -98,7 +104,11 @@ export class S3RunLogStore implements RunLogStore {
     return this.cache.has(runId) || !!(await this.bucket.head(this.key(runId, RUN_LOG)));
   }
 
-  async put(runId: string, record: NewRecord): Promise<void> {
+  put(runId: string, record: NewRecord): Promise<void> {
+    return this.inTurn(runId, () => this.putNow(runId, record));
+  }
+
+  private async putNow(runId: string, record: NewRecord): Promise<void> {
     const state = await this.current(runId);
     const line = state.set.add(record);
     const key = this.nextJournalKey(runId, state);
@@ -108,22 +118,41 @@ export class S3RunLogStore implements RunLogStore {
     if (Date.now() >= state.materialiseAt) await this.materialise(runId, state);
   }
 
-  async get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined> {
-    const state = await this.current(runId).catch((e: unknown) => (isUnknownRun(e) ? undefined : Promise.reject(e)));
-    return state?.set.get(kind, key);
+  get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined> {
+    return this.inTurn(runId, async () => {
+      const state = await this.current(runId).catch((e: unknown) => (isUnknownRun(e) ? undefined : Promise.reject(e)));
+      return state?.set.get(kind, key);
+    });
   }
 
-  async list(runId: string): Promise<RunRecord[]> {
-    return (await this.current(runId)).set.list();
+  list(runId: string): Promise<RunRecord[]> {
+    return this.inTurn(runId, async () => (await this.current(runId)).set.list());
   }
 
   runs(): Promise<string[]> {
     return listRuns(this.bucket, RUN_LOG);
   }
 
-  async flush(runId: string): Promise<void> {
-    const state = await this.current(runId);
-    if (state.pending.length || !state.etag) await this.materialise(runId, state);
+  flush(runId: string): Promise<void> {
+    return this.inTurn(runId, async () => {
+      const state = await this.current(runId);
+      if (state.pending.length || !state.etag) await this.materialise(runId, state);
+    });
+  }
+
+  /** runs `op` after this process's earlier operations on the run have settled */
+  private inTurn<T>(runId: string, op: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(runId) ?? Promise.resolve();
+    const next = previous.then(op, op);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.turns.set(runId, settled);
+    void settled.then(() => {
+      if (this.turns.get(runId) === settled) this.turns.delete(runId);
+    });
+    return next;
   }
 
   private key(runId: string, name: string): string {
