@@ -12,8 +12,8 @@ rmSync('dist/bundle', { recursive: true, force: true });
 await build({
   entryPoints: {
     runnable: 'dist/cli/main.js',
-    'slurm-job': 'dist/executors/_slurm_job.js',
-    'container-job': 'dist/executors/jobs/_container_job.js',
+    'slurm-job': 'dist/entries/slurm-job.js',
+    'container-job': 'dist/entries/container-job.js',
   },
   outdir: 'dist/bundle',
   outExtension: { '.js': '.mjs' },

@@ -54,7 +54,7 @@ export { executePipeline } from './runner/execute.js';
 export type { ExecuteOptions, RunResult } from './runner/execute.js';
 export { retryRun } from './runner/retry.js';
 export type { RetryOptions } from './runner/retry.js';
-export type { RunObserver } from './executors/context.js';
+export type { RunObserver } from './engine/context.js';
 
 // Pipelines from YAML
 export { loadPipelineFile, parsePipeline } from './yaml/load-pipeline.js';

@@ -1,7 +1,9 @@
 /**
- * One registry per plugin family (executors, run-log stores, catalogs, secrets, task kinds),
- * keyed by the config's `type`. A new member is a new file plus one `register` line in its
- * family's index.ts.
+ * The one registry shape every plugin family uses (executors, job executors, run-log stores,
+ * catalogs, secrets, step caches, task kinds): members keyed by name, `register` one line per
+ * member in the family's index.ts, `types()` for messages and for the family's contract test
+ * (which runs against every registered type). `Family` holds members as they are (task kinds,
+ * step-cache factories); `Registry` holds plugins built from a config section `{type, config}`.
  */
 import type { z } from 'zod';
 import { RunnableError } from './errors.js';
@@ -21,15 +23,25 @@ export interface Plugin<T, C = unknown> {
   create(config: C, env: PluginEnv): T;
 }
 
-export class Registry<T> {
-  private readonly members = new Map<string, Plugin<T, any>>();
-  constructor(readonly section: string) {}
+/** The error for a name no member has; `known` lists the registered ones. */
+export type UnknownMember = (type: string, known: string[], file?: string) => RunnableError;
 
-  register<C>(type: string, plugin: Plugin<T, C>): this {
-    this.members.set(type, plugin);
+export class Family<M> {
+  private readonly members = new Map<string, M>();
+
+  constructor(
+    /** the config section (or field) the names come from, for messages */
+    readonly section: string,
+    private readonly unknown: UnknownMember = (type, known, file) =>
+      new RunnableError('E_CONFIG', `unknown type '${type}'; known types: ${known.join(', ')}`, { file, field: `${section}.type` }),
+  ) {}
+
+  register(type: string, member: M): this {
+    this.members.set(type, member);
     return this;
   }
 
+  /** registered names, in registration order */
   types(): string[] {
     return [...this.members.keys()];
   }
@@ -38,15 +50,27 @@ export class Registry<T> {
     return this.members.has(type);
   }
 
+  /** the member of a name, or undefined (for families where an absent member is normal) */
+  find(type: string): M | undefined {
+    return this.members.get(type);
+  }
+
+  /** the member of a name; an unknown one is a RunnableError naming the known ones */
+  get(type: string, file?: string): M {
+    const member = this.members.get(type);
+    if (member === undefined) throw this.unknown(type, this.types(), file);
+    return member;
+  }
+}
+
+export class Registry<T> extends Family<Plugin<T, any>> {
+  override register<C>(type: string, plugin: Plugin<T, C>): this {
+    return super.register(type, plugin);
+  }
+
   create(type: string, rawConfig: unknown, env: PluginEnv): T {
-    const plugin = this.members.get(type);
     const file = env.configFile;
-    if (!plugin) {
-      throw new RunnableError('E_CONFIG', `unknown type '${type}'; known types: ${this.types().join(', ')}`, {
-        file,
-        field: `${this.section}.type`,
-      });
-    }
+    const plugin = this.get(type, file);
     const parsed = plugin.config.safeParse(rawConfig ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;

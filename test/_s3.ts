@@ -123,3 +123,34 @@ export async function startS3(buckets: string[] = []): Promise<TestS3> {
     },
   };
 }
+
+/**
+ * One server shared by the members' fixtures of a test file (test/runlog/_members.ts,
+ * test/catalog/_members.ts): started by the first suite's setup, closed after the last suite's
+ * teardown. Each fixture instance gets a prefix of its own (from its fresh test folder's name).
+ */
+let shared: Promise<TestS3> | undefined;
+let sharedUsers = 0;
+let sharedServer: TestS3 | undefined;
+export const SHARED_BUCKET = 'members';
+
+export const sharedS3 = {
+  async setup(): Promise<void> {
+    sharedUsers++;
+    shared ??= startS3([SHARED_BUCKET]);
+    sharedServer = await shared;
+  },
+  async teardown(): Promise<void> {
+    if (--sharedUsers > 0 || !shared) return;
+    const server = await shared;
+    shared = undefined;
+    sharedServer = undefined;
+    await server.close();
+  },
+  /** the store/catalog config under a prefix named after `dir` */
+  config(dir: string, what: string): Record<string, unknown> {
+    if (!sharedServer) throw new Error('sharedS3.setup() has not run');
+    const name = dir.split(/[\\/]/).filter(Boolean).pop()!.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+    return sharedServer.config(`${SHARED_BUCKET}/${what}-${name}`);
+  },
+};

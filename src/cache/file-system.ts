@@ -10,8 +10,8 @@
  */
 import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { sha256 } from '../catalog/_files.js';
-import { writeFileAtomic } from '../runlog/_fs.js';
+import { sha256 } from '../util/sha256.js';
+import { writeFileAtomic } from '../util/write-sync.js';
 import type { CacheEntry, StepCache } from './types.js';
 
 const KEY_RE = /^[0-9a-f]{64}$/;

@@ -1,11 +1,12 @@
 /**
  * Step caching: the config section `step-cache` (modes), and which StepCache a run-log store
- * keeps, chosen by the store's `type` through a small registry. A store type without one (a
+ * keeps, registered per store type (one line per store type). A store type without one (a
  * future remote store) simply caches nothing: its cached steps run and record why.
+ * test/cache/step-cache.test.ts runs the StepCache contract against every registered type.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { Registry } from '../registry.js';
+import { Family, Registry } from '../registry.js';
 import type { RunLogStore } from '../runlog/types.js';
 import { FileSystemStepCache } from './file-system.js';
 import { MemoryStepCache } from './memory.js';
@@ -23,20 +24,19 @@ export const cacheModes = new Registry<CacheMode>('step-cache')
   .register('per-step', { config: z.strictObject({}), create: () => 'per-step' as const })
   .register('all', { config: z.strictObject({}), create: () => 'all' as const });
 
-type StepCacheFactory = (store: RunLogStore) => StepCache | undefined;
+/** A run-log store's step cache, made once per store instance; undefined when this instance cannot keep one. */
+export type StepCacheFactory = (store: RunLogStore) => StepCache | undefined;
 
-const factories = new Map<string, StepCacheFactory>();
+/** The step caches, by run-log store `type`. */
+export const stepCaches = new Family<StepCacheFactory>('run-log-store');
 
 /** A run-log store type's step cache; one more store is one more line. */
 export function registerStepCache(storeType: string, factory: StepCacheFactory): void {
-  factories.set(storeType, factory);
+  stepCaches.register(storeType, factory);
 }
 
-/** `<log_folder>/.cache` of a store that has a `logFolder` (both file-backed stores do). */
-const besideLogFolder: StepCacheFactory = (store) => {
-  const folder = (store as unknown as { logFolder?: unknown }).logFolder;
-  return typeof folder === 'string' ? new FileSystemStepCache(join(folder, '.cache')) : undefined;
-};
+/** `<log_folder>/.cache`, for a store that keeps its files in a folder on this disk. */
+const besideLogFolder: StepCacheFactory = (store) => (store.logFolder ? new FileSystemStepCache(join(store.logFolder, '.cache')) : undefined);
 
 registerStepCache('file-system', besideLogFolder);
 registerStepCache('chunked-fs', besideLogFolder);
@@ -51,7 +51,7 @@ const perStore = new WeakMap<RunLogStore, StepCache | undefined>();
 
 export function stepCacheFor(store: RunLogStore): StepCache | undefined {
   if (perStore.has(store)) return perStore.get(store);
-  const cache = factories.get(store.type)?.(store);
+  const cache = stepCaches.find(store.type)?.(store);
   perStore.set(store, cache);
   return cache;
 }

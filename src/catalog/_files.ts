@@ -1,25 +1,9 @@
 /** File primitives of the file-system catalog: hashing and copies that readers never see half-written. */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 
-/** Below this size one read beats a stream (thousands of small files); above it, memory stays flat. */
-const READ_WHOLE_MAX = 4 * 1024 * 1024;
-
-/** sha256 hex of a file's bytes. */
-export async function sha256File(path: string, size: number): Promise<string> {
-  const hash = createHash('sha256');
-  if (size <= READ_WHOLE_MAX) {
-    hash.update(await readFile(path));
-  } else {
-    await pipeline(createReadStream(path), hash);
-  }
-  return hash.digest('hex');
-}
-
-export const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+export { sha256, sha256File } from '../util/sha256.js';
 
 /**
  * Writes go to a temporary sibling and are renamed into place: a concurrent reader (another

@@ -35,4 +35,9 @@ export class DoNothingCatalog implements CatalogStore {
   async list(_runId: string): Promise<string[]> {
     return [];
   }
+
+  /** Capability: what a `get` would fetch, hashed: nothing, without making a temporary folder to find out. */
+  async hashes(_runId: string, _globs: string[]): Promise<Record<string, string>> {
+    return {};
+  }
 }

@@ -24,3 +24,5 @@ export const catalogs = new Registry<CatalogStore>('catalog')
 
 // object storage (SPEC §6); runnable's name `minio` is an alias
 for (const type of ['s3', 'minio']) catalogs.register(type, { config: s3ConnectionConfig, create: (c) => new S3Catalog(new Bucket(c), type) });
+
+export { catalogHashes, copyBetweenRuns } from './capabilities.js';

@@ -115,7 +115,9 @@ export class S3Catalog implements CatalogStore {
 
   async copyBetweenRuns(fromRunId: string, toRunId: string, relPath: string): Promise<void> {
     const rel = normalizeRelPath(relPath, 'catalog copy', RUN_FOLDER);
-    await this.bucket.copy(this.runPrefix(fromRunId) + rel, this.runPrefix(toRunId) + rel);
+    if (!(await this.bucket.copy(this.runPrefix(fromRunId) + rel, this.runPrefix(toRunId) + rel))) {
+      throw new RunnableError('E_CATALOG', `catalog: no file '${rel}' in run '${fromRunId}' (${this.location(fromRunId)})`);
+    }
   }
 
   private runPrefix(runId: string): string {

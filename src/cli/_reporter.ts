@@ -6,7 +6,7 @@
  */
 import { writeSync } from 'node:fs';
 import pc from 'picocolors';
-import type { RunObserver } from '../executors/context.js';
+import type { RunObserver } from '../engine/context.js';
 import type { Parameters, RunLog, Status } from '../runlog/types.js';
 
 export interface ReporterOptions {

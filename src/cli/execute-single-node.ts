@@ -5,7 +5,7 @@
  * input (unknown run id or step, bad --map-variable, a finished run, a changed pipeline),
  * nothing written.
  */
-import type { RunObserver } from '../executors/context.js';
+import type { RunObserver } from '../engine/context.js';
 import { executeSingleNode } from '../runner/single-node.js';
 import { TerminalReporter } from './_reporter.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
@@ -35,6 +35,11 @@ export async function executeSingleNodeCommand(runId: string, pipeline: string, 
     if (flags.json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, internal_name: result.internalName, status: result.status })}\n`);
     return result.status === 'SUCCESS' ? EXIT_OK : EXIT_FAILED;
   });
+}
+
+/** The reporter of a run driven from a batch job (the detached Slurm driver): plain lines, no colour. */
+export function batchReporter(): TerminalReporter {
+  return new TerminalReporter({ json: false, colour: false });
 }
 
 export function stepObserver(flags: StepFlags): RunObserver {

@@ -11,8 +11,8 @@ import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { RunnableError } from '../errors.js';
 import type { CodeIdentity } from '../runlog/types.js';
-import type { RunContext } from './context.js';
-import type { StepProcessResult } from './_protocol.js';
+import type { RunContext } from '../engine/context.js';
+import type { StepProcessResult } from '../engine/launcher.js';
 import { PACKAGE_ROOT } from '../util/package-root.js';
 
 export type EngineName = 'podman' | 'docker';

@@ -13,8 +13,8 @@ import type { RunLogStore } from '../runlog/types.js';
  * `type`: the executor (`emulate`, `local-container job`); `where`: "in containers".
  */
 export function fileForOtherProcesses(store: RunLogStore, source: { path: string }, what: 'pipeline' | 'job', type: string, where: string): string {
-  if (store.type === 'buffered') {
-    throw new RunnableError('E_CONFIG', `the ${type} executor runs ${what === 'job' ? 'the task' : 'steps'} ${where}, which cannot see the 'buffered' run-log store: use chunked-fs or file-system`, {
+  if (!store.sharedAcrossProcesses) {
+    throw new RunnableError('E_CONFIG', `the ${type} executor runs ${what === 'job' ? 'the task' : 'steps'} ${where}, which cannot see the '${store.type}' run-log store (it lives in this process): use chunked-fs or file-system`, {
       field: 'run-log-store.type',
     });
   }

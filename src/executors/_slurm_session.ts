@@ -5,20 +5,50 @@
  * Files, under `<log_folder>/<run_id>/` (default `.slurm_logs/<run_id>/`):
  * - `job.sh`: the one batch script of the run: `exec NODE dist/bundle/slurm-job.mjs "$1"`, the two paths
  *   single-quoted; nothing else varies
- * - `<tag>.json`: what a submission runs (the `runnable` arguments of each element)
+ * - `<tag>.json`: what a submission runs (`SlurmJobSpec`: the program, each element's arguments and env)
  * - `<tag>.<element>.out` / `.err`: the job's stdout and stderr; `.rc` its exit status
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CodeIdentity } from '../runlog/types.js';
-import type { StepCommand, StepProcessResult } from './_protocol.js';
+import type { RunContext } from '../engine/context.js';
+import type { StepCommand, StepProcessResult } from '../engine/launcher.js';
 import { JobWatcher, sbatch, scancel, scancelSync, type JobEnd, type JobInfo } from './_slurm_cli.js';
 import { installed } from '../util/package-root.js';
 
 /** The job's entry point: the bundled one (scripts/bundle.mjs), from src/ (tests) and dist/ alike. */
-const JOB_ENTRY = installed('dist/bundle/slurm-job.mjs');
+const SLURM_JOB_ENTRY = installed('dist/bundle/slurm-job.mjs');
 const STDERR_TAIL_BYTES = 4096;
 const SBATCH_AT_ONCE = 8;
+
+/** What a job of the run is told, in its spec file (read by entries/slurm-job.ts). */
+export interface SlurmJobSpec {
+  /** `runnable`: the command line; `job-task`: the task of a job run (entries/job-task.ts) */
+  program: 'runnable' | 'job-task';
+  /** per element: the arguments after the program */
+  argv: string[][];
+  /** per element: environment variables set in the job's process (a command's `env`) */
+  env: Record<string, string>[];
+}
+
+/**
+ * Runs `run` with a session of the run: progress lines to the observer, every job of the run
+ * cancelled on abort and at the end (jobs submitted ahead that were never reached); `atEnd`
+ * runs once they are cancelled, before the session closes.
+ */
+export async function withSlurmSession<T>(rc: RunContext, logFolder: string, pollSeconds: number, run: (session: SlurmSession) => Promise<T>, atEnd?: () => Promise<void>): Promise<T> {
+  const session = new SlurmSession(rc.runId, rc.cwd, logFolder, pollSeconds * 1000, (line) => rc.observer.output?.('slurm', 2, line));
+  const cancel = () => void session.cancelAll();
+  rc.signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return await run(session);
+  } finally {
+    rc.signal.removeEventListener('abort', cancel);
+    await session.cancelAll();
+    await atEnd?.();
+    session.close();
+  }
+}
 
 /** Resources and options of a job, from the config (and a step's `overrides` entry). */
 export interface SlurmResources {
@@ -81,7 +111,7 @@ export class SlurmSession {
       [
         '#!/bin/sh',
         `# runnable-ts: a step of run ${runId} under Slurm; what it runs is in the JSON file given as $1`,
-        `exec ${shQuote(process.execPath)} ${shQuote(JOB_ENTRY)} "$1"`,
+        `exec ${shQuote(process.execPath)} ${shQuote(SLURM_JOB_ENTRY)} "$1"`,
         '',
       ].join('\n'),
     );
@@ -93,10 +123,11 @@ export class SlurmSession {
 
   /**
    * Submits the same step for one or more iterations: one plain job for one command, a job array
-   * (one element per command, in order) for several. `body` is what the job is told (see
-   * _slurm_job.ts): by default the commands' arguments.
+   * (one element per command, in order) for several. The spec file tells the job (see
+   * entries/slurm-job.ts) which program runs and, per element, its arguments and extra environment.
    */
-  async submit(cmds: StepCommand[], opts: SubmitOptions, body: object = { argv: cmds.map((c) => c.args) }): Promise<SubmittedJob[]> {
+  async submit(cmds: StepCommand[], opts: SubmitOptions): Promise<SubmittedJob[]> {
+    const body: SlurmJobSpec = { program: cmds[0]!.kind === 'job-task' ? 'job-task' : 'runnable', argv: cmds.map((c) => c.args), env: cmds.map((c) => c.env) };
     const tag = `${this.prefix}-${String(++this.seq).padStart(4, '0')}-${safeName(cmds[0]!.node.internalName).slice(0, 60)}`;
     const spec = join(this.dir, `${tag}.json`);
     writeFileSync(spec, JSON.stringify(body));
@@ -127,7 +158,7 @@ export class SlurmSession {
   }
 
   /**
-   * Submits the driver job of a detached run (see _slurm_drive.ts): not followed, and not
+   * Submits the driver job of a detached run (see _slurm_detach.ts; it runs entries/slurm-driver.ts): not followed, and not
    * cancelled when this process exits.
    */
   async submitDriver(drive: object, resources: string[]): Promise<string> {
@@ -146,7 +177,7 @@ export class SlurmSession {
     const exitCode = rc !== '' ? Number(rc) : end.state === 'COMPLETED' ? 0 : null;
     return {
       exitCode,
-      signal: exitCode === null ? describeState(job.id, end) : null,
+      reason: exitCode === null ? describeState(job.id, end) : undefined,
       stdout,
       stderrTail: stderr.slice(-STDERR_TAIL_BYTES),
       stderr,

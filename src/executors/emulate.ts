@@ -24,25 +24,19 @@
  * run-log-store:
  *   type: chunked-fs
  */
-import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import type { Plugin } from '../registry.js';
 import type { Pipeline } from '../graph/model.js';
 import type { RunLogStore, Status } from '../runlog/types.js';
-import type { RunContext } from './context.js';
-import { ProtocolTraversal, type StepCommand, type StepProcessResult } from './_protocol.js';
+import type { RunContext } from '../engine/context.js';
+import { ProtocolTraversal } from '../engine/protocol.js';
+import { ChildProcessLauncher } from './_child_process.js';
 import { fileForOtherProcesses } from './_elsewhere.js';
 import type { PipelineExecutor } from './types.js';
-import { installed } from '../util/package-root.js';
 
 export const emulateConfig = z.strictObject({
   max_parallel: z.number().int().min(1).default(1),
 });
-
-/** The `runnable` binary of this installation. */
-export const RUNNABLE_BIN = installed('bin/runnable.js');
-
-const STDERR_TAIL_BYTES = 4096;
 
 export class EmulateExecutor implements PipelineExecutor {
   readonly type = 'emulate';
@@ -57,49 +51,7 @@ export class EmulateExecutor implements PipelineExecutor {
 
   async execute(rc: RunContext): Promise<Status> {
     const width = rc.log.store.concurrentWriters ? this.config.max_parallel : 1;
-    return new ChildProcessTraversal(width).runGraph(rc, rc.pipeline.graph, []);
-  }
-}
-
-/** Protocol commands as child processes of this one, with this node and this installation. */
-export class ChildProcessTraversal extends ProtocolTraversal {
-  /** The program and arguments that run `runnable <cmd.args>`; a subclass may run it elsewhere (local-container: in a container). */
-  protected processFor(_rc: RunContext, cmd: StepCommand): { file: string; args: string[] } {
-    return { file: process.execPath, args: [RUNNABLE_BIN, ...cmd.args] };
-  }
-
-  launch(rc: RunContext, cmd: StepCommand): Promise<StepProcessResult> {
-    return new Promise((resolve) => {
-      const { file, args } = this.processFor(rc, cmd);
-      const child = spawn(file, args, { cwd: rc.cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      // fan commands print their JSON on stdout: kept, not shown; a step's stdout is its output
-      const keepStdout = cmd.kind === 'fan';
-      let stdout = '';
-      let tail = Buffer.alloc(0);
-      child.stdout.on('data', (chunk: Buffer) => {
-        if (keepStdout) stdout += chunk.toString('utf8');
-        else rc.observer.output?.(cmd.internalName, 1, chunk);
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        rc.observer.output?.(cmd.internalName, 2, chunk);
-        tail = Buffer.concat([tail, chunk]);
-        if (tail.length > STDERR_TAIL_BYTES) tail = tail.subarray(tail.length - STDERR_TAIL_BYTES);
-      });
-      // the step process records its step FAIL on SIGTERM, as a remote engine's job would on cancel
-      const stop = () => child.kill('SIGTERM');
-      rc.signal.addEventListener('abort', stop, { once: true });
-      let error: string | undefined;
-      child.on('error', (err) => (error = err.message));
-      child.on('close', (exitCode, signal) => {
-        rc.signal.removeEventListener('abort', stop);
-        if (keepStdout) {
-          // anything printed before the JSON line (a reducer's console.log) is still shown
-          const cut = stdout.trimEnd().lastIndexOf('\n');
-          if (cut > 0) rc.observer.output?.(cmd.internalName, 1, stdout.slice(0, cut + 1));
-        }
-        resolve({ exitCode, signal, stdout, stderrTail: tail.toString('utf8'), error });
-      });
-    });
+    return new ProtocolTraversal(width, new ChildProcessLauncher()).runGraph(rc, rc.pipeline.graph, []);
   }
 }
 

@@ -7,8 +7,8 @@ import { slurm } from './slurm.js';
 import type { PipelineExecutor } from './types.js';
 
 export type { PipelineExecutor } from './types.js';
-export type { RunContext, RunObserver } from './context.js';
-export { Traversal } from './traverse.js';
+export type { RunContext, RunObserver } from '../engine/context.js';
+export { Traversal } from '../engine/traverse.js';
 
 export const pipelineExecutors = new Registry<PipelineExecutor>('pipeline-executor').register('local', local).register('mocked', mocked).register('emulate', emulate);
 pipelineExecutors.register('slurm', slurm);

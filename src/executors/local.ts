@@ -4,8 +4,8 @@
  */
 import { z } from 'zod';
 import type { Plugin } from '../registry.js';
-import type { RunContext } from './context.js';
-import { Traversal } from './traverse.js';
+import type { RunContext } from '../engine/context.js';
+import { Traversal } from '../engine/traverse.js';
 import type { PipelineExecutor } from './types.js';
 
 export const localConfig = z.strictObject({

@@ -36,10 +36,10 @@ import type { Plugin } from '../registry.js';
 import type { Status } from '../runlog/types.js';
 import { commandProblem, inferCommandType } from '../graph/command.js';
 import { COMMAND_TYPES } from '../graph/rules.js';
-import { bindArguments, mapReturns, runInTaskContext } from '../tasks/index.js';
+import { bindArguments, functionIdentity, mapReturns, runInTaskContext } from '../tasks/index.js';
 import { TaskFailure, type TaskKind } from '../tasks/types.js';
-import type { RunContext } from './context.js';
-import { Traversal } from './traverse.js';
+import type { RunContext } from '../engine/context.js';
+import { Traversal } from '../engine/traverse.js';
 import type { PipelineExecutor } from './types.js';
 
 /** A patch in the config: the command to run instead of the step's own. */
@@ -224,6 +224,10 @@ function functionKind(fn: (...args: never[]) => unknown, label: string): TaskKin
       }
       return { returns: mapReturns(value, input.node.returns, label), consumed };
     },
+    async cacheIdentity(_node, _cwd, visible) {
+      return functionIdentity(fn, label, visible);
+    },
+    sourceChanged: 'function source changed',
   };
 }
 

@@ -1,7 +1,7 @@
 /** Pipeline executors: where and how the steps of a run execute. */
 import type { Pipeline } from '../graph/model.js';
 import type { RunLogStore, Status } from '../runlog/types.js';
-import type { RunContext } from './context.js';
+import type { RunContext } from '../engine/context.js';
 
 export interface PipelineExecutor {
   readonly type: string;

@@ -1,7 +1,7 @@
 /** Helpers shared by the node types: step records, parameter scopes, timing. */
 import type { Graph, PipelineNode } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
 
 /** A composite's branch to run: its graph, its resolved internal name and its iteration frames. */

@@ -1,7 +1,7 @@
 /** The step and branch records every composite node keeps, and the contract of a composite. */
 import type { CompositeNode, Graph } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Parameters, Status } from '../runlog/types.js';
 import { durationMs, newAttempt, newStepLog, now, parentOfStep, setScopeParams, type BranchRun, type FanInResult } from './_common.js';
 

@@ -4,7 +4,7 @@
  * also when a task writes one in several pieces.
  */
 import type { OutputSink } from '../tasks/types.js';
-import type { RunObserver } from '../executors/context.js';
+import type { RunObserver } from '../engine/context.js';
 
 const TAIL_LINES = 20;
 const TAIL_BYTES = 8_192;

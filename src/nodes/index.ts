@@ -1,7 +1,7 @@
 /** Node types: how each kind of step executes in process. Executors decide where. */
 import type { CompositeNode, Graph, PipelineNode } from '../graph/model.js';
 import type { IterVars } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Status } from '../runlog/types.js';
 import type { Composite } from './_composite.js';
 import { conditional } from './conditional.js';
@@ -12,7 +12,9 @@ import { executeStub } from './stub.js';
 import { executeTask, type TaskOptions } from './task.js';
 import { executeTerminal } from './terminal.js';
 
-export { StepFailure, setScopeParams, type BranchRun, type FanInResult } from './_common.js';
+export { StepFailure, setScopeParams, visibleParams, type BranchRun, type FanInResult } from './_common.js';
+// the step-record vocabulary, for the engine and executors that record steps run elsewhere
+export { branchChain, durationMs, newAttempt, newStepLog, now, parentOfStep } from './_common.js';
 export { closeComposite, type Composite } from './_composite.js';
 export type { TaskOptions } from './task.js';
 

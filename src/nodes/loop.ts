@@ -6,7 +6,7 @@
  */
 import type { LoopNode } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Parameters } from '../runlog/types.js';
 import { visibleParams, type BranchRun } from './_common.js';
 import { closeComposite, openBranch, openComposite, type Composite } from './_composite.js';

@@ -5,7 +5,7 @@
  */
 import type { MapNode } from '../graph/model.js';
 import { resolveName } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import { loadObject, saveObject } from '../params/objects.js';
 import type { Parameter, Parameters } from '../runlog/types.js';
 import { loadExport } from '../tasks/_module.js';

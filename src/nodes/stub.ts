@@ -1,7 +1,7 @@
 /** A stub step: a placeholder that does nothing and succeeds. */
 import type { Graph, StubNode } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Status } from '../runlog/types.js';
 import { newAttempt, newStepLog, now, parentOfStep } from './_common.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Graph, TaskNode } from '../graph/model.js';
 import { iterVarsToJSON, resolveName, type IterVars } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import { saveObject, loadObject } from '../params/objects.js';
 import type { DataCatalog, Parameter, Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
 import { taskKindFor } from '../tasks/index.js';

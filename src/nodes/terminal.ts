@@ -5,7 +5,7 @@
  */
 import type { FailNode, Graph, SuccessNode } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
+import type { RunContext } from '../engine/context.js';
 import type { Status } from '../runlog/types.js';
 import { newAttempt, newStepLog, now, parentOfBranch, parentOfStep } from './_common.js';
 

@@ -19,6 +19,7 @@ interface BufferedRun {
 export class BufferedRunLogStore implements RunLogStore {
   readonly type = 'buffered';
   readonly concurrentWriters = false;
+  readonly sharedAcrossProcesses = false;
   private readonly store = new Map<string, BufferedRun>();
   private seq = 0;
   private clock = 0;

@@ -32,6 +32,7 @@ export interface ChunkedFsStoreOptions {
 export class ChunkedFsRunLogStore implements RunLogStore {
   readonly type = 'chunked-fs';
   readonly concurrentWriters = true;
+  readonly sharedAcrossProcesses = true;
   readonly logFolder: string;
   /** per run, the seq of each record file this process has written or read (a seq never changes) */
   private readonly seqs = new Map<string, Map<string, number>>();

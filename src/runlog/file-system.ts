@@ -75,6 +75,7 @@ interface RunState {
 export class FileSystemRunLogStore implements RunLogStore {
   readonly type = 'file-system';
   readonly concurrentWriters = false;
+  readonly sharedAcrossProcesses = true;
   readonly logFolder: string;
   private readonly every: number;
   private readonly cache = new Map<string, RunState>();

@@ -125,6 +125,17 @@ export interface RunLogStore {
   /** true when several processes may write records of one run at once without losing any */
   readonly concurrentWriters: boolean;
   /**
+   * true when another process (a step process, a container, a Slurm job) that builds this store
+   * from the same config sees the same runs; false for a store in this process's memory
+   */
+  readonly sharedAcrossProcesses: boolean;
+  /**
+   * Capability: the folder on this machine's disk that holds the store's files, for what must
+   * keep files beside them (the file-backed step cache) or mount them (containers). Absent for
+   * stores kept in memory or elsewhere (object storage).
+   */
+  readonly logFolder?: string;
+  /**
    * Capability: true when every process reaches the store over the network (S3), so nothing needs
    * mounting or a shared disk (local-container, Slurm nodes, Argo pods); absent: a local folder.
    */

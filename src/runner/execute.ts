@@ -4,7 +4,7 @@ import { runContext } from './run-context.js';
 import { hostname } from 'node:os';
 import { dagHash, stepHashes } from '../graph/hash.js';
 import type { Pipeline } from '../graph/model.js';
-import type { RunObserver } from '../executors/context.js';
+import type { RunObserver } from '../engine/context.js';
 import { cacheSettings } from '../cache/index.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { RunHeader, RunLog, Status } from '../runlog/types.js';

@@ -6,8 +6,8 @@
  */
 import { runContext } from './run-context.js';
 import { RunnableError } from '../errors.js';
-import type { RunObserver } from '../executors/context.js';
-import { runJobTask } from '../executors/jobs/_run.js';
+import type { RunObserver } from '../engine/context.js';
+import { runJobTask } from '../executors/jobs/run-task.js';
 import { dagHash } from '../graph/hash.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Status } from '../runlog/types.js';

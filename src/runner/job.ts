@@ -88,7 +88,7 @@ export async function executePreparedJob(run: PreparedJob, opts: DriveOptions = 
 /** A job from its file: YAML (`job:`), or a TS/JS module whose default export is an SDK job. */
 export async function loadJobSource(file: string, cwd: string): Promise<Job> {
   if (MODULE.test(file)) {
-    const { loadJobModule } = await import('../sdk/job.js');
+    const { loadJobModule } = await import('./load-module.js');
     return loadJobModule(file, cwd);
   }
   const job = await loadJobFile(file, cwd);

@@ -6,7 +6,7 @@ const MODULE = /\.(m?ts|m?js)$/;
 
 export async function loadPipelineSource(file: string, cwd: string): Promise<Pipeline> {
   if (MODULE.test(file)) {
-    const { loadPipelineModule } = await import('../sdk/load-module.js');
+    const { loadPipelineModule } = await import('./load-module.js');
     return loadPipelineModule(file, cwd);
   }
   return loadPipelineFile(file, cwd);

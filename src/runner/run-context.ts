@@ -1,7 +1,7 @@
 /** The RunContext every entry point (execute, retry, execute-single-node, a job's task) hands to the engine. */
 import { setMaxListeners } from 'node:events';
 import type { CacheSettings } from '../cache/types.js';
-import type { RunContext, RunObserver } from '../executors/context.js';
+import type { RunContext, RunObserver } from '../engine/context.js';
 import type { Pipeline } from '../graph/model.js';
 import type { RunLogAccess } from '../runlog/access.js';
 import { codeIdentity } from '../util/git.js';

@@ -16,14 +16,13 @@ import { runContext } from './run-context.js';
 import { isComposite, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
 import { dagHash } from '../graph/hash.js';
 import { LOOP_PLACEHOLDER, MAP_PLACEHOLDER, findNode, iterVarsFromJSON, resolveName, type IterVars } from '../graph/names.js';
-import type { RunContext, RunObserver } from '../executors/context.js';
+import type { RunContext, RunObserver } from '../engine/context.js';
 import { RunnableError } from '../errors.js';
-import { StepFailure, closeComposite, compositeOf, executeLeaf } from '../nodes/index.js';
-import { branchChain, newAttempt, newStepLog, now, parentOfStep } from '../nodes/_common.js';
+import { StepFailure, branchChain, closeComposite, compositeOf, executeLeaf } from '../nodes/index.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Status } from '../runlog/types.js';
 import { validateRunId } from '../util/run-id.js';
-import { toBranchSpec, type BranchSpec } from './branches.js';
+import { toBranchSpec, type BranchSpec } from '../engine/branches.js';
 import { loadPipelineSource } from './load.js';
 import { loadServices } from './prepare.js';
 
@@ -109,20 +108,6 @@ export async function fan(inputs: FanInputs): Promise<FanResult> {
   return result;
 }
 
-/**
- * For executors whose step process ended without recording the step's end (killed, crashed,
- * or it could not start): records the step FAIL with `message`, so the run log says why and
- * `retry` runs it again. `attemptsBefore` is how many attempts the step had before the launch;
- * a step that recorded a new, finished attempt is left alone.
- */
-export async function recordLostStep(rc: RunContext, node: PipelineNode, graph: Graph, frames: IterVars, attemptsBefore: number, message: string): Promise<void> {
-  const internalName = resolveName(node.internalName, frames);
-  const step = (await rc.log.step(internalName)) ?? newStepLog(node, internalName);
-  if (step.status !== 'PROCESSING' && step.attempts.length > attemptsBefore) return;
-  const attempt = { ...newAttempt(step.attempts.length + 1), status: 'FAIL' as const, message, end_time: now() };
-  await rc.log.putStep(parentOfStep(graph, frames), { ...step, status: 'FAIL', message, attempts: [...step.attempts, attempt] });
-}
-
 interface OpenedStep {
   rc: RunContext;
   node: PipelineNode;
@@ -143,7 +128,7 @@ async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
   const { runId } = inputs;
   validateRunId(runId);
   if (!(await store.exists(runId))) {
-    const hint = store.type === 'buffered' ? ' (the buffered store keeps runs in memory: use a store shared between processes, e.g. chunked-fs)' : '';
+    const hint = store.sharedAcrossProcesses ? '' : ` (the ${store.type} store keeps runs in one process's memory: use a store shared between processes, e.g. chunked-fs)`;
     throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}${hint}`);
   }
   const log = new RunLogAccess(store, runId, false);

@@ -194,11 +194,14 @@ export class Bucket {
     }
   }
 
-  /** a server-side copy: the bytes never pass through this process; metadata goes with them */
-  async copy(fromKey: string, toKey: string): Promise<void> {
+  /** a server-side copy (the bytes never pass through this process; metadata goes with them); false when there is no `fromKey` */
+  async copy(fromKey: string, toKey: string): Promise<boolean> {
+    if (fromKey === toKey) return !!(await this.head(fromKey)); // S3 refuses a copy onto itself
     try {
       await this.client.send(new CopyObjectCommand({ Bucket: this.name, Key: toKey, CopySource: `${this.name}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}` }));
+      return true;
     } catch (e) {
+      if (isNotFound(e)) return false;
       throw this.fail(e, `cannot copy ${fromKey} to ${toKey} in`);
     }
   }

@@ -11,7 +11,7 @@ export { pipeline, Pipeline } from './pipeline.js';
 export type { PipelineOptions, PipelineExecuteOptions } from './pipeline.js';
 export { PipelineFailedError } from './errors.js';
 export { graphToYAML } from './to-yaml.js';
-export { loadPipelineModule, isPipelineModulePath } from './load-module.js';
+export { loadPipelineModule, isPipelineModulePath } from '../runner/load-module.js';
 export { locateFunction, commandFor } from './locate.js';
 export type { AnyFunction, FunctionLocation } from './locate.js';
 export type * from './types.js';

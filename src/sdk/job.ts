@@ -5,15 +5,12 @@
  * section holds the task's attempts, and its `parameters` what the task returned.
  */
 import path from 'node:path';
-import { stat } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { RunnableError, type ErrorCode, type ErrorLocation } from '../errors.js';
+import { RunnableError } from '../errors.js';
 import type { Job as JobModel, TaskNode } from '../graph/model.js';
 import type { RunLog } from '../runlog/types.js';
 import { commandProblem } from '../graph/command.js';
-import { displayPath } from '../util/display-path.js';
-import { loadModule } from '../tasks/_module.js';
-import { describeValue, isStep } from './_brand.js';
+import { JOB_BRAND, describeValue, isJob, isStep } from './_brand.js';
 import { schemaError } from './_checks.js';
 import { checkKeys } from './_options.js';
 import { runInputsOf, sourceOf } from './_execute.js';
@@ -23,7 +20,6 @@ import type { PipelineExecuteOptions } from './pipeline.js';
 import { task } from './steps.js';
 import type { TaskOptions, TaskStep } from './types.js';
 
-export const JOB_BRAND = Symbol.for('runnable-ts.sdk.job');
 
 export interface JobOptions {
   /**
@@ -143,12 +139,7 @@ export function job(stepOrFn: TaskStep | AnyFunction, opts: FunctionJobOptions =
   return new Job(step, jobOpts, callerFile(job));
 }
 
-/**
- * Whether `value` is a job built by `job(...)` (by any copy of the SDK).
- * @example isJob(job(hello)) // true
- */
-export const isJob = (value: unknown): value is Job =>
-  typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_BRAND] === true;
+export { isJob };
 
 /**
  * The error `Job.execute()` throws when the job ran and did not succeed (CLI exit code 1): the
@@ -171,43 +162,7 @@ export class JobFailedError extends Error {
   }
 }
 
-/**
- * The job a module default-exports (or a function returning one), `file` relative to `cwd`, as a
- * core model job whose function path is relative to `cwd`. Problems are E_FILE errors naming it.
- * @example const j = await loadJobModule('jobs/train.ts', process.cwd());
- */
-export async function loadJobModule(file: string, cwd: string): Promise<JobModel> {
-  const shown = displayPath(file, cwd);
-  const where = { file: shown };
-  const info = await stat(path.resolve(cwd, file)).catch(() => undefined);
-  if (!info?.isFile()) throw new RunnableError('E_FILE', `cannot read job: ${info ? 'not a file' : 'no such file'}`, where);
-  let ns: Record<string, unknown>;
-  try {
-    ns = await loadModule(file, cwd);
-  } catch (e) {
-    const cause = asRunnable((e as { cause?: unknown }).cause, shown);
-    if (cause) throw cause;
-    throw new RunnableError('E_FILE', `cannot load the job module: ${e instanceof Error ? e.message : String(e)}`, where);
-  }
-  const cjs = ns.default as { __esModule?: unknown; default?: unknown } | undefined;
-  let value: unknown = cjs !== null && typeof cjs === 'object' && cjs.__esModule === true ? cjs.default : ns.default;
-  const usage = '`export default job(...)` or a function returning one';
-  if (value === undefined) throw new RunnableError('E_FILE', `the module has no default export: ${usage}`, where);
-  let what = 'the default export is';
-  if (typeof value === 'function' && !isJob(value)) {
-    what = `the default export (function${value.name ? ` '${value.name}'` : ''}) returned`;
-    try {
-      value = await (value as () => unknown)();
-    } catch (e) {
-      throw asRunnable(e, shown) ?? e;
-    }
-  }
-  if (!isJob(value)) {
-    const hint = describeValue(value) === 'a pipeline' ? ` (run a pipeline with 'runnable execute')` : '';
-    throw new RunnableError('E_FILE', `${what} ${describeValue(value)}, not a job: ${usage}${hint}`, where);
-  }
-  return { task: value.taskFor(cwd), source: { kind: 'module', path: shown } };
-}
+export { loadJobModule } from '../runner/load-module.js';
 
 function toTaskNode(step: TaskStep, cwd: string): TaskNode {
   const node: TaskNode = {
@@ -236,12 +191,4 @@ function located(fn: AnyFunction, cwd: string): string {
     if (e instanceof RunnableError && !e.where.step) throw new RunnableError(e.code, e.message, { ...e.where, step: JOB, field: 'command' });
     throw e;
   }
-}
-
-/** A RunnableError from any copy of the library, as one of ours, with the module as its file. */
-function asRunnable(e: unknown, file: string): RunnableError | undefined {
-  if (!(e instanceof Error) || e.name !== 'RunnableError') return undefined;
-  const { code, where } = e as Error & { code?: unknown; where?: ErrorLocation };
-  if (typeof code !== 'string') return undefined;
-  return new RunnableError(code as ErrorCode, e.message, { ...(where ?? {}), file: where?.file ?? file });
 }

@@ -68,12 +68,7 @@ export async function bindArguments(fn: Function, params: ParamView, label = fn.
   if (sig.slots.length === 0 && !(sig.kind === 'object' && sig.rest)) {
     return { args: sig.kind === 'object' ? [{}] : [], consumed: [] };
   }
-  const present: string[] = [];
-  const missing: string[] = [];
-  for (const slot of sig.slots) {
-    if (params.get(slot.name) !== undefined) present.push(slot.name);
-    else if (!slot.optional) missing.push(slot.name);
-  }
+  const missing = sig.slots.filter((s) => !s.optional && params.get(s.name) === undefined).map((s) => s.name);
   if (missing.length) {
     const list = missing.map((n) => `'${n}'`).join(', ');
     const known = params.names();
@@ -82,6 +77,7 @@ export async function bindArguments(fn: Function, params: ParamView, label = fn.
         `(parameters: ${known.length ? known.join(', ') : 'none'})`,
     );
   }
+  const present = boundNames(sig, () => params.names(), (name) => params.get(name) !== undefined);
   if (sig.kind === 'positional') {
     // A missing optional slot is passed as undefined, which makes its default apply.
     const args = await Promise.all(
@@ -89,14 +85,23 @@ export async function bindArguments(fn: Function, params: ParamView, label = fn.
     );
     return { args, consumed: present };
   }
-  if (sig.rest) {
-    const named = new Set(sig.slots.map((s) => s.name));
-    for (const name of params.names()) if (!named.has(name)) present.push(name);
-  }
   const values = await Promise.all(present.map((name) => params.load(name)));
   const arg: Record<string, unknown> = {};
   present.forEach((name, i) => (arg[name] = values[i]));
   return { args: [arg], consumed: present };
+}
+
+/**
+ * The parameter names a signature takes, in binding order: its slots that are set, then, for
+ * `{a, ...rest}`, every other name. What a call passes, and what the step cache keys it on.
+ */
+export function boundNames(sig: Signature, names: () => readonly string[], isSet: (name: string) => boolean): string[] {
+  const bound = sig.slots.filter((s) => isSet(s.name)).map((s) => s.name);
+  if (sig.kind === 'object' && sig.rest) {
+    const named = new Set(sig.slots.map((s) => s.name));
+    for (const name of names()) if (!named.has(name)) bound.push(name);
+  }
+  return bound;
 }
 
 function parseSignature(fn: Function, label: string): Signature {

@@ -19,6 +19,7 @@ import { RunnableError } from '../errors.js';
 import { ForeignObject } from '../params/objects.js';
 import { kernelHint, NOTEBOOK_DRIVER, pythonForNotebooks } from './_python.js';
 import { runHelper, type HelperMessage } from './_python_process.js';
+import { fileHash } from '../util/sha256.js';
 import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
 
 export const notebookTask: TaskKind = {
@@ -31,6 +32,12 @@ export const notebookTask: TaskKind = {
     const info = python.kernels[kernel.toLowerCase()];
     if (!info || !info.runnable) throw new RunnableError('E_COMMAND', kernelHint(kernel, language, python), { field: 'command' });
   },
+
+  /** The notebook file's bytes; every visible parameter (the injected cell takes the json ones, the kernel may read any). */
+  async cacheIdentity(node, cwd, visible) {
+    return { source: await fileHash(path.resolve(cwd, node.command.trim())), receives: Object.keys(visible) };
+  },
+  sourceChanged: 'notebook file changed',
 
   async run(input: TaskInput): Promise<TaskOutput> {
     const command = input.node.command.trim();

@@ -13,6 +13,7 @@ import type { TaskNode } from '../graph/model.js';
 import { ForeignObject } from '../params/objects.js';
 import { pythonForTasks, SHIM } from './_python.js';
 import { runHelper, type HelperMessage } from './_python_process.js';
+import { fileHash } from '../util/sha256.js';
 import { TaskFailure, type ParamView, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
 
 export const pythonTask: TaskKind = {
@@ -22,6 +23,12 @@ export const pythonTask: TaskKind = {
   async check(_node: TaskNode, _cwd: string): Promise<void> {
     await pythonForTasks();
   },
+
+  /** The module's file under the working directory ('' when it is installed elsewhere); every visible parameter. */
+  async cacheIdentity(node, cwd, visible) {
+    return { source: await moduleHash(node.command, cwd), receives: Object.keys(visible) };
+  },
+  sourceChanged: 'python module changed',
 
   async run(input: TaskInput): Promise<TaskOutput> {
     const python = await pythonForTasks();
@@ -48,6 +55,16 @@ export const pythonTask: TaskKind = {
     }
   },
 };
+
+/** `pkg.module.function`: the hash of `pkg/module.py`, or of the package `pkg/module/__init__.py`. */
+async function moduleHash(command: string, cwd: string): Promise<string> {
+  const modulePath = command.trim().split('.').slice(0, -1).join('/');
+  for (const candidate of [`${modulePath}.py`, `${modulePath}/__init__.py`]) {
+    const h = await fileHash(path.resolve(cwd, candidate));
+    if (h) return h;
+  }
+  return '';
+}
 
 /** json/metric parameters with their values; object parameters by kind and format only (loaded on demand). */
 export function describeParams(params: ParamView): Record<string, unknown> {

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Parameter } from '../runlog/types.js';
 import { parseEnvValue, toEnvValue } from '../util/env-value.js';
 import { abortMessage } from './_abort.js';
 import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
@@ -51,7 +52,16 @@ export const shellTask: TaskKind = {
       if (dumpFile) await rm(dumpFile, { force: true });
     }
   },
+
+  /** The command text is all the code; the script receives every parameter it gets as an env var. */
+  async cacheIdentity(_node, _cwd, visible) {
+    return { source: '', receives: Object.keys(visible).filter((name) => isEnvParameter(visible[name])) };
+  },
+  sourceChanged: 'command changed',
 };
+
+/** Object parameters live in the catalog in a language-specific form; a script cannot use them. */
+const isEnvParameter = (p: Parameter | undefined): p is Parameter => !!p && p.kind !== 'object' && p.value !== undefined;
 
 /** The user's env, then every parameter (strings as is, the rest as JSON), then the task's env. */
 function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: string[] } {
@@ -59,8 +69,7 @@ function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: strin
   const consumed: string[] = [];
   for (const name of input.params.names()) {
     const p = input.params.get(name);
-    // Object parameters live in the catalog in a language-specific form; a script cannot use them.
-    if (!p || p.kind === 'object' || p.value === undefined) continue;
+    if (!isEnvParameter(p)) continue;
     env[name] = toEnvValue(p.value);
     consumed.push(name);
   }

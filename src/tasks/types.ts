@@ -1,6 +1,6 @@
 /** Task kinds: how one `command_type` runs a command with parameters in and returns out. */
 import type { CommandType, TaskNode } from '../graph/model.js';
-import type { Parameter } from '../runlog/types.js';
+import type { Parameter, Parameters } from '../runlog/types.js';
 
 /** The parameters a task can see: its branch's over its parent's, lazily loaded. */
 export interface ParamView {
@@ -50,9 +50,25 @@ export class TaskFailure extends Error {
   }
 }
 
+/** What a task's result depends on, as its kind sees it (the step cache adds the command, the declared outputs and the `get` files). */
+export interface CacheIdentity {
+  /** sha256 of the code behind the command (a function's source, a notebook's or Python module's file); '' when the command text is all the code */
+  source: string;
+  /** the visible parameters the task would receive, so that only those are part of its cache key */
+  receives: string[];
+}
+
 export interface TaskKind {
   readonly type: CommandType;
   /** checks a command before anything runs (e.g. that a module path exists); throws RunnableError */
   check?(node: TaskNode, cwd: string): Promise<void>;
   run(input: TaskInput): Promise<TaskOutput>;
+  /**
+   * The code identity the step cache keys this task on (not the run log's `code_identities`),
+   * computed before it runs from what it would run and see (`visible`: its scope's parameters).
+   * Throws when the code cannot be loaded; the cache then runs the step and records why.
+   */
+  cacheIdentity(node: TaskNode, cwd: string, visible: Parameters): Promise<CacheIdentity>;
+  /** the cache's miss reason when `source` changed: "function source changed" */
+  readonly sourceChanged: string;
 }

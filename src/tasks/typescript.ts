@@ -9,10 +9,12 @@ import { readFile } from 'node:fs/promises';
 import type { ReturnSpec, TaskNode } from '../graph/model.js';
 import { RunnableError } from '../errors.js';
 import { abortMessage } from './_abort.js';
-import { bindArguments } from './_bind.js';
+import { bindArguments, boundNames, signatureOf } from './_bind.js';
 import { runInTaskContext } from './_capture.js';
 import { checkCommand, loadExport, parseCommand } from './_module.js';
-import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
+import { sha256 } from '../util/sha256.js';
+import type { Parameters } from '../runlog/types.js';
+import { TaskFailure, type CacheIdentity, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
 
 export const typescriptTask: TaskKind = {
   type: 'typescript',
@@ -42,7 +44,24 @@ export const typescriptTask: TaskKind = {
       throw e instanceof TaskFailure ? new TaskFailure(e.message, consumed) : e;
     }
   },
+
+  /** The function's source text, and the parameters its signature binds (as `run` binds them). */
+  async cacheIdentity(node, cwd, visible) {
+    const fn = await loadFunction(node.command, cwd);
+    return functionIdentity(fn, labelOf(node.command, fn), visible, await originalSource(node.command, cwd));
+  },
+  sourceChanged: 'function source changed',
 };
+
+const sourceHashes = new WeakMap<Function, string>();
+
+/** The cache identity of a function called with its parameters bound by name (a typescript task, a mocked executor's function patch). */
+export function functionIdentity(fn: Function, label: string, visible: Parameters, original?: string): CacheIdentity {
+  let source = sourceHashes.get(fn);
+  if (source === undefined) sourceHashes.set(fn, (source = sha256(Function.prototype.toString.call(fn))));
+  const receives = boundNames(signatureOf(fn, label, original), () => Object.keys(visible), (name) => visible[name] !== undefined);
+  return { source, receives };
+}
 
 const sources = new Map<string, Promise<string | undefined>>();
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FileSystemCatalog } from '../catalog/file-system.js';
 import { RunnableError } from '../errors.js';
-import type { RunObserver } from '../executors/context.js';
+import type { RunObserver } from '../engine/context.js';
 import { MockedExecutor, type Patch } from '../executors/mocked.js';
 import type { Graph, Job, Pipeline, TaskNode } from '../graph/model.js';
 import { loadInitialParameters, PARAM_NAME } from '../params/load.js';

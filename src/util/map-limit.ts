@@ -1,4 +1,4 @@
-/** Bounded parallelism for file operations: enough to overlap I/O, few enough not to exhaust file descriptors. */
+/** Bounded parallelism for I/O: enough to overlap it, few enough not to exhaust file descriptors or the libuv pool. */
 
 /** `fn` over every item with at most `limit` in flight; results in input order; the first error rejects (after in-flight work settles). */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {

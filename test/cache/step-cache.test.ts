@@ -1,20 +1,22 @@
 /**
- * The step-cache index (src/cache/): one contract for every StepCache, the choice of index by
- * run-log store type, and the miss reasons (src/nodes/_cache.ts `whatChanged`).
+ * The step-cache index (src/cache/): one contract for the StepCache of every run-log store type
+ * that registers one (the store built from its fixture in test/runlog/_members.ts), the choice
+ * of index by store type, and the miss reasons (src/nodes/_cache.ts `whatChanged`).
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheModes, cacheSettings, FileSystemStepCache, MemoryStepCache, registerStepCache, S3StepCache, stepCacheFor } from '../../src/cache/index.js';
-import { Bucket } from '../../src/s3/bucket.js';
-import { startS3, type TestS3 } from '../_s3.js';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { cacheModes, cacheSettings, FileSystemStepCache, MemoryStepCache, registerStepCache, stepCacheFor, stepCaches } from '../../src/cache/index.js';
 import type { CacheEntry, CacheInputs, StepCache } from '../../src/cache/types.js';
 import { sha256 } from '../../src/catalog/_files.js';
 import { RunnableError } from '../../src/errors.js';
-import { stableJson, whatChanged } from '../../src/nodes/_cache.js';
+import { whatChanged } from '../../src/nodes/_cache.js';
+import { stableJson } from '../../src/nodes/_cache_key.js';
 import { runLogStores } from '../../src/runlog/index.js';
 import type { RunLogStore } from '../../src/runlog/types.js';
+import { memberFixture } from '../_members.js';
+import { runLogStoreMembers } from '../runlog/_members.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -53,21 +55,21 @@ const entry = (key: string, step = 'train', runId = 'run-1', over: Partial<Cache
 const K1 = sha256('k1');
 const K2 = sha256('k2');
 
-/** s3rver on loopback for the S3 member; each instance gets a prefix of its own */
-let s3: TestS3;
-let prefixes = 0;
-beforeAll(async () => {
-  s3 = await startS3(['step-cache']);
-});
-afterAll(() => s3.close());
+describe.each(stepCaches.types())('StepCache contract: the %s run-log store', (type) => {
+  const fixture = memberFixture(runLogStoreMembers, type, 'test/runlog/_members.ts');
+  if (!fixture) return;
+  /** a fresh store in a fresh folder, and its cache */
+  let make: () => StepCache;
+  beforeEach(() => {
+    make = () => {
+      const cwd = tmp();
+      const store = runLogStores.create(type, fixture.config(cwd), { cwd, env: fixture.env?.() ?? {} });
+      const cache = stepCacheFor(store);
+      if (!cache) throw new Error(`the '${type}' store registers a step cache but this instance keeps none`);
+      return cache;
+    };
+  });
 
-const members: [string, () => StepCache][] = [
-  ['file-system', () => new FileSystemStepCache(join(tmp(), '.cache'))],
-  ['memory', () => new MemoryStepCache()],
-  ['s3', () => new S3StepCache(new Bucket(s3.config(`step-cache/p${++prefixes}`) as never))],
-];
-
-describe.each(members)('StepCache contract: %s', (_name, make) => {
   it('finds nothing in an empty index', async () => {
     const c = make();
     expect(await c.lookup(K1)).toBeUndefined();
@@ -139,19 +141,6 @@ describe('FileSystemStepCache', () => {
 
 describe('the index of a run-log store', () => {
   const env = (cwd: string) => ({ cwd });
-
-  it('s3 and chunked-s3 (and their minio aliases): PREFIX/.cache in the store\'s bucket, shared by every machine using it', async () => {
-    for (const type of ['s3', 'minio', 'chunked-s3', 'chunked-minio']) {
-      const store = runLogStores.create(type, s3.config('step-cache/shared'), env(tmp()));
-      const index = stepCacheFor(store);
-      expect(index).toBeInstanceOf(S3StepCache);
-      expect(index!.location).toBe('s3://step-cache/shared/.cache');
-    }
-    const a = stepCacheFor(runLogStores.create('s3', s3.config('step-cache/shared'), env(tmp())))!;
-    await a.save(entry(K1, 'train', 'run-on-a'));
-    const b = stepCacheFor(runLogStores.create('chunked-s3', s3.config('step-cache/shared'), env(tmp())))!;
-    expect((await b.lookup(K1))?.run_id).toBe('run-on-a');
-  });
 
   it('file-system and chunked-fs: <log_folder>/.cache; buffered: in memory, one per store', () => {
     const cwd = tmp();

@@ -8,13 +8,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunContext } from '../../src/executors/context.js';
+import type { RunContext } from '../../src/engine/context.js';
 import { dagHash } from '../../src/graph/hash.js';
 import { findNode } from '../../src/graph/names.js';
 import type { CompositeNode } from '../../src/graph/model.js';
 import { RunLogAccess } from '../../src/runlog/access.js';
 import type { RunLog } from '../../src/runlog/types.js';
-import { pendingBranches, toBranchSpec, type BranchSpec } from '../../src/runner/branches.js';
+import { pendingBranches, toBranchSpec, type BranchSpec } from '../../src/engine/branches.js';
 import { loadPipelineSource } from '../../src/runner/load.js';
 import { prepareRun } from '../../src/runner/prepare.js';
 import { INITIAL_PARAMETERS, cleanEnv, cleanup, cli, makeWorkdir } from '../executors/_emulate.js';

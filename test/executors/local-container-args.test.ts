@@ -1,8 +1,5 @@
 /** The `podman run` command line of a step, without running anything. */
 import { describe, expect, it } from 'vitest';
-// the executors' entry point first: _protocol.ts and the runner import each other (a cycle that
-// only resolves when the family's index is loaded first, as the CLI does)
-import '../../src/executors/index.js';
 import { containerEnd, containerName, passedEnv, planMounts, runArgs } from '../../src/executors/_container.js';
 import { localContainerConfig, settingsFor } from '../../src/executors/local-container.js';
 import type { PipelineNode } from '../../src/graph/model.js';

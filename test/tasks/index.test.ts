@@ -5,7 +5,7 @@ import { taskKindFor, taskKinds } from '../../src/tasks/index.js';
 
 describe('task kinds', () => {
   it('has typescript, shell, python and notebook', () => {
-    expect([...taskKinds.keys()]).toEqual(['typescript', 'shell', 'python', 'notebook']);
+    expect(taskKinds.types()).toEqual(['typescript', 'shell', 'python', 'notebook']);
     expect(taskKindFor('python').type).toBe('python');
     expect(taskKindFor('notebook').type).toBe('notebook');
     expect(taskKindFor('shell').type).toBe('shell');

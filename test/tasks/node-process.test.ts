@@ -19,8 +19,9 @@ describe('typescript task in a plain Node process', () => {
   });
 });
 
-describe('typescript task per-call cost', () => {
-  it('stays far below 1 ms per call once loaded', async () => {
+describe('typescript task called many times', () => {
+  // the cost per call is a figure for bench/ (chain.mjs), not a bound a loaded machine could break
+  it('loads the module once and gives the same result every call', async () => {
     const input = taskInput(taskNode('typescript', 'functions.ts:plain', ['r']), {
       params: paramView({ a: 1, b: 'x' }),
       output: { stdout() {}, stderr() {} },
@@ -28,8 +29,9 @@ describe('typescript task per-call cost', () => {
     for (let i = 0; i < 200; i++) await typescriptTask.run(input);
     const calls = 2_000;
     const t0 = performance.now();
-    for (let i = 0; i < calls; i++) await typescriptTask.run(input);
-    // measured at 6–11 µs; the bound leaves room for a machine loaded by the rest of the suite
-    expect((performance.now() - t0) / calls).toBeLessThan(0.5);
+    const results = new Set<string>();
+    for (let i = 0; i < calls; i++) results.add(JSON.stringify((await typescriptTask.run(input)).returns));
+    expect([...results]).toHaveLength(1);
+    console.log(`typescript task: ${(((performance.now() - t0) / calls) * 1000).toFixed(1)} µs per call`);
   });
 });

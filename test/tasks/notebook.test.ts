@@ -145,6 +145,87 @@ describe('notebook task (Python kernel)', () => {
     }
   });
 
+  it('keeps output that reaches the client long after the cell\'s reply (a loaded machine)', async () => {
+    // Under load a kernel's iopub messages (the cell's output, then "idle") can arrive seconds
+    // after its shell reply; nbclient waited 4 s (iopub_timeout) for them and then dropped the
+    // output with a warning. This kernel holds back every iopub message from the cell's first
+    // output on for 6 s (in order, on one sender thread), without blocking the kernel itself.
+    const dir = mkdtempSync(path.join(tmpdir(), 'runnable-slow-iopub-'));
+    const kernelDir = path.join(dir, 'kernels', 'slowio');
+    mkdirSync(kernelDir, { recursive: true });
+    const patch = [
+      'import queue, threading, time, ipykernel.iostream as io',
+      'orig = io.IOPubThread._really_send',
+      'q = queue.Queue(); state = {"held": False}',
+      'def sender():',
+      '    time.sleep(6)',
+      '    while True:',
+      '        self, msg, a, k = q.get(); orig(self, msg, *a, **k)',
+      'def send(self, msg, *a, **k):',
+      '    if not state["held"] and any(isinstance(p, bytes) and b\'"stream"\' in p for p in msg):',
+      '        state["held"] = True; threading.Thread(target=sender, daemon=True).start()',
+      '    if state["held"]: q.put((self, msg, a, k))',
+      '    else: orig(self, msg, *a, **k)',
+      'io.IOPubThread._really_send = send',
+      'from ipykernel import kernelapp; kernelapp.launch_new_instance()',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'kernel.py'), patch);
+    writeFileSync(path.join(kernelDir, 'kernel.json'), JSON.stringify({ argv: ['/usr/bin/python3', path.join(dir, 'kernel.py'), '-f', '{connection_file}'], display_name: 'slowio', language: 'python' }));
+    const nb = JSON.parse(readFileSync(path.join(CWD, 'square.ipynb'), 'utf8')) as { metadata: { kernelspec: Record<string, string> } };
+    nb.metadata.kernelspec = { name: 'slowio', language: 'python', display_name: 'slowio' };
+    writeFileSync(path.join(dir, 'square.ipynb'), JSON.stringify(nb));
+    try {
+      const r = run(path.join(dir, 'square.ipynb'), { values: { item: 7 }, returns: ['squared'], env: { JUPYTER_PATH: dir } });
+      expect((await r.promise).returns).toEqual({ squared: 49 });
+      expect(r.output.out()).toContain('squared 7 -> 49');
+      expect(r.output.err()).not.toMatch(/Timeout waiting for IOPub/);
+      const cells = r.executed() as unknown as { cells: Cell[] };
+      expect(text(cells.cells.at(-1)!.outputs![0]!.text)).toContain('squared 7 -> 49');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps output that a kernel sends after saying the cell is done (as Deno\'s does under load)', async () => {
+    // Deno's kernel forwards its stdout pipe on its own schedule: under load a cell's output
+    // came after its "idle" status, was dropped, or showed under the next cell. This kernel
+    // sends every stream message 2 s late (in order, from its IO thread), everything else at once.
+    const dir = mkdtempSync(path.join(tmpdir(), 'runnable-late-stream-'));
+    const kernelDir = path.join(dir, 'kernels', 'latestream');
+    mkdirSync(kernelDir, { recursive: true });
+    const patch = [
+      'import queue, threading, time, ipykernel.iostream as io',
+      'orig = io.IOPubThread._really_send',
+      'q = queue.Queue()',
+      'def sender():',
+      '    while True:',
+      '        due, self, msg, a, k = q.get(); time.sleep(max(0, due - time.monotonic()))',
+      '        self.schedule(lambda self=self, msg=msg, a=a, k=k: orig(self, msg, *a, **k))',
+      'threading.Thread(target=sender, daemon=True).start()',
+      'def send(self, msg, *a, **k):',
+      '    if any(isinstance(p, bytes) and b\'"stream"\' in p for p in msg): q.put((time.monotonic() + 2, self, msg, a, k))',
+      '    else: orig(self, msg, *a, **k)',
+      'io.IOPubThread._really_send = send',
+      'from ipykernel import kernelapp; kernelapp.launch_new_instance()',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'kernel.py'), patch);
+    writeFileSync(path.join(kernelDir, 'kernel.json'), JSON.stringify({ argv: ['/usr/bin/python3', path.join(dir, 'kernel.py'), '-f', '{connection_file}'], display_name: 'latestream', language: 'python' }));
+    const nb = JSON.parse(readFileSync(path.join(CWD, 'fail.ipynb'), 'utf8')) as { metadata: { kernelspec: Record<string, string> } };
+    nb.metadata.kernelspec = { name: 'latestream', language: 'python', display_name: 'latestream' };
+    writeFileSync(path.join(dir, 'fail.ipynb'), JSON.stringify(nb));
+    try {
+      const r = run(path.join(dir, 'fail.ipynb'), { env: { JUPYTER_PATH: dir } });
+      expect((await failure(r.promise)).message).toMatch(/^cell 2 of \S*fail\.ipynb failed: ValueError: bad cell$/);
+      expect(r.output.out()).toContain('before the failure');
+      expect(r.output.out()).not.toContain('runnable-output-marker');
+      const cells = r.executed().cells;
+      expect(cells.flatMap((c) => (c.outputs ?? []).map((o) => text(o.text))).join('')).toContain('before the failure');
+      expect(JSON.stringify(cells)).not.toContain('runnable-output-marker');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('shuts the kernel down on abort', async () => {
     const ac = new AbortController();
     const r = run('sleep.ipynb', { signal: ac.signal });

@@ -141,7 +141,7 @@ describe('python task', () => {
     const t = Date.now();
     ac.abort();
     expect((await failure(promise)).message).toBe('aborted');
-    expect(Date.now() - t).toBeLessThan(3_000);
+    expect(Date.now() - t).toBeLessThan(30_000); // sleep_forever never ends by itself
   });
 });
 

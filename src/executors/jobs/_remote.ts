@@ -6,12 +6,13 @@
  * how it ended, for `runs show` to explain and `retry` to run it again.
  */
 import type { Job } from '../../graph/model.js';
-import { newAttempt, now } from '../../nodes/_common.js';
+import { newAttempt, now } from '../../nodes/index.js';
 import type { CodeIdentity, JobLog, RunLogStore, Status } from '../../runlog/types.js';
-import type { RunContext } from '../context.js';
+import type { RunContext } from '../../engine/context.js';
+import { describeEnd, type Launcher, type StepProcessResult } from '../../engine/launcher.js';
+import { jobTaskCommand } from '../../engine/protocol.js';
 import { fileForOtherProcesses } from '../_elsewhere.js';
-import type { StepProcessResult } from '../_protocol.js';
-import { JOB_STEP } from './_run.js';
+import { JOB_STEP } from './run-task.js';
 
 /**
  * The job file the other process loads the job from; `check` hooks call it before the run
@@ -29,10 +30,25 @@ export interface RemoteEnd {
   stderrTail: string;
 }
 
-/** How a process launched by a traversal (`launch`) ended; `who` names it: "the job's container". */
+/** How a launched process ended; `who` names it: "the job's container". */
 export function processEnd(who: string, r: StepProcessResult): RemoteEnd {
-  const how = r.error ? `could not start: ${r.error}` : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`;
-  return { how: `${who} ${how}`, stderrTail: r.stderrTail };
+  return { how: describeEnd(r, who), stderrTail: r.stderrTail };
+}
+
+/**
+ * What every job executor that runs the task elsewhere does: launch the job's task (`job-task`)
+ * through `launcher`, then settle the `job` section from the run log, adding where it ran.
+ * `who` names the process in messages: "the job's container".
+ */
+export async function runJobElsewhere(rc: RunContext, job: Job, type: string, where: string, launcher: Launcher, who: string): Promise<Status> {
+  const file = jobFileFor(rc.log.store, job, type, where);
+  const before = (await rc.log.job())?.attempts.length ?? 0;
+  rc.observer.stepStarted?.({ internalName: JOB_STEP, type: 'job', attempt: before + 1 });
+  const cmd = jobTaskCommand(rc, job.task, file, JOB_STEP);
+  const result = await launcher.launch(rc, cmd);
+  // the run log is the truth; a process that died before recording the job's end fails it
+  const ran = await launcher.ranAt?.(rc, cmd);
+  return settleRemoteJob(rc, before, processEnd(who, result), ran && ((ids) => [...ids.filter((c) => !ran.replaces(c)), ran.identity]));
 }
 
 /**

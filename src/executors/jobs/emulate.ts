@@ -22,14 +22,10 @@ import { z } from 'zod';
 import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';
-import type { RunContext } from '../context.js';
-import type { StepCommand } from '../_protocol.js';
-import { JOB_STEP } from './_run.js';
-import { jobFileFor, processEnd, settleRemoteJob } from './_remote.js';
+import type { RunContext } from '../../engine/context.js';
+import { ChildProcessLauncher } from '../_child_process.js';
+import { jobFileFor, runJobElsewhere } from './_remote.js';
 import type { JobExecutor } from './types.js';
-import { installed } from '../../util/package-root.js';
-
-const ENTRY = installed('dist/bundle/container-job.mjs');
 
 export const emulateJobConfig = z.strictObject({});
 
@@ -42,22 +38,8 @@ export class EmulateJobExecutor implements JobExecutor {
     jobFileFor(store, job, this.type, 'in a child process');
   }
 
-  async execute(rc: RunContext, job: Job): Promise<Status> {
-    const file = jobFileFor(rc.log.store, job, this.type, 'in a child process');
-    // loaded now, not with this module: the executors import the runner, which imports this family
-    const { ChildProcessTraversal } = await import('../emulate.js');
-    /** emulate's process handling (output, SIGTERM on abort, stderr tail), running the job's entry */
-    class JobProcess extends ChildProcessTraversal {
-      protected override processFor(_rc: RunContext, cmd: StepCommand): { file: string; args: string[] } {
-        return { file: process.execPath, args: [ENTRY, ...cmd.args] };
-      }
-    }
-    const before = (await rc.log.job())?.attempts.length ?? 0;
-    rc.observer.stepStarted?.({ internalName: JOB_STEP, type: 'job', attempt: before + 1 });
-    const args = [rc.runId, file, ...(rc.configFile ? [rc.configFile] : [])];
-    const result = await new JobProcess(1).launch(rc, { kind: 'execute-single-node', args, node: job.task, internalName: JOB_STEP });
-    // the run log is the truth; a child that died before recording the job's end fails it
-    return settleRemoteJob(rc, before, processEnd("the job's process", result));
+  execute(rc: RunContext, job: Job): Promise<Status> {
+    return runJobElsewhere(rc, job, this.type, 'in a child process', new ChildProcessLauncher(), "the job's process");
   }
 }
 

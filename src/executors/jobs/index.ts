@@ -7,7 +7,7 @@ import { slurmJob } from './slurm.js';
 import type { JobExecutor } from './types.js';
 
 export type { JobExecutor } from './types.js';
-export { runJobTask, JOB_STEP } from './_run.js';
+export { runJobTask, JOB_STEP } from './run-task.js';
 
 export const jobExecutors = new Registry<JobExecutor>('job-executor').register('local', localJob);
 jobExecutors.register('local-container', localContainerJob);

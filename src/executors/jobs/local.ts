@@ -9,8 +9,8 @@
 import { z } from 'zod';
 import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
-import type { RunContext } from '../context.js';
-import { runJobTask } from './_run.js';
+import type { RunContext } from '../../engine/context.js';
+import { runJobTask } from './run-task.js';
 import type { JobExecutor } from './types.js';
 
 export const localJobConfig = z.strictObject({});

@@ -18,20 +18,16 @@ import { z } from 'zod';
 import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';
-import type { RunContext } from '../context.js';
-import { SlurmSession, slurmIdentity } from '../_slurm_session.js';
-import { JOB_STEP } from './_run.js';
-import { jobFileFor, settleRemoteJob } from './_remote.js';
+import type { RunContext } from '../../engine/context.js';
+import { withSlurmSession } from '../_slurm_session.js';
+import { SlurmLauncher } from '../_slurm_launcher.js';
+import { slurmResources } from '../slurm.js';
+import { jobFileFor, runJobElsewhere } from './_remote.js';
 import type { JobExecutor } from './types.js';
 
 export const slurmJobConfig = z.strictObject({
-  partition: z.string().min(1).optional(),
-  account: z.string().min(1).optional(),
-  time: z.string().min(1).optional(),
-  cpus_per_task: z.number().int().min(1).optional(),
-  mem: z.string().min(1).optional(),
-  gres: z.string().min(1).optional(),
-  sbatch_options: z.array(z.string().regex(/^-/, 'an sbatch option starts with -')).default([]),
+  ...slurmResources,
+  sbatch_options: slurmResources.sbatch_options.unwrap().default([]),
   log_folder: z.string().min(1).default('.slurm_logs'),
   poll_interval: z.number().positive().default(0.5),
 });
@@ -46,30 +42,12 @@ export class SlurmJobExecutor implements JobExecutor {
     jobFileFor(store, job, this.type, 'in a Slurm job');
   }
 
-  async execute(rc: RunContext, job: Job): Promise<Status> {
+  execute(rc: RunContext, job: Job): Promise<Status> {
     const { log_folder, poll_interval, ...resources } = this.config;
-    const session = new SlurmSession(rc.runId, rc.cwd, log_folder, poll_interval * 1000, (line) => rc.observer.output?.('slurm', 2, line));
-    const cancel = () => void session.cancelAll();
-    rc.signal.addEventListener('abort', cancel, { once: true });
-    try {
-      const attemptsBefore = (await rc.log.job())?.attempts.length ?? 0;
-      const cmd = { kind: 'execute-single-node' as const, args: [], node: job.task, internalName: JOB_STEP };
-      const body = { jobTask: { runId: rc.runId, cwd: rc.cwd, ...(rc.configFile ? { configFile: rc.configFile } : {}) } };
-      const [submitted] = await session.submit([cmd], { resources }, body);
-      rc.observer.stepStarted?.({ internalName: JOB_STEP, type: 'job', attempt: attemptsBefore + 1 });
-      const result = await session.result(submitted!);
-      if (result.stdout) rc.observer.output?.(JOB_STEP, 1, result.stdout);
-      if (result.stderr) rc.observer.output?.(JOB_STEP, 2, result.stderr);
-
-      const identity = slurmIdentity(submitted!.id, result.end);
+    return withSlurmSession(rc, log_folder, poll_interval, (session) =>
       // a job that died before recording its end (scancel, time limit) fails with Slurm's reason, so `retry` can run it again
-      const how = result.signal ?? `the job's process exited with code ${result.exitCode} without recording its end`;
-      return settleRemoteJob(rc, attemptsBefore, { how, stderrTail: result.stderrTail }, (ids) => [...ids.filter((c) => c.code_identifier !== submitted!.id), identity]);
-    } finally {
-      rc.signal.removeEventListener('abort', cancel);
-      await session.cancelAll();
-      session.close();
-    }
+      runJobElsewhere(rc, job, this.type, 'in a Slurm job', new SlurmLauncher(session, { resourcesOf: () => resources }), "the job's process"),
+    );
   }
 }
 

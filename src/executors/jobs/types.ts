@@ -1,7 +1,7 @@
 /** Job executors (config section `job-executor`): where and how a job's single task runs. */
 import type { Job } from '../../graph/model.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';
-import type { RunContext } from '../context.js';
+import type { RunContext } from '../../engine/context.js';
 
 export interface JobExecutor {
   readonly type: string;

@@ -76,6 +76,12 @@ class Python:
     name = "python"
 
     @staticmethod
+    def flush_code(marker):
+        # ipykernel sends a cell's output before it reports the cell done, but a kernel is free
+        # not to (see TypeScript): the marker costs one round trip per cell and settles it
+        return f'print({py_literal(marker)}, flush=True); print({py_literal(marker)}, file=__import__("sys").stderr, flush=True)'
+
+    @staticmethod
     def valid(name):
         return name.isidentifier() and not keyword.iskeyword(name)
 
@@ -92,6 +98,14 @@ class Python:
 
 class TypeScript:
     name = "typescript"
+
+    @staticmethod
+    def flush_code(marker):
+        # Deno's kernel forwards the process's stdout and stderr pipes as stream messages on its
+        # own schedule: under load a cell's output arrives after the kernel said it is idle (and
+        # after the next cell began). A marker written to each pipe after the cell comes out
+        # after everything the cell wrote.
+        return f"console.log({ts_literal(marker)}); console.error({ts_literal(marker)});"
 
     @staticmethod
     def valid(name):

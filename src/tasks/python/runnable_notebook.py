@@ -42,11 +42,16 @@ import shutil  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
+import uuid  # noqa: E402
 
 REQUIRED = ("nbclient", "nbformat", "jupyter_client")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 INJECTED_TAG = "injected-parameters"
 KERNEL_START_TRIES = 3
+# How long after a cell's reply its output may still be arriving. nbclient's default (4 s) drops
+# output that a loaded machine delivers later, with only a log warning; we wait until the kernel
+# says it is idle, and fail the step (never lose output silently) if that takes longer than this.
+IOPUB_WAIT_SECONDS = 600
 # Lines a kernel prints on every start that say nothing about the user's notebook.
 KERNEL_NOISE = re.compile(r'"deno jupyter" is unstable|Debugger warning|frozen modules|to python to disable frozen|Debugging will proceed')
 
@@ -132,7 +137,7 @@ async def execute(request):
     import nbformat
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = nbformat.read(request["notebook"], as_version=4)
     kernel_name = nb.metadata.get("kernelspec", {}).get("name") or "python3"
@@ -160,7 +165,7 @@ async def execute(request):
             return super().output(outs, msg, display_id, cell_index)
 
     def make_client():
-        return Client(nb, kernel_name=kernel_name, timeout=None, shutdown_kernel="graceful", startup_timeout=request.get("startup_timeout", 60),
+        return Client(nb, kernel_name=kernel_name, timeout=None, iopub_timeout=IOPUB_WAIT_SECONDS, raise_on_iopub_timeout=True, shutdown_kernel="graceful", startup_timeout=request.get("startup_timeout", 60),
                       resources={"metadata": {"path": request["cwd"]}})
 
     # seconds since this helper started, for bench/notebook.mjs
@@ -177,7 +182,13 @@ async def execute(request):
             timings["kernel_ready"] = round(time.monotonic() - STARTED, 3)
             for index, cell in enumerate(nb.cells):
                 try:
-                    await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                    try:
+                        await client.async_execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+                    finally:
+                        if cell.get("cell_type") == "code" and language is not None:
+                            await collect_late_output(client, language, cell, index, injected_at)
+                except CellTimeoutError:
+                    raise Failure(f"the output of {cell_label(index, injected_at)} did not arrive within {IOPUB_WAIT_SECONDS} s after it ended") from None
                 except CellExecutionError:
                     result["error"] = cell_error(cell, index, injected_at)
                     return result
@@ -190,6 +201,43 @@ async def execute(request):
     finally:
         nbformat.write(nb, request["output"])
     return result
+
+
+async def collect_late_output(client, language, cell, index, injected_at):
+    """
+    For kernels that forward a cell's output after reporting the cell done (Deno): writes a
+    marker to the kernel's stdout and stderr and takes every stream message up to both markers
+    as the cell's output (echoed, and kept in the executed notebook), so none is lost or shown
+    under the next cell. Waits as long as the kernel lives, up to IOPUB_WAIT_SECONDS.
+    """
+    from queue import Empty
+
+    marker = f"runnable-output-marker-{uuid.uuid4().hex}"
+    msg_id = await ensure(client.kc.execute(language.flush_code(marker), silent=False, store_history=False, allow_stdin=False))
+    pending = {"stdout", "stderr"}
+    deadline = time.monotonic() + IOPUB_WAIT_SECONDS
+    while pending:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise Failure(f"the output of {cell_label(index, injected_at)} did not arrive within {IOPUB_WAIT_SECONDS} s after it ended")
+        try:
+            msg = await ensure(client.kc.iopub_channel.get_msg(timeout=min(remaining, 5)))
+        except Empty:
+            if not await ensure(client.km.is_alive()):
+                raise Failure(f"the kernel died while running {cell_label(index, injected_at)}") from None
+            continue
+        if msg["msg_type"] != "stream":
+            continue  # the marker request's own busy/idle/input messages
+        content = msg["content"]
+        text = content.get("text", "")
+        if marker in text:
+            pending.discard(content.get("name", "stdout"))
+            text = text.replace(marker + "\n", "").replace(marker, "")
+            if not text:
+                continue
+            content["text"] = text
+        client.output(cell.setdefault("outputs", []), msg, None, index)
+    await client.async_wait_for_reply(msg_id)
 
 
 async def start_kernel(stack, make_client, kernel_name):

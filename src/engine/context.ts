@@ -46,4 +46,9 @@ export interface RunContext {
    * (a step in its own process) they are read from the run header's `run_config`
    */
   cache?: CacheSettings;
+  /**
+   * extra environment variables for the process of a step run elsewhere (a protocol command's
+   * `env`, which every launcher passes on), e.g. W3C `TRACEPARENT`; absent: none
+   */
+  commandEnv?: (internalName: string) => Record<string, string>;
 }

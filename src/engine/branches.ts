@@ -10,8 +10,8 @@
  */
 import type { CompositeNode, Graph } from '../graph/model.js';
 import { childInternalName, findGraph, iterVarsFromJSON, resolveName, type IterFrame, type IterVars } from '../graph/names.js';
-import type { RunContext } from '../executors/context.js';
-import { StepFailure, visibleParams, type BranchRun } from '../nodes/_common.js';
+import type { RunContext } from './context.js';
+import { StepFailure, visibleParams, type BranchRun } from '../nodes/index.js';
 import { chooseBranch } from '../nodes/conditional.js';
 import { iterationItems } from '../nodes/map.js';
 import { RunnableError } from '../errors.js';

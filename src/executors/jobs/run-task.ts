@@ -8,7 +8,7 @@ import type { TaskNode } from '../../graph/model.js';
 import { setScopeParams } from '../../nodes/index.js';
 import { backoff, runAttempt } from '../../nodes/task.js';
 import type { JobLog, Status, StepAttempt } from '../../runlog/types.js';
-import type { RunContext } from '../context.js';
+import type { RunContext } from '../../engine/context.js';
 
 /** The internal name of a job's task: its log file is `.logs/job.attempt-N.log` in the catalog. */
 export const JOB_STEP = 'job';

@@ -1,0 +1,8 @@
+/**
+ * `node dist/bundle/container-job.mjs RUN_ID JOB [CONFIG]` (this file, bundled by
+ * scripts/bundle.mjs): the job-task program (job-task.ts) as a process of its own.
+ */
+import { exitWhenDrained } from './_exit.js';
+import { runJobTaskEntry } from './job-task.js';
+
+exitWhenDrained(await runJobTaskEntry(process.argv.slice(2)));

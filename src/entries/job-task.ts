@@ -1,0 +1,21 @@
+/**
+ * The task of an existing job run, in this process: what a job executor that runs the task
+ * elsewhere starts (`emulate`: a child process; `local-container`: a container; `slurm`: a batch
+ * job, through entries/slurm-job.ts) with the arguments `RUN_ID JOB [CONFIG]`. The job's run
+ * exists (`runnable execute-job` created it); runner/job-task.ts runs its task and records it in
+ * the run log's `job` section. Exit 0: the task succeeded; 1: it failed (the run log says why);
+ * 2: bad input. SIGTERM/SIGINT (a stopped container, Ctrl-C) stop the task, recorded FAIL.
+ */
+import { stepObserver, withStepSignals } from '../cli/execute-single-node.js';
+import { RunnableError } from '../errors.js';
+import { executeJobTask } from '../runner/job-task.js';
+
+export function runJobTaskEntry(args: string[]): Promise<number> {
+  return withStepSignals(async (signal) => {
+    const [runId, job, configFile] = args;
+    if (!runId || !job) throw new RunnableError('E_USAGE', 'usage: node container-job.mjs RUN_ID JOB [CONFIG]');
+    // the caller reports progress: only the task's own output is printed here
+    const status = await executeJobTask({ runId, job, configFile: configFile || undefined, signal, observer: stepObserver({ quiet: true }) });
+    return status === 'SUCCESS' ? 0 : 1;
+  });
+}
