@@ -3,7 +3,7 @@
  * `{type, config}`. Whether a `type` exists and what its `config` may hold is for the plugin
  * registries (src/registry.ts) to say, so this stays valid as plugins are added.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RunnableError } from '../errors.js';
 import { readYamlFile } from '../yaml/yaml-file.js';
@@ -119,4 +119,22 @@ function readSection(name: string, value: unknown, fail: (m: string, at: YamlPat
   const config = value.config ?? {};
   if (!isRecord(config)) fail(`'config' must be a mapping`, [name, 'config']);
   return { type: value.type as string, config: config as Record<string, unknown> };
+}
+
+/**
+ * The environment variables a config file reads (`${VAR}` and runnable's `RUNNABLE_VAR_VAR`), for
+ * executors that start processes which read the same file elsewhere (a container gets them by
+ * name, never by value on a command line). Empty when the file cannot be read.
+ */
+export function configVariables(file: string | undefined, cwd: string): string[] {
+  if (!file) return [];
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  for (const m of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!).add(`RUNNABLE_VAR_${m[1]}`);
+  return [...names];
 }
