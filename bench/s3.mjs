@@ -12,7 +12,8 @@
  *
  *   npm run build && node bench/s3.mjs [--gib N]
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -118,14 +119,14 @@ async function runLogCost(type) {
   return { type, early, late, ratio: late / early, flush };
 }
 
-function child(mode, extra) {
-  const out = execFileSync(process.execPath, [here], {
+/** the catalog figures from a child process (asynchronously: the server answering it runs in this one) */
+async function child(mode, extra) {
+  const { stdout } = await promisify(execFile)(process.execPath, [here], {
     env: { ...process.env, S3_BENCH_CHILD: JSON.stringify(connection(`bench/catalog-${mode}`)), S3_BENCH_MODE: mode, ...extra },
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
   });
-  return JSON.parse(out);
+  return JSON.parse(stdout);
 }
 
 try {
@@ -135,9 +136,9 @@ try {
     console.log(`  ${type.padEnd(10)}  step 10: ${r.early.toFixed(2)} ms  step ${STEPS - 10}: ${r.late.toFixed(2)} ms  ratio ${r.ratio.toFixed(2)}  final flush ${r.flush.toFixed(0)} ms`);
   }
   const bytes = Math.round(GIB * 1024 ** 3);
-  const big = child('big', { S3_BENCH_BYTES: String(bytes) });
+  const big = await child('big', { S3_BENCH_BYTES: String(bytes) });
   console.log(`catalog: ${GIB} GiB file put ${(big.putMs / 1000).toFixed(1)} s, get ${(big.getMs / 1000).toFixed(1)} s, hashes ${big.ok ? 'match' : 'DIFFER'}; peak RSS ${big.peakRssMB.toFixed(0)} MB (${big.rssBeforeMB.toFixed(0)} MB before the transfers)`);
-  const small = child('small', { S3_BENCH_FILES: '1000' });
+  const small = await child('small', { S3_BENCH_FILES: '1000' });
   console.log(`catalog: 1,000 files of 1 KiB put ${(small.putMs / 1000).toFixed(2)} s, got ${(small.getMs / 1000).toFixed(2)} s (total ${((small.putMs + small.getMs) / 1000).toFixed(2)} s), hashes ${small.ok ? 'match' : 'DIFFER'}`);
 } finally {
   await server.close();

@@ -61,7 +61,7 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
   const config = await loadConfig({ file: opts.configFile, cwd, env });
   const penv: PluginEnv = { cwd, configFile: config.file, env };
   const s = config.sections;
-  const services: Services = {
+  return {
     cwd,
     config,
     executor: detachedIf(opts.detach, pipelineExecutors.create(s['pipeline-executor'].type, s['pipeline-executor'].config, penv)),
@@ -70,11 +70,18 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
     secrets: secretsStores.create(s.secrets.type, s.secrets.config, penv),
     stepCache: cacheModes.create(s['step-cache'].type, s['step-cache'].config, penv),
   };
-  // remote stores (S3): the bucket exists, the credentials work, the endpoint answers; exit 2 here, not mid-run
+}
+
+/**
+ * Remote stores (S3): the bucket exists, the credentials work, the endpoint answers. Called by
+ * what starts or continues a run (execute, execute-job, retry) before any step: exit 2 here, not
+ * mid-run. (Not by loadServices itself: a step's own process, `runs`, and the testing helpers,
+ * which replace the stores, need no extra request.)
+ */
+export async function checkAccess(services: Pick<Services, 'store' | 'catalog' | 'config'>): Promise<void> {
   await Promise.all([services.store.checkAccess?.(), services.catalog.checkAccess?.()]).catch((e: unknown) => {
-    throw e instanceof RunnableError && !e.where.file ? new RunnableError(e.code, e.message, { ...e.where, file: config.file }) : e;
+    throw e instanceof RunnableError && !e.where.file ? new RunnableError(e.code, e.message, { ...e.where, file: services.config.file }) : e;
   });
-  return services;
 }
 
 /** `--detach` asked of an executor that runs the pipeline in this process is bad usage. */
@@ -92,6 +99,7 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env, detach: inputs.detach });
   const { cwd } = services;
+  await checkAccess(services);
   const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
   await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.secrets);
   const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
