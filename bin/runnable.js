@@ -1,14 +1,21 @@
 #!/usr/bin/env node
 // The bundled command line (scripts/bundle.mjs, made by `npm run build`).
-import { main } from '../dist/bundle/runnable.mjs';
+import { readFileSync } from 'node:fs';
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    // Exit even if a user's step left timers or handles open; let stdout drain first.
-    process.stdout.write('', () => process.exit(code));
-  },
-  (err) => {
-    process.stderr.write(`runnable: internal error: ${err?.stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // answered before anything of the command line loads: what scripts ask first, and often
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
+} else {
+  const { main } = await import('../dist/bundle/runnable.mjs');
+  main(argv).then(
+    (code) => {
+      // Exit even if a user's step left timers or handles open; let stdout drain first.
+      process.stdout.write('', () => process.exit(code));
+    },
+    (err) => {
+      process.stderr.write(`runnable: internal error: ${err?.stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+}

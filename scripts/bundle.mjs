@@ -1,30 +1,68 @@
 // Bundles the processes runnable-ts starts into dist/bundle/ (run by `npm run build`, after tsc):
 // the command line (bin/runnable.js), the Slurm job entry and the container/child job entry.
-// One file each instead of some 300 modules (the engine, zod, yaml, commander) takes about a
-// third off every process start, which every step pays under emulate, containers and Slurm.
-// Shared code goes into chunks, and lazy imports stay lazy (`--help` loads little).
-// tsx (the loader for users' TS modules) and acorn stay outside: they are loaded from node_modules.
-import { rmSync } from 'node:fs';
-import { build } from 'esbuild';
+// Two steps:
+// 1. esbuild bundles the three entries with code splitting: what they share goes into chunks,
+//    and lazy imports stay lazy, so a process loads only what it runs (`--help` loads commander
+//    and the command table, not the engine).
+// 2. Each output becomes a CommonJS chunk (esbuild's transform) loaded by dist/bundle/load.cjs
+//    (scripts/bundle-load.cjs), which compiles chunks with V8's code cache: Node 20 has no
+//    compile cache for ES modules. Imports between chunks become require(); other dynamic
+//    imports (users' modules, tsx) stay import(), for Node's loader.
+// dist/bundle/{runnable,slurm-job,container-job}.mjs are small ES modules starting them, the
+// paths the executors run. tsx and acorn stay outside: they are loaded from node_modules.
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build, transform } from 'esbuild';
 
-rmSync('dist/bundle', { recursive: true, force: true });
+const OUT = 'dist/bundle';
+const ESM = path.join(OUT, '.esm');
+const CHUNKS = path.join(OUT, 'chunks');
+const ENTRIES = { runnable: 'dist/cli/main.js', 'slurm-job': 'dist/entries/slurm-job.js', 'container-job': 'dist/entries/container-job.js' };
+
+rmSync(OUT, { recursive: true, force: true });
 
 await build({
-  entryPoints: {
-    runnable: 'dist/cli/main.js',
-    'slurm-job': 'dist/entries/slurm-job.js',
-    'container-job': 'dist/entries/container-job.js',
-  },
-  outdir: 'dist/bundle',
-  outExtension: { '.js': '.mjs' },
+  entryPoints: ENTRIES,
+  outdir: ESM,
   bundle: true,
-  splitting: false,
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   format: 'esm',
   platform: 'node',
   target: 'node20',
   external: ['tsx', 'tsx/*', 'acorn'],
-  // CommonJS dependencies (yaml, commander) call require(): give ESM chunks one
-  banner: { js: "import { createRequire as __runnableRequire } from 'node:module'; const require = __runnableRequire(import.meta.url);" },
-  sourcemap: 'linked',
   logLevel: 'warning',
 });
+
+mkdirSync(CHUNKS, { recursive: true });
+const META_URL = '__runnable_import_meta_url';
+const DYNAMIC_IMPORT = '__runnable_import';
+for (const name of readdirSync(ESM)) {
+  let code = readFileSync(path.join(ESM, name), 'utf8');
+  // a chunk imported lazily is required lazily, through the loader's code cache
+  code = code.replace(/\bimport\((["'])\.\/([^"']+)\.js\1\)/g, (_, q, file) => `Promise.resolve().then(() => require(${q}./${file}.cjs${q}))`);
+  code = code.replace(/(\bfrom\s*["']\.\/[^"']+)\.js(["'])/g, '$1.cjs$2').replace(/(\bimport\s*["']\.\/[^"']+)\.js(["'])/g, '$1.cjs$2');
+  // the others (users' modules, tsx) through the loader's import(): code compiled by vm.Script
+  // has no dynamic-import callback on Node 20 without an experimental flag
+  code = code.replace(/(?<![\w.$])import\((?=\s*[\w"'`])/g, `${DYNAMIC_IMPORT}(`);
+  const out = await transform(code, {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    define: { 'import.meta.url': META_URL },
+    banner: `var ${META_URL} = require('node:url').pathToFileURL(__filename).href, ${DYNAMIC_IMPORT} = require('../load.cjs').dynamicImport;`,
+    logLevel: 'warning',
+  });
+  writeFileSync(path.join(CHUNKS, name.replace(/\.js$/, '.cjs')), out.code);
+}
+rmSync(ESM, { recursive: true, force: true });
+
+copyFileSync('scripts/bundle-load.cjs', path.join(OUT, 'load.cjs'));
+writeFileSync(path.join(OUT, 'package.json'), '{"type": "commonjs"}\n');
+for (const name of Object.keys(ENTRIES)) {
+  const exports = name === 'runnable' ? 'export const { main } = ' : '';
+  writeFileSync(
+    path.join(OUT, `${name}.mjs`),
+    `// Starts the bundled ${name} (scripts/bundle.mjs) through the code-caching loader.\nimport { createRequire } from 'node:module';\n${exports}createRequire(import.meta.url)('./load.cjs').load(${JSON.stringify(name)});\n`,
+  );
+}

@@ -41,6 +41,13 @@ export class Family<M> {
     return this;
   }
 
+  /** A name other tools (runnable) use that has no member here, and what to do instead: its error says so. */
+  unsupported(type: string, instead: string): this {
+    this.notHere.set(type, instead);
+    return this;
+  }
+  private readonly notHere = new Map<string, string>();
+
   /** registered names, in registration order */
   types(): string[] {
     return [...this.members.keys()];
@@ -58,8 +65,10 @@ export class Family<M> {
   /** the member of a name; an unknown one is a RunnableError naming the known ones */
   get(type: string, file?: string): M {
     const member = this.members.get(type);
-    if (member === undefined) throw this.unknown(type, this.types(), file);
-    return member;
+    if (member !== undefined) return member;
+    const instead = this.notHere.get(type);
+    if (instead) throw new RunnableError('E_CONFIG', `type '${type}' is not supported here: ${instead}`, { file, field: `${this.section}.type` });
+    throw this.unknown(type, this.types(), file);
   }
 }
 

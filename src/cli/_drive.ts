@@ -43,6 +43,7 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // the terminal closed: stop as for SIGTERM, never leave steps running
   try {
     const result = await start({ observer: reporter, signal: controller.signal, onStart: ({ runId }) => reporter.started(runId) });
     reporter.summary(result);
@@ -55,5 +56,6 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

@@ -48,7 +48,7 @@ export function stepObserver(flags: StepFlags): RunObserver {
 }
 
 /**
- * SIGINT/SIGTERM stop the step, which is then recorded FAIL (a cancelled job, a stopped
+ * SIGINT/SIGTERM/SIGHUP stop the step, which is then recorded FAIL (a cancelled job, a stopped
  * container). A second signal exits at once, unless it comes within a second of the first:
  * Ctrl-C reaches a step process both directly and through the executor that started it.
  */
@@ -65,6 +65,7 @@ export async function withStepSignals(run: (signal: AbortSignal) => Promise<numb
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // the terminal closed: stop as for SIGTERM, never leave steps running
   try {
     return await run(controller.signal);
   } catch (err) {
@@ -72,5 +73,6 @@ export async function withStepSignals(run: (signal: AbortSignal) => Promise<numb
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }

@@ -1,11 +1,13 @@
 /** The `runnable` command line (SPEC §1): thin commands over the library. */
 import { Argument, Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT } from './_errors.js';
+import { packageVersion } from '../util/package-root.js';
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('runnable')
     .description('Run a pipeline of plain TypeScript, shell, notebook or Python steps, anywhere.')
+    .version(packageVersion(), '-V, --version', 'print the version of runnable-ts')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -94,10 +96,13 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('schema')
-    .description('print the JSON Schema of the pipeline YAML')
-    .action(async () => {
+    .description('print the JSON Schema of the pipeline YAML (or of job or config files), for editors')
+    .option('--job', 'the schema of job files (a top-level job: task)')
+    .option('--config', 'the schema of config files (pipeline-executor, run-log-store, catalog, ...)')
+    .addHelpText('after', '\nThe package ships them too: node_modules/runnable-ts/schemas/{pipeline,job,config}.schema.json\nExample: runnable schema --config > config.schema.json')
+    .action(async (flags: { job?: boolean; config?: boolean }) => {
       const { schemaCommand } = await import('./validate.js');
-      code = schemaCommand();
+      code = await schemaCommand(flags);
     });
 
   const runs = program.command('runs').description('runs in the configured run-log store');

@@ -6,6 +6,7 @@ import type { JobLog, RunLog, StepLog } from '../runlog/types.js';
 import { formatDuration, useColour } from './_reporter.js';
 import { isInterrupted } from '../runner/retry.js';
 import { EXIT_OK, reportError } from './_errors.js';
+import { writeJson } from '../util/json-stream.js';
 
 export async function runsListCommand(flags: { config?: string; json?: boolean }): Promise<number> {
   try {
@@ -29,7 +30,8 @@ export async function runsShowCommand(runId: string, flags: { config?: string; j
   try {
     const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
     const log = assemble(await store.list(runId));
-    process.stdout.write(flags.json ? `${JSON.stringify(log, null, 2)}\n` : render(log, store.location(runId), isInterrupted(log)));
+    if (flags.json) await writeJson(process.stdout, log); // streamed: a big run log is longer than a string can be
+    else process.stdout.write(render(log, store.location(runId), isInterrupted(log)));
     return EXIT_OK;
   } catch (err) {
     return reportError(err);

@@ -1,6 +1,7 @@
 /** `runnable validate PIPELINE` and `runnable schema`. */
 import { loadPipelineFile } from '../yaml/load-pipeline.js';
-import { pipelineJsonSchema } from '../yaml/json-schema.js';
+import { jobJsonSchema, pipelineJsonSchema } from '../yaml/json-schema.js';
+import { RunnableError } from '../errors.js';
 import { walkNodes } from '../graph/walk.js';
 import { checkPipeline } from '../runner/prepare.js';
 import { EXIT_OK, reportError } from './_errors.js';
@@ -19,7 +20,10 @@ export async function validateCommand(pipeline: string): Promise<number> {
   }
 }
 
-export function schemaCommand(): number {
-  process.stdout.write(`${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`);
+export async function schemaCommand(which: { job?: boolean; config?: boolean } = {}): Promise<number> {
+  if (which.job && which.config) return reportError(new RunnableError('E_USAGE', 'schema: give --job or --config, not both'));
+  // the config schema needs every plugin family: loaded only when asked for
+  const schema = which.config ? (await import('../runner/config-schema.js')).configJsonSchema() : which.job ? jobJsonSchema() : pipelineJsonSchema();
+  process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   return EXIT_OK;
 }

@@ -85,7 +85,7 @@ export function sectionsForRunLog(config: LoadedConfig, omit: readonly ConfigSec
 
 /** Config keys whose values are credentials (`aws_secret_access_key`, a password, a token). */
 const CREDENTIAL_KEY = /secret|password|token|access_key/i;
-const ONLY_VARS = /^(\$\{[A-Za-z_][A-Za-z0-9_]*\})+$/;
+const ONLY_VARS = /^(\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)+$/;
 
 /**
  * A credential written into the config file itself (not as `${VAR}`) is recorded as `***`: the
@@ -135,6 +135,10 @@ export function configVariables(file: string | undefined, cwd: string): string[]
     return [];
   }
   const names = new Set<string>();
-  for (const m of text.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!).add(`RUNNABLE_VAR_${m[1]}`);
+  // `${VAR}`, and runnable's bare `$VAR`
+  for (const m of text.matchAll(/(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)) {
+    const name = (m[1] ?? m[2])!;
+    names.add(name).add(`RUNNABLE_VAR_${name}`);
+  }
   return [...names];
 }

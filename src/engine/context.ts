@@ -46,6 +46,8 @@ export interface RunContext {
    * (a step in its own process) they are read from the run header's `run_config`
    */
   cache?: CacheSettings;
+  /** `object_serialisation: false` (local executor): object parameters kept in this process, unserialised */
+  objectsInMemory?: Map<string, unknown>;
   /**
    * extra environment variables for the process of a step run elsewhere (a protocol command's
    * `env`, which every launcher passes on), e.g. W3C `TRACEPARENT`; absent: none

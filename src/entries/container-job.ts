@@ -5,4 +5,5 @@
 import { exitWhenDrained } from './_exit.js';
 import { runJobTaskEntry } from './job-task.js';
 
-exitWhenDrained(await runJobTaskEntry(process.argv.slice(2)));
+// no top-level await: the bundles are CommonJS, for V8's code cache (scripts/bundle.mjs)
+void runJobTaskEntry(process.argv.slice(2)).then(exitWhenDrained);

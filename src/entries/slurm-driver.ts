@@ -5,8 +5,7 @@
  */
 import { batchReporter } from '../cli/execute-single-node.js';
 import { RunnableError } from '../errors.js';
-import { SlurmExecutor, slurmConfig } from '../executors/slurm.js';
-import type { DriveSpec } from '../executors/_slurm_detach.js';
+import { SlurmExecutor, slurmConfig, type DriveSpec } from '../executors/slurm.js';
 import { RunLogAccess } from '../runlog/access.js';
 import { drive, runnerIdentity } from '../runner/execute.js';
 import { loadPipelineSource } from '../runner/load.js';

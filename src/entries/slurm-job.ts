@@ -11,8 +11,7 @@
  * step is (run id, pipeline, step name, map variables) never passes through a shell.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { DriveSpec } from '../executors/_slurm_detach.js';
-import type { SlurmJobSpec } from '../executors/_slurm_session.js';
+import type { DriveSpec, SlurmJobSpec } from '../executors/slurm.js';
 import { exitWhenDrained } from './_exit.js';
 
 async function run(): Promise<number> {

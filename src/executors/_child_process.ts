@@ -5,6 +5,8 @@
  * process records its step FAIL, as a remote engine's job would on cancel), the end of stderr kept.
  */
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { lifelineOf, tied } from '../util/lifeline.js';
 import type { RunContext } from '../engine/context.js';
 import { beforeJsonLine } from '../engine/protocol.js';
 import { programFor, type Launcher, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
@@ -14,16 +16,23 @@ const STDERR_TAIL_BYTES = 4096;
 /** Runs `file args` for `cmd` and waits for it to end, with this process's environment plus `cmd.env`. */
 export function runProcess(rc: RunContext, cmd: StepCommand, file: string, args: string[]): Promise<StepProcessResult> {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { cwd: rc.cwd, env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // tied: if the driver dies (kill -9, SIGHUP), its step processes get SIGTERM and record their step FAIL;
+    // RUNNABLE_RUN_ID marks them as the run's, for `retry` to wait for (src/runner/orphans.ts)
+    const stdio = ['ignore', 'pipe', 'pipe'] as const;
+    const run = tied(file, args, stdio);
+    const child = spawn(run.file, run.args, { cwd: rc.cwd, env: { ...process.env, RUNNABLE_RUN_ID: rc.runId, ...cmd.env }, stdio: run.stdio });
+    const lifeline = lifelineOf(child, stdio);
+    child.on('exit', () => lifeline.release());
     // fan commands print their JSON on stdout: kept, not shown; a step's stdout is its output
     const keepStdout = cmd.kind === 'fan';
     let stdout = '';
     let tail = Buffer.alloc(0);
-    child.stdout.on('data', (chunk: Buffer) => {
+    const { stdout: outStream, stderr: errStream } = child as { stdout: Readable; stderr: Readable };
+    outStream.on('data', (chunk: Buffer) => {
       if (keepStdout) stdout += chunk.toString('utf8');
       else rc.observer.output?.(cmd.internalName, 1, chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    errStream.on('data', (chunk: Buffer) => {
       rc.observer.output?.(cmd.internalName, 2, chunk);
       tail = Buffer.concat([tail, chunk]);
       if (tail.length > STDERR_TAIL_BYTES) tail = tail.subarray(tail.length - STDERR_TAIL_BYTES);
@@ -31,7 +40,10 @@ export function runProcess(rc: RunContext, cmd: StepCommand, file: string, args:
     const stop = () => child.kill('SIGTERM');
     rc.signal.addEventListener('abort', stop, { once: true });
     let error: string | undefined;
-    child.on('error', (err) => (error = err.message));
+    child.on('error', (err) => {
+      lifeline.release();
+      error = err.message;
+    });
     child.on('close', (exitCode, signal) => {
       rc.signal.removeEventListener('abort', stop);
       // anything printed before the JSON line (a reducer's console.log) is still shown

@@ -33,10 +33,9 @@ import { ProtocolTraversal } from '../engine/protocol.js';
 import { ChildProcessLauncher } from './_child_process.js';
 import { fileForOtherProcesses } from './_elsewhere.js';
 import type { PipelineExecutor } from './types.js';
+import { branchWidth, parallelFields } from './_parallel.js';
 
-export const emulateConfig = z.strictObject({
-  max_parallel: z.number().int().min(1).default(1),
-});
+export const emulateConfig = z.strictObject({ ...parallelFields });
 
 export class EmulateExecutor implements PipelineExecutor {
   readonly type = 'emulate';
@@ -50,7 +49,7 @@ export class EmulateExecutor implements PipelineExecutor {
   }
 
   async execute(rc: RunContext): Promise<Status> {
-    const width = rc.log.store.concurrentWriters ? this.config.max_parallel : 1;
+    const width = rc.log.store.concurrentWriters ? branchWidth(this.config) : 1;
     return new ProtocolTraversal(width, new ChildProcessLauncher()).runGraph(rc, rc.pipeline.graph, []);
   }
 }

@@ -13,3 +13,6 @@ export { Traversal } from '../engine/traverse.js';
 export const pipelineExecutors = new Registry<PipelineExecutor>('pipeline-executor').register('local', local).register('mocked', mocked).register('emulate', emulate);
 pipelineExecutors.register('slurm', slurm);
 pipelineExecutors.register('local-container', localContainer);
+// runnable's configs spell it so
+pipelineExecutors.register('emulator', emulate);
+pipelineExecutors.unsupported('retry', "runnable's retry executor is the command 'runnable retry RUN_ID [-c CONFIG]' here");

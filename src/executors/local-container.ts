@@ -53,14 +53,14 @@ import { fileForOtherProcesses } from './_elsewhere.js';
 import { containerSettings, detectEngine, engineSetting, requireImage } from './_container.js';
 import { ContainerLauncher, containerSettingsOf, type ContainerSettings } from './_container_launcher.js';
 import type { PipelineExecutor } from './types.js';
+import { branchWidth, parallelFields } from './_parallel.js';
 
 export const localContainerConfig = requireImage(
   z.strictObject({
     ...containerSettings,
     /** `auto`: docker when a docker engine answers, else podman */
     engine: engineSetting,
-    /** branches of a parallel or map step running at once */
-    max_parallel: z.number().int().min(1).default(1),
+    ...parallelFields,
     /** per-step settings, picked by a task's `overrides: {local-container: NAME}` */
     overrides: z.record(z.string(), z.strictObject(containerSettings)).default({}),
   }),
@@ -99,7 +99,7 @@ export class LocalContainerExecutor implements PipelineExecutor {
 
   async execute(rc: RunContext): Promise<Status> {
     const engine = await detectEngine(this.config.engine);
-    const width = rc.log.store.concurrentWriters ? this.config.max_parallel : 1;
+    const width = rc.log.store.concurrentWriters ? branchWidth(this.config) : 1;
     const launcher = new ContainerLauncher(engine, (node) => settingsFor(this.config, node), pipelineFile);
     return new ProtocolTraversal(width, launcher).runGraph(rc, rc.pipeline.graph, []);
   }

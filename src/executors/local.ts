@@ -7,9 +7,16 @@ import type { Plugin } from '../registry.js';
 import type { RunContext } from '../engine/context.js';
 import { Traversal } from '../engine/traverse.js';
 import type { PipelineExecutor } from './types.js';
+import { branchWidth, parallelFields } from './_parallel.js';
 
 export const localConfig = z.strictObject({
-  max_parallel: z.number().int().min(1).default(1),
+  ...parallelFields,
+  /**
+   * runnable's switch: false keeps object parameters in this process as they are (no v8
+   * serialisation, nothing in the catalog), for objects that cannot be serialised; a retry of
+   * such a run cannot read them back
+   */
+  object_serialisation: z.boolean().default(true),
 });
 
 export class LocalExecutor implements PipelineExecutor {
@@ -18,7 +25,8 @@ export class LocalExecutor implements PipelineExecutor {
   constructor(private readonly config: z.infer<typeof localConfig>) {}
 
   execute(rc: RunContext) {
-    return new Traversal(this.config.max_parallel).runGraph(rc, rc.pipeline.graph, []);
+    const ctx = this.config.object_serialisation ? rc : { ...rc, objectsInMemory: new Map<string, unknown>() };
+    return new Traversal(branchWidth(this.config)).runGraph(ctx, ctx.pipeline.graph, []);
   }
 }
 

@@ -34,7 +34,7 @@ import { walkNodes } from '../graph/walk.js';
 import { executeLeaf } from '../nodes/index.js';
 import type { Plugin } from '../registry.js';
 import type { Status } from '../runlog/types.js';
-import { commandProblem, inferCommandType } from '../graph/command.js';
+import { commandProblem, inferCommandType, returnProblem } from '../graph/command.js';
 import { COMMAND_TYPES } from '../graph/rules.js';
 import { bindArguments, functionIdentity, mapReturns, runInTaskContext } from '../tasks/index.js';
 import { TaskFailure, type TaskKind } from '../tasks/types.js';
@@ -144,9 +144,9 @@ export class MockedExecutor implements PipelineExecutor {
       const commandType = patch.command_type ?? (commandProblem(node.commandType, command) ? inferCommandType(command) ?? 'shell' : node.commandType);
       const problem = commandProblem(commandType, command);
       if (problem) throw this.error(`patch '${key}': ${problem} (command_type ${commandType})`, key, 'command');
-      const objects = node.returns.filter((r) => r.kind === 'object').map((r) => r.name);
-      if (commandType === 'shell' && objects.length) {
-        throw this.error(`patch '${key}' is a shell command, but step '${node.internalName}' returns objects (${objects.join(', ')}): shell tasks return json or metric values`, key);
+      const refused = node.returns.filter((r) => returnProblem(commandType, r.kind));
+      if (refused.length) {
+        throw this.error(`patch '${key}' is a ${commandType} command, but step '${node.internalName}' returns ${refused[0]!.kind}s (${refused.map((r) => r.name).join(', ')}): ${returnProblem(commandType, refused[0]!.kind)}`, key);
       }
       done = { node: { ...node, command, commandType, options: commandType === node.commandType ? node.options : {} } };
     }

@@ -54,6 +54,9 @@ import { fileForOtherProcesses } from './_elsewhere.js';
 import { withSlurmSession, type SlurmResources } from './_slurm_session.js';
 import { SlurmLauncher } from './_slurm_launcher.js';
 import { detachRun } from './_slurm_detach.js';
+
+export type { DriveSpec } from './_slurm_detach.js';
+export type { SlurmJobSpec } from './_slurm_session.js';
 import type { PipelineExecutor } from './types.js';
 
 /** A job's resources, as the config gives them (shared with the slurm job executor). */

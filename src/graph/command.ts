@@ -3,7 +3,7 @@
  * runnable's YAML (python by default) and ours (typescript) both load without annotations;
  * shell is never inferred because almost any string is a valid shell command.
  */
-import type { CommandType } from '../graph/model.js';
+import type { CommandType, ParameterKind } from '../graph/model.js';
 
 // No whitespace: `node x.js` is a shell command, not a module path.
 const TS_RE = /^[^\s:]+\.(?:ts|mts|js|mjs)(?::[A-Za-z_$][\w$]*)?$/;
@@ -31,4 +31,9 @@ export function commandProblem(type: CommandType, command: string): string | und
     case 'shell':
       return undefined;
   }
+}
+
+/** Why a task of `type` cannot return a value of `kind`, or undefined when it can (a script returns env vars: text, never objects). */
+export function returnProblem(type: CommandType, kind: ParameterKind): string | undefined {
+  return type === 'shell' && kind === 'object' ? 'shell tasks return json or metric values, not objects' : undefined;
 }

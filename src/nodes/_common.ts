@@ -59,12 +59,23 @@ export function branchChain(graph: Graph, frames: IterVars): string[] {
 
 /** The parameters a step in `graph` sees: the run's, overlaid by each enclosing branch's. */
 export async function visibleParams(rc: RunContext, graph: Graph, frames: IterVars): Promise<Parameters> {
-  let params = await rc.log.rootParams();
+  return (await scopedParams(rc, graph, frames)).params;
+}
+
+/**
+ * What `visibleParams` gives, with the names the step's own scope holds: its branch's parameters
+ * (map item, loop index, what earlier steps of the branch returned), or the run's at the top level.
+ */
+export async function scopedParams(rc: RunContext, graph: Graph, frames: IterVars): Promise<{ params: Parameters; own: string[] }> {
+  const root = await rc.log.rootParams();
+  let params = root;
+  let own = Object.keys(root);
   for (const name of branchChain(graph, frames)) {
     const branch = await rc.log.branch(name);
-    if (branch && Object.keys(branch.parameters).length) params = { ...params, ...branch.parameters };
+    own = Object.keys(branch?.parameters ?? {});
+    if (own.length) params = { ...params, ...branch!.parameters };
   }
-  return params;
+  return { params, own };
 }
 
 /** Set parameters in the scope of `graph`: the branch's own parameters, or the run's at the top. */

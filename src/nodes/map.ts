@@ -8,8 +8,7 @@ import { resolveName } from '../graph/names.js';
 import type { RunContext } from '../engine/context.js';
 import { loadObject, saveObject } from '../params/objects.js';
 import type { Parameter, Parameters } from '../runlog/types.js';
-import { loadExport } from '../tasks/_module.js';
-import { isModuleReducer, reduceInPython, type ToReduce } from '../tasks/_python_reducer.js';
+import { isModuleReducer, loadExport, reduceInPython, type ToReduce } from '../tasks/index.js';
 import { StepFailure, parentOfStep, visibleParams } from './_common.js';
 import { closeComposite, failedMessage, openBranch, openComposite, readBranches, type Composite } from './_composite.js';
 
@@ -79,7 +78,7 @@ async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string
   const loaded = new Map<string, ToReduce>();
   for (const [name, params] of byName) {
     const kind = params[0]!.kind;
-    const values = kind === 'object' ? await Promise.all(params.map((p) => loadObject(rc.catalog, rc.runId, String(p.value)))) : params.map((p) => p.value);
+    const values = kind === 'object' ? await Promise.all(params.map((p) => loadObject(rc, String(p.value)))) : params.map((p) => p.value);
     loaded.set(name, { kind, values });
   }
   let reduced: Record<string, unknown>;
@@ -94,7 +93,7 @@ async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string
   const out: Parameters = {};
   for (const [name, { kind }] of loaded) {
     const value = reduced[name];
-    out[name] = kind === 'object' ? { kind, value: await saveObject(rc.catalog, rc.runId, name, parentBranch, value) } : { kind, value };
+    out[name] = kind === 'object' ? { kind, value: await saveObject(rc, name, parentBranch, value) } : { kind, value };
   }
   return out;
 }

@@ -12,7 +12,7 @@ import { TaskFailure, type ParamView, type TaskKind, type TaskOutput } from '../
 import { isRunnableError } from '../errors.js';
 import { openTaskCache } from './_cache.js';
 import { StepOutput } from './_output.js';
-import { durationMs, newAttempt, newStepLog, now, parentOfStep, setScopeParams, visibleParams } from './_common.js';
+import { durationMs, newAttempt, newStepLog, now, parentOfStep, scopedParams, setScopeParams, visibleParams } from './_common.js';
 
 export interface TaskOptions {
   /** mocked executor: record the step as mocked without running anything */
@@ -81,12 +81,12 @@ export async function runAttempt(
   const output = new StepOutput(internalName, rc.observer, secretValues);
   try {
     const env = await taskEnv(rc, node, frames, number, secretValues);
-    const params = await visibleParams(rc, graph, frames);
+    const { params, own } = await scopedParams(rc, graph, frames);
     if (node.catalog?.get.length) catalog.push(...(await rc.catalog.get(rc.runId, node.catalog.get, rc.cwd)));
 
     const result: TaskOutput = await (kind ?? taskKindFor(node.commandType)).run({
       node,
-      params: paramView(rc, params),
+      params: paramView(rc, params, own),
       env,
       cwd: rc.cwd,
       output,
@@ -133,6 +133,10 @@ export async function backoff(node: TaskNode, failedSoFar: number, signal: Abort
 
 async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt: number, secretValues: string[]): Promise<Record<string, string>> {
   const env: Record<string, string> = { RUNNABLE_RUN_ID: rc.runId, RUNNABLE_STEP_ATTEMPT: String(attempt) };
+  // as runnable sets them: the run's tag, and under `retry` the run being retried
+  const tag = (await rc.log.header())?.tag;
+  if (tag) env.RUNNABLE_RUN_TAG = tag;
+  if (rc.retrying) env.RUNNABLE_RETRY_RUN_ID = rc.runId;
   if (frames.length) env.RUNNABLE_MAP_VARIABLE = iterVarsToJSON(frames);
   for (const f of frames) if (f.kind === 'loop') env[f.name] = String(f.value);
   for (const name of node.secrets) {
@@ -143,14 +147,15 @@ async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt
   return env;
 }
 
-function paramView(rc: RunContext, params: Parameters): ParamView {
+function paramView(rc: RunContext, params: Parameters, own: string[]): ParamView {
   return {
     names: () => Object.keys(params),
+    ownNames: () => own,
     get: (name) => params[name],
     load: async (name) => {
       const p = params[name];
       if (!p) return undefined;
-      return p.kind === 'object' ? loadObject(rc.catalog, rc.runId, String(p.value)) : p.value;
+      return p.kind === 'object' ? loadObject(rc, String(p.value)) : p.value;
     },
   };
 }
@@ -161,7 +166,7 @@ async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames
     const value = values[r.name];
     let param: Parameter;
     if (r.kind === 'object') {
-      param = { kind: 'object', value: await saveObject(rc.catalog, rc.runId, r.name, parentOfStep(graph, frames), value) };
+      param = { kind: 'object', value: await saveObject(rc, r.name, parentOfStep(graph, frames), value) };
     } else {
       assertJsonValue(r.name, value);
       param = { kind: r.kind, value };

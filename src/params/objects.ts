@@ -54,8 +54,26 @@ export function objectPath(name: string, branchInternalName: string, extension =
   return `${OBJECTS_FOLDER}/${branch}/${safeSegment(name)}${extension}`;
 }
 
+/** Where a run keeps its objects: its catalog, or this process's memory (`object_serialisation: false`). */
+export interface ObjectHome {
+  catalog: CatalogStore;
+  runId: string;
+  /**
+   * runnable's `object_serialisation: false` (local executor): objects stay in this process as
+   * they are, never serialised; the run log still records their reference. Such a run's objects
+   * are gone when the process ends, so `retry` cannot read them back (it says so).
+   */
+  objectsInMemory?: Map<string, unknown>;
+}
+
 /** Serialises `value` into the run's catalog; returns the reference to store as the parameter's `value`. */
-export async function saveObject(catalog: CatalogStore, runId: string, name: string, branchInternalName: string, value: unknown): Promise<string> {
+export async function saveObject(home: ObjectHome, name: string, branchInternalName: string, value: unknown): Promise<string> {
+  const { catalog, runId } = home;
+  if (home.objectsInMemory) {
+    const ref = objectPath(name, branchInternalName, '.memory');
+    home.objectsInMemory.set(ref, value);
+    return ref;
+  }
   if (value instanceof ForeignObject) {
     const ref = objectPath(name, branchInternalName, `.${value.format}`);
     await catalog.writeFile(runId, ref, value.bytes);
@@ -76,7 +94,12 @@ export async function saveObject(catalog: CatalogStore, runId: string, name: str
 }
 
 /** Reads back a value saved by saveObject. */
-export async function loadObject(catalog: CatalogStore, runId: string, ref: string): Promise<unknown> {
+export async function loadObject(home: ObjectHome, ref: string): Promise<unknown> {
+  const { catalog, runId } = home;
+  if (home.objectsInMemory?.has(ref)) return home.objectsInMemory.get(ref);
+  if (ref.endsWith('.memory')) {
+    throw new Error(`object parameter '${ref}' of run '${runId}' was kept in the memory of the process that made it (object_serialisation: false) and is gone`);
+  }
   const bytes = await catalog.readFile(runId, ref);
   const foreign = FOREIGN.exec(ref);
   if (foreign) return new ForeignObject(foreign[1] as ForeignObject['format'], bytes);

@@ -1,6 +1,6 @@
 /** Helpers shared by the run-log stores: record identity, ordering, run-id checks, errors. */
 import { RunnableError } from '../errors.js';
-import type { NewRecord, RecordKind, RunHeader, RunRecord } from './types.js';
+import type { LeaseHolder, NewRecord, RecordKind, RunHeader, RunRecord } from './types.js';
 
 /** one string per record of a run (kinds never contain ':') */
 export const recordId = (kind: RecordKind, key: string): string => `${kind}:${key}`;
@@ -33,6 +33,12 @@ export const unknownRun = (runId: string, where: string): RunnableError =>
 
 export const runExistsError = (runId: string, where: string): RunnableError =>
   new RunnableError('E_RUN_ID', `run id '${runId}' already exists in ${where}`);
+
+/** a lease taken by a live holder (the `acquireLease` capability) */
+export function busy(runId: string, step: string | undefined, holder: LeaseHolder): RunnableError {
+  const what = step === undefined ? `run ${runId}` : `step '${step}' of run ${runId}`;
+  return new RunnableError('E_RUN_BUSY', `${what} is being driven by pid ${holder.pid} since ${holder.since} on host ${holder.host}`);
+}
 
 /** a copy that shares nothing with the store (what a persistent store would give back) */
 export const copy = <T>(value: T): T => structuredClone(value);

@@ -7,8 +7,8 @@
  * run-log-store:
  *   type: buffered
  */
-import { bySeq, checkRunId, copy, initialRecords, recordId, runExistsError, unknownRun } from './_records.js';
-import type { NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
+import { busy, bySeq, checkRunId, copy, initialRecords, recordId, runExistsError, unknownRun } from './_records.js';
+import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
 interface BufferedRun {
   records: Map<string, RunRecord>;
@@ -21,6 +21,8 @@ export class BufferedRunLogStore implements RunLogStore {
   readonly concurrentWriters = false;
   readonly sharedAcrossProcesses = false;
   private readonly store = new Map<string, BufferedRun>();
+  /** live leases by run id + NUL + step ('' for the run's); only this process can drive a buffered run */
+  private readonly leases = new Map<string, LeaseHolder>();
   private seq = 0;
   private clock = 0;
 
@@ -64,6 +66,23 @@ export class BufferedRunLogStore implements RunLogStore {
 
   async flush(runId: string): Promise<void> {
     this.run(runId);
+  }
+
+  async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
+    this.run(runId);
+    const key = `${runId}\0${step ?? ''}`;
+    const current = this.leases.get(key);
+    if (current) throw busy(runId, step, current);
+    this.leases.set(key, holder);
+    let released = false;
+    return {
+      holder,
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.leases.delete(key);
+      },
+    };
   }
 
   private run(runId: string): BufferedRun {

@@ -22,7 +22,8 @@ import { join } from 'node:path';
 import { isErrno, statOrUndefined, writeFileAtomic } from './_fs.js';
 import { recordFileName } from './_names.js';
 import { bySeq, checkRunId, initialRecords, newestFirst, parseRecord, recordText, runExistsError, timeSeq, unknownRun } from './_records.js';
-import type { NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
+import { acquireFileLease } from './_lease.js';
+import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
 export interface ChunkedFsStoreOptions {
   /** absolute path of the folder holding one folder per run */
@@ -130,6 +131,12 @@ export class ChunkedFsRunLogStore implements RunLogStore {
   async flush(runId: string): Promise<void> {
     // every put already replaced one whole file
     if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
+  }
+
+  /** the run's (or a step's) one-live-holder lease: numbered O_EXCL files under `<log_folder>/.leases/` (`_lease.ts`) */
+  async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
+    if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
+    return acquireFileLease(this.logFolder, runId, holder, step);
   }
 
   private runDir(runId: string): string {

@@ -42,7 +42,8 @@ import { RunnableError } from '../errors.js';
 import { isErrno, statOrUndefined, writeAll, writeFileAtomic } from './_fs.js';
 import { RecordSet } from './_record-set.js';
 import { checkRunId, initialRecords, newestFirst, runExistsError, unknownRun } from './_records.js';
-import type { NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
+import { acquireFileLease } from './_lease.js';
+import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
 
 export interface FileSystemStoreOptions {
   /** absolute path of the folder holding `<run_id>.json` and `<run_id>.journal` */
@@ -156,6 +157,12 @@ export class FileSystemRunLogStore implements RunLogStore {
       closeSync(state.fd);
       state.fd = undefined;
     }
+  }
+
+  /** the run's (or a step's) one-live-holder lease: numbered O_EXCL files under `<log_folder>/.leases/` (`_lease.ts`) */
+  async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
+    if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
+    return acquireFileLease(this.logFolder, runId, holder, step);
   }
 
   private jsonPath(runId: string): string {

@@ -119,6 +119,24 @@ export type RecordKind = RunRecord['kind'];
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type NewRecord = DistributiveOmit<RunRecord, 'seq'>;
 
+/**
+ * Who holds a lease: a process, checkable from elsewhere (src/util/process.ts), and since when.
+ */
+export interface LeaseHolder {
+  pid: number;
+  host: string;
+  /** the process's start time as the OS gives it ('' where unknown): tells a reused pid from the holder */
+  process_start: string;
+  /** when the lease was taken, ISO-8601 */
+  since: string;
+}
+
+/** A held lease; `release` gives it up (idempotent). A holder that dies without releasing loses it to the next taker. */
+export interface Lease {
+  readonly holder: LeaseHolder;
+  release(): Promise<void>;
+}
+
 export interface RunLogStore {
   /** the config `type` this store was made from */
   readonly type: string;
@@ -156,4 +174,19 @@ export interface RunLogStore {
   runs(): Promise<string[]>;
   /** make everything written so far durable and readable as a whole (file-system materialises its single file) */
   flush(runId: string): Promise<void>;
+  /**
+   * Optional capability: one live holder at a time. Without `step`, the run's lease, taken by
+   * the process that drives the run (`execute`, `retry`): it decides which steps run. With
+   * `step` (a resolved internal name), that step's lease, taken by a process that runs one step
+   * of a run driven by another (`execute-single-node`, `fan`): a step never runs in two
+   * processes at once, and a driver's own step processes are not refused because it holds the
+   * run's lease. Taken atomically: of two takers exactly one gets it; a lease whose holder is
+   * known dead (see `isAlive` in src/util/process.ts) or released is taken over; otherwise
+   * throws RunnableError `E_RUN_BUSY` "run X is being driven by pid N since T". A store that
+   * cannot take leases leaves this out (`retry` then falls back to the runner recorded in the
+   * run header).
+   * File stores: a numbered lease file per taking, created with O_EXCL (`_lease.ts`);
+   * buffered: in memory; S3: a conditional PutObject (If-None-Match) works the same way.
+   */
+  acquireLease?(runId: string, holder: LeaseHolder, step?: string): Promise<Lease>;
 }

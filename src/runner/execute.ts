@@ -7,7 +7,8 @@ import type { Pipeline } from '../graph/model.js';
 import type { RunObserver } from '../engine/context.js';
 import { cacheSettings } from '../cache/index.js';
 import { RunLogAccess } from '../runlog/access.js';
-import type { RunHeader, RunLog, Status } from '../runlog/types.js';
+import type { Lease, RunHeader, RunLog, Status } from '../runlog/types.js';
+import { takeRunLease } from './lease.js';
 import { prepareRun, type PreparedRun, type RunInputs, type Services } from './prepare.js';
 
 export interface ExecuteOptions extends RunInputs {
@@ -43,17 +44,28 @@ export async function executePrepared(run: PreparedRun, opts: DriveOptions = {})
     run_config: { ...runConfig(run), ...(opts.noCache ? { no_cache: true } : {}) },
   };
   await store.create(header);
+  const lease = await takeRunLease(store, runId);
   const log = new RunLogAccess(store, runId, executor.exclusive);
   await log.putHeader(header);
   await log.putRootParams(run.parameters);
-  return drive(run, run.pipeline, log, opts, false);
+  return drive(run, run.pipeline, log, opts, false, lease);
 }
 
 /**
  * Hands a run whose log exists to the executor and settles the run's status. Used by a fresh
- * run and by `retry`, which continues a run with `retrying` set.
+ * run and by `retry`, which continues a run with `retrying` set. The run's lease (./lease.ts) is
+ * held throughout: `held` if the caller took it, else taken here; released at the end.
  */
-export async function drive(services: Services, pipeline: Pipeline, log: RunLogAccess, opts: DriveOptions, retrying: boolean): Promise<RunResult> {
+export async function drive(services: Services, pipeline: Pipeline, log: RunLogAccess, opts: DriveOptions, retrying: boolean, held?: Lease): Promise<RunResult> {
+  const lease = held ?? (await takeRunLease(services.store, log.runId));
+  try {
+    return await driveHeld(services, pipeline, log, opts, retrying);
+  } finally {
+    await lease?.release();
+  }
+}
+
+async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAccess, opts: DriveOptions, retrying: boolean): Promise<RunResult> {
   const { store, executor } = services;
   const runId = log.runId;
   opts.onStart?.({ runId, location: store.location(runId) });

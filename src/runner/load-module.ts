@@ -9,7 +9,7 @@ import path from 'node:path';
 import { RunnableError, type ErrorCode, type ErrorLocation } from '../errors.js';
 import type { Job as JobModel, Pipeline as PipelineModel } from '../graph/model.js';
 import { displayPath } from '../util/display-path.js';
-import { loadModule } from '../tasks/_module.js';
+import { loadModule } from '../tasks/index.js';
 import { describeValue, isBrandedJob as isJob, isBrandedPipeline as isPipeline } from '../graph/brands.js';
 
 const MODULE_FILE = /\.(?:ts|mts|js|mjs)$/;

@@ -19,8 +19,7 @@ import type { Parameters, RunLogStore } from '../runlog/types.js';
 import { secretsStores } from '../secrets/index.js';
 import type { SecretsStore } from '../secrets/types.js';
 import { loadPipelineSource } from './load.js';
-import { checkCommand, taskKindFor } from '../tasks/index.js';
-import { pythonForTasks } from '../tasks/_python.js';
+import { checkCommand, pythonForTasks, taskKindFor } from '../tasks/index.js';
 import { generateRunId, validateRunId } from '../util/run-id.js';
 
 export interface RunInputs {

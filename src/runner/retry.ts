@@ -6,7 +6,9 @@
 import { RunnableError } from '../errors.js';
 import { dagHash, describeChanges, stepHashes } from '../graph/hash.js';
 import { RunLogAccess } from '../runlog/access.js';
-import type { RunHeader } from '../runlog/types.js';
+import type { Lease, RunHeader } from '../runlog/types.js';
+import { takeRunLease } from './lease.js';
+import { stopStepProcesses } from './orphans.js';
 import { drive, runnerIdentity, type DriveOptions, type RunResult } from './execute.js';
 import { checkAccess, checkPipeline, loadServices, type Services } from './prepare.js';
 import type { Pipeline } from '../graph/model.js';
@@ -25,6 +27,8 @@ export interface PreparedRetry {
   services: Services;
   pipeline: Pipeline;
   log: RunLogAccess;
+  /** the run's lease, held from here to the end of the drive (undefined: the store has none) */
+  lease?: Lease;
 }
 
 export async function retryRun(opts: RetryOptions): Promise<RunResult> {
@@ -39,12 +43,33 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
   const { store, executor, cwd } = services;
   const { runId } = opts;
   if (!(await store.exists(runId))) throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}`);
-  const log = new RunLogAccess(store, runId, executor.exclusive);
-  const header = await log.header();
-  if (!header) throw new RunnableError('E_RUN_ID', `run '${runId}' has no run header in ${store.location(runId)}`);
-  if (header.status === 'SUCCESS') throw new RunnableError('E_RUN_ID', `run '${runId}' succeeded; there is nothing to retry`);
-  refuseIfAlive(header);
+  const before = await store.get(runId, 'run', '');
+  if (!before) throw new RunnableError('E_RUN_ID', `run '${runId}' has no run header in ${store.location(runId)}`);
+  if (before.data.status === 'SUCCESS') throw succeeded(runId);
+  // one live driver: of two retries at once, one gets the lease and the other exits 2 here
+  const lease = await takeRunLease(store, runId);
+  if (!lease) refuseIfAlive(before.data);
+  try {
+    // read again under the lease: the driver that had it may have finished the run meanwhile
+    const log = new RunLogAccess(store, runId, executor.exclusive);
+    const header = (await log.header())!;
+    if (header.status === 'SUCCESS') throw succeeded(runId);
+    const pipeline = await checkRetryable(services, header);
+    // the interrupted driver's step processes are stopping (they are tied to it): none may run beside a new copy
+    await stopStepProcesses(runId);
+    return { services, pipeline, log, lease };
+  } catch (err) {
+    await lease?.release();
+    throw err;
+  }
+}
 
+const succeeded = (runId: string) => new RunnableError('E_RUN_ID', `run '${runId}' succeeded; there is nothing to retry`);
+
+/** The pipeline of the run, if it is the one the run was started with and still valid. */
+async function checkRetryable(services: Services, header: RunHeader): Promise<Pipeline> {
+  const { cwd } = services;
+  const runId = header.run_id;
   const file = header.run_config.pipeline;
   if (typeof file !== 'string') throw new RunnableError('E_RUN_ID', `run '${runId}' does not record its pipeline file`);
   const pipeline = await loadPipelineSource(file, cwd);
@@ -55,10 +80,10 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
     throw new RunnableError('E_GRAPH', `the pipeline changed since run '${runId}' (${what}); retry needs the same pipeline`, { file });
   }
   await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.secrets);
-  return { services, pipeline, log };
+  return pipeline;
 }
 
-export async function resumeRun({ services, pipeline, log }: PreparedRetry, opts: DriveOptions = {}): Promise<RunResult> {
+export async function resumeRun({ services, pipeline, log, lease }: PreparedRetry, opts: DriveOptions = {}): Promise<RunResult> {
   const header = (await log.header())!;
   const retries = Number(header.run_config.retries ?? 0) + 1;
   const { no_cache: _, ...runConfig } = header.run_config;
@@ -67,7 +92,7 @@ export async function resumeRun({ services, pipeline, log }: PreparedRetry, opts
     status: 'PROCESSING',
     run_config: { ...runConfig, runner: runnerIdentity(), retries, ...(opts.noCache ? { no_cache: true } : {}) },
   });
-  return drive(services, pipeline, log, opts, true);
+  return drive(services, pipeline, log, opts, true, lease);
 }
 
 /** A PROCESSING run whose runner is alive on this host is running, not interrupted. */

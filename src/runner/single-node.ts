@@ -20,7 +20,8 @@ import type { RunContext, RunObserver } from '../engine/context.js';
 import { RunnableError } from '../errors.js';
 import { StepFailure, branchChain, closeComposite, compositeOf, executeLeaf } from '../nodes/index.js';
 import { RunLogAccess } from '../runlog/access.js';
-import type { Status } from '../runlog/types.js';
+import type { Lease, Status } from '../runlog/types.js';
+import { takeStepLease } from './lease.js';
 import { validateRunId } from '../util/run-id.js';
 import { toBranchSpec, type BranchSpec } from '../engine/branches.js';
 import { loadPipelineSource } from './load.js';
@@ -72,21 +73,33 @@ export interface FanResult extends SingleNodeResult {
 
 /** Runs one leaf step of an existing run in this process; its status is also in the run log. */
 export async function executeSingleNode(inputs: SingleNodeInputs): Promise<SingleNodeResult> {
-  const { rc, node, graph, frames, internalName } = await openStep(inputs);
-  if (isComposite(node)) {
-    throw usage(`'${node.internalName}' is a ${node.type} step: composite steps are opened and closed with \`runnable fan\``, node);
+  const { rc, node, graph, frames, internalName, lease } = await openStep(inputs, (n) => {
+    if (isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step: composite steps are opened and closed with \`runnable fan\``, n);
+  });
+  try {
+    if (isComposite(node)) throw new Error('unreachable: checked by openStep');
+    const status = await executeLeaf(rc, node, graph, frames);
+    await rc.log.flush();
+    return { runId: rc.runId, internalName, status };
+  } finally {
+    await lease?.release();
   }
-  const status = await executeLeaf(rc, node, graph, frames);
-  await rc.log.flush();
-  return { runId: rc.runId, internalName, status };
 }
 
 /** Opens (`in`, SPEC §1) or closes (`out`) a composite step of an existing run in this process. */
 export async function fan(inputs: FanInputs): Promise<FanResult> {
-  const { rc, node, graph, frames, internalName } = await openStep(inputs);
-  if (!isComposite(node)) {
-    throw usage(`'${node.internalName}' is a ${node.type} step, not a composite: run it with \`runnable execute-single-node\``, node);
+  const { lease, ...opened } = await openStep(inputs, (n) => {
+    if (!isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step, not a composite: run it with \`runnable execute-single-node\``, n);
+  });
+  try {
+    return await fanHeld(inputs, opened);
+  } finally {
+    await lease?.release();
   }
+}
+
+async function fanHeld(inputs: FanInputs, { rc, node, graph, frames, internalName }: Omit<OpenedStep, 'lease'>): Promise<FanResult> {
+  if (!isComposite(node)) throw new Error('unreachable: checked by openStep');
   const composite = compositeOf(node);
   let result: FanResult;
   try {
@@ -114,6 +127,8 @@ interface OpenedStep {
   graph: Graph;
   frames: IterVars;
   internalName: string;
+  /** the step's lease (./lease.ts): no other process runs this step meanwhile */
+  lease: Lease | undefined;
 }
 
 /**
@@ -121,7 +136,7 @@ interface OpenedStep {
  * anything is written: unknown run id, a finished run, a changed pipeline, an unknown step,
  * bad `--map-variable`, a branch that was never opened.
  */
-async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
+async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode) => void): Promise<OpenedStep> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { store, cwd } = services;
@@ -142,6 +157,7 @@ async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
     throw new RunnableError('E_GRAPH', `the pipeline is not the one run '${runId}' was started with (its dag_hash differs)`, { file: pipeline.source.path });
   }
   const { node, graph } = findStep(pipeline.graph, inputs.step);
+  checkKind(node);
   const frames = parseMapVariable(pipeline.graph, node, inputs.mapVariable);
   for (const branch of branchChain(graph, frames)) {
     if (!(await log.branch(branch))) {
@@ -156,7 +172,10 @@ async function openStep(inputs: SingleNodeInputs): Promise<OpenedStep> {
     // `runnable retry` counts its retries in the header: then succeeded branches are not reopened
     retrying: Number(header.run_config.retries ?? 0) > 0,
   });
-  return { rc, node, graph, frames, internalName: resolveName(node.internalName, frames) };
+  const internalName = resolveName(node.internalName, frames);
+  // last, so that nothing above can leave it held: a second process on this step exits 2 here
+  const lease = await takeStepLease(store, runId, internalName);
+  return { rc, node, graph, frames, internalName, lease };
 }
 
 function findStep(root: Graph, step: string): { node: PipelineNode; graph: Graph } {

@@ -82,6 +82,8 @@ function toNode(step: Step, internalName: string, next: string | undefined, onFa
         command: typeof step.command === 'string' ? step.command : located(step.command, internalName, 'command', cwd),
         returns: step.returns.map((r) => ({ ...r })),
         maxAttempts: step.maxAttempts,
+        ...(step.retryDelaySeconds !== undefined ? { retryDelaySeconds: step.retryDelaySeconds } : {}),
+        ...(step.retryBackoffFactor !== undefined ? { retryBackoffFactor: step.retryBackoffFactor } : {}),
         secrets: [...step.secrets],
         ...(step.cache !== undefined ? { cache: step.cache } : {}),
         options: { ...step.options },

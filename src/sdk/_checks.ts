@@ -38,6 +38,14 @@ export function checkPositiveInt(value: unknown, step: string, field: string): n
   return value;
 }
 
+/** A finite number of at least `min` (the YAML schema's bounds for the same field). */
+export function checkAtLeast(value: unknown, min: number, step: string, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw schemaError(`${field} must be a number of at least ${min}, got ${show(value)}`, step, field);
+  }
+  return value;
+}
+
 export function checkStrings(value: unknown, step: string, field: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {

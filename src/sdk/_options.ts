@@ -5,7 +5,7 @@ import { describeValue, isPipeline } from './_brand.js';
 import type { CatalogOptions, StepOptions, Traversal } from './types.js';
 
 export const STEP_OPTION_KEYS = ['onFailure', 'terminateWithSuccess', 'terminateWithFailure', 'overrides'] as const;
-export const TASK_OPTION_KEYS = [...STEP_OPTION_KEYS, 'name', 'returns', 'catalog', 'maxAttempts', 'secrets', 'cache'] as const;
+export const TASK_OPTION_KEYS = [...STEP_OPTION_KEYS, 'name', 'returns', 'catalog', 'maxAttempts', 'retryDelaySeconds', 'retryBackoffFactor', 'secrets', 'cache'] as const;
 
 /** Options must be an object of known keys: a typo is an error, as in the YAML. */
 export function checkKeys(opts: unknown, allowed: readonly string[], step: string | undefined, what = 'option'): Record<string, unknown> {

@@ -82,6 +82,8 @@ export class Job implements JobModel {
     if (t.returns.length) out.returns = t.returns.map((r) => (r.kind === 'json' ? r.name : { name: r.name, kind: r.kind }));
     if (t.catalog) out.catalog = { put: t.catalog.put, store_copy: t.catalog.storeCopy };
     if (t.maxAttempts !== 1) out.max_attempts = t.maxAttempts;
+    if (t.retryDelaySeconds !== undefined) out.retry_delay_seconds = t.retryDelaySeconds;
+    if (t.retryBackoffFactor !== undefined) out.retry_backoff_factor = t.retryBackoffFactor;
     if (t.secrets.length) out.secrets = t.secrets;
     Object.assign(out, t.options);
     if (Object.keys(t.overrides).length) out.overrides = t.overrides;
@@ -119,7 +121,7 @@ export function job(stepOrFn: TaskStep | AnyFunction, opts: FunctionJobOptions =
   let jobOpts: JobOptions;
   if (typeof stepOrFn === 'function') {
     const { cwd, ...taskOpts } = opts;
-    checkKeys(taskOpts, ['name', 'returns', 'catalog', 'maxAttempts', 'secrets', 'overrides'], undefined);
+    checkKeys(taskOpts, ['name', 'returns', 'catalog', 'maxAttempts', 'retryDelaySeconds', 'retryBackoffFactor', 'secrets', 'overrides'], undefined);
     step = task(stepOrFn, taskOpts);
     jobOpts = cwd === undefined ? {} : { cwd };
   } else {
@@ -174,6 +176,8 @@ function toTaskNode(step: TaskStep, cwd: string): TaskNode {
     command: typeof step.command === 'string' ? step.command : located(step.command, cwd),
     returns: step.returns.map((r) => ({ ...r })),
     maxAttempts: step.maxAttempts,
+    ...(step.retryDelaySeconds !== undefined ? { retryDelaySeconds: step.retryDelaySeconds } : {}),
+    ...(step.retryBackoffFactor !== undefined ? { retryBackoffFactor: step.retryBackoffFactor } : {}),
     secrets: [...step.secrets],
     options: { ...step.options },
   };

@@ -3,6 +3,7 @@
  * (`json`, `pickled`, `metric`; here `object` for runnable's `pickled`).
  */
 import type { CommandType, ReturnSpec } from '../graph/model.js';
+import { returnProblem } from '../graph/command.js';
 import { IDENTIFIER_RE, PARAMETER_KINDS } from '../graph/rules.js';
 import { schemaError } from './_checks.js';
 
@@ -51,7 +52,8 @@ export function normaliseReturns(returns: readonly Returned[] | undefined, comma
       throw schemaError(`kind must be one of ${PARAMETER_KINDS.join(', ')}; got '${String(spec.kind)}'`, step, `${field}.kind`);
     }
     if (out.some((s) => s.name === spec.name)) throw schemaError(`duplicate return name '${spec.name}'`, step, field);
-    if (commandType === 'shell' && spec.kind === 'object') throw schemaError(`shell tasks return json or metric values, not objects`, step, `${field}.kind`);
+    const kindProblem = returnProblem(commandType, spec.kind);
+    if (kindProblem) throw schemaError(kindProblem, step, `${field}.kind`);
     out.push({ name: spec.name, kind: spec.kind });
   });
   return out;

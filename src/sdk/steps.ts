@@ -5,7 +5,7 @@
 import type { CommandType } from '../graph/model.js';
 import { commandProblem } from '../graph/command.js';
 import { branded } from './_brand.js';
-import { checkName, checkPositiveInt, checkStrings, schemaError } from './_checks.js';
+import { checkAtLeast, checkName, checkPositiveInt, checkStrings, schemaError } from './_checks.js';
 import { catalogOf, checkKeys, STEP_OPTION_KEYS, TASK_OPTION_KEYS, traversalOf } from './_options.js';
 import type { AnyFunction } from './locate.js';
 import { normaliseReturns } from './returns.js';
@@ -110,6 +110,13 @@ function checkBoolean(value: unknown, step: string, field: string): boolean {
   return value;
 }
 
+/** As the YAML loader keeps them: absent when they change nothing (0 s, factor 1), so twins share a dag_hash. */
+function retrySettings(opts: TaskOptions, name: string): { retryDelaySeconds?: number; retryBackoffFactor?: number } {
+  const delay = opts.retryDelaySeconds === undefined ? 0 : checkAtLeast(opts.retryDelaySeconds, 0, name, 'retryDelaySeconds');
+  const factor = opts.retryBackoffFactor === undefined ? 1 : checkAtLeast(opts.retryBackoffFactor, 1, name, 'retryBackoffFactor');
+  return { ...(delay ? { retryDelaySeconds: delay } : {}), ...(factor !== 1 ? { retryBackoffFactor: factor } : {}) };
+}
+
 function taskStep(commandType: CommandType, command: string | AnyFunction, rawName: unknown, opts: TaskOptions): TaskStep {
   const name = checkStepName(rawName, 'task');
   if (typeof command === 'string') {
@@ -123,6 +130,8 @@ function taskStep(commandType: CommandType, command: string | AnyFunction, rawNa
     command,
     returns: Object.freeze(normaliseReturns(opts.returns, commandType, name)),
     maxAttempts: opts.maxAttempts === undefined ? 1 : checkPositiveInt(opts.maxAttempts, name, 'maxAttempts'),
+    // as the YAML loader keeps them: absent when they change nothing, so twins share a dag_hash
+    ...retrySettings(opts, name),
     secrets: Object.freeze(checkStrings(opts.secrets, name, 'secrets')),
     ...(opts.cache !== undefined ? { cache: checkBoolean(opts.cache, name, 'cache') } : {}),
     options: Object.freeze({}),

@@ -42,6 +42,8 @@ function step(node: PipelineNode): Record<string, unknown> {
       if (node.returns.length) out.returns = node.returns.map((r) => (r.kind === 'json' ? r.name : { name: r.name, kind: r.kind }));
       if (node.catalog) out.catalog = { get: node.catalog.get, put: node.catalog.put, store_copy: node.catalog.storeCopy };
       if (node.maxAttempts !== 1) out.max_attempts = node.maxAttempts;
+      if (node.retryDelaySeconds !== undefined) out.retry_delay_seconds = node.retryDelaySeconds;
+      if (node.retryBackoffFactor !== undefined) out.retry_backoff_factor = node.retryBackoffFactor;
       if (node.secrets.length) out.secrets = node.secrets;
       if (node.cache !== undefined) out.cache = node.cache;
       Object.assign(out, node.options);

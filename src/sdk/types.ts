@@ -41,6 +41,10 @@ export interface TaskOptions extends StepOptions {
   catalog?: CatalogOptions;
   /** attempts before the step fails (default 1) */
   maxAttempts?: number;
+  /** seconds to wait before the second attempt (YAML `retry_delay_seconds`; default 0) */
+  retryDelaySeconds?: number;
+  /** each later wait is the previous one times this (YAML `retry_backoff_factor`; default 1) */
+  retryBackoffFactor?: number;
   /** secrets exposed as env vars of this step only */
   secrets?: readonly string[];
   /**
@@ -76,6 +80,8 @@ export interface TaskStep {
   readonly returns: readonly ReturnSpec[];
   readonly catalog?: Readonly<CatalogSpec>;
   readonly maxAttempts: number;
+  readonly retryDelaySeconds?: number;
+  readonly retryBackoffFactor?: number;
   readonly secrets: readonly string[];
   readonly cache?: boolean;
   readonly options: Readonly<Record<string, unknown>>;

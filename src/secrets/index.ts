@@ -1,4 +1,4 @@
-/** Secrets stores by config `type` (SPEC §6): `env-secrets` (default) and `dotenv`. */
+/** Secrets stores by config `type` (SPEC §6): `env-secrets` (default), `dotenv`, `do-nothing`. */
 import path from 'node:path';
 import { z } from 'zod';
 import { Registry } from '../registry.js';
@@ -10,6 +10,11 @@ export const secretsStores = new Registry<SecretsStore>('secrets')
   .register('env-secrets', {
     config: z.strictObject({}),
     create: (_config, env) => new EnvSecrets(env.env),
+  })
+  // runnable's `do-nothing`: every secret is the empty string (pipelines that declare secrets run without any)
+  .register('do-nothing', {
+    config: z.strictObject({}),
+    create: () => ({ type: 'do-nothing', get: async () => '' }),
   })
   .register('dotenv', {
     config: z.strictObject({ location: z.string().min(1).default('.env') }),

@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { abortMessage } from './_abort.js';
+import { lifelineOf, tied } from '../util/lifeline.js';
 import { TaskFailure, type TaskInput } from './types.js';
 
 /** A message from the helper: `{type: 'result' | 'need' | 'kernel', ...}`. */
@@ -61,13 +62,17 @@ export function runHelper(run: HelperRun): Promise<HelperMessage> {
   return new Promise<HelperMessage>((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...input.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
     let child;
+    const stdio = ['pipe', 'pipe', 'pipe', 'pipe'] as const;
     try {
-      child = spawn(run.python, ['-u', run.script], { cwd: input.cwd, env, detached: true, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+      // tied: if this process dies (kill -9, SIGHUP), the helper's process group is stopped too
+      const tiedRun = tied(run.python, ['-u', run.script], stdio);
+      child = spawn(tiedRun.file, tiedRun.args, { cwd: input.cwd, env, detached: true, stdio: tiedRun.stdio });
     } catch (e) {
       reject(new TaskFailure(`cannot start ${run.python}: ${e instanceof Error ? e.message : String(e)}`));
       return;
     }
     const pid = child.pid;
+    const lifeline = lifelineOf(child, stdio);
     const groups: number[] = [];
     if (pid !== undefined) {
       groups.push(pid);
@@ -151,11 +156,13 @@ export function runHelper(run: HelperRun): Promise<HelperMessage> {
     child.stdout!.on('data', (chunk: Buffer) => input.output.stdout(chunk));
     child.stderr!.on('data', (chunk: Buffer) => input.output.stderr(chunk));
     child.on('error', (e) => {
+      lifeline.release();
       failure = new TaskFailure(`cannot run ${run.python}: ${e.message}`);
       settle();
     });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
+      lifeline.release();
       drainTimer = setTimeout(() => {
         child.stdout!.destroy();
         child.stderr!.destroy();

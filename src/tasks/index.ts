@@ -29,3 +29,5 @@ export { notebookTask } from './notebook.js';
 export { checkCommand, loadExport, loadModule, parseCommand } from './_module.js';
 export { bindArguments, signatureOf } from './_bind.js';
 export { runInTaskContext, runOutsideTaskContext, terminal } from './_capture.js';
+export { pythonForTasks } from './_python.js';
+export { isModuleReducer, reduceInPython, type ToReduce } from './_python_reducer.js';

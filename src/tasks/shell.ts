@@ -14,6 +14,8 @@ import path from 'node:path';
 import type { Parameter } from '../runlog/types.js';
 import { parseEnvValue, toEnvValue } from '../util/env-value.js';
 import { abortMessage } from './_abort.js';
+import { lifelineOf, tied } from '../util/lifeline.js';
+import type { Readable } from 'node:stream';
 import { TaskFailure, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
 
 const DUMP_VAR = '__RUNNABLE_ENV_DUMP';
@@ -63,19 +65,36 @@ export const shellTask: TaskKind = {
 /** Object parameters live in the catalog in a language-specific form; a script cannot use them. */
 const isEnvParameter = (p: Parameter | undefined): p is Parameter => !!p && p.kind !== 'object' && p.value !== undefined;
 
-/** The user's env, then every parameter (strings as is, the rest as JSON), then the task's env. */
+/**
+ * The user's env, then every parameter (strings as is, the rest as JSON), then the task's env.
+ * `consumed` (the attempt's input_parameters) is what the step can be seen to read: the
+ * parameters of its own scope, and those of enclosing scopes its command names. Recording every
+ * parameter would copy a map's whole `iterate_on` list into each of its branches (a run log
+ * growing as N², issue 13); the enclosing scope's values are in the run log once already.
+ */
 function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: string[] } {
   const env: NodeJS.ProcessEnv = { ...process.env };
   const consumed: string[] = [];
+  const own = new Set(input.params.ownNames());
   for (const name of input.params.names()) {
     const p = input.params.get(name);
     if (!isEnvParameter(p)) continue;
     env[name] = toEnvValue(p.value);
-    consumed.push(name);
+    if (own.has(name) || namesWord(input.node.command, name)) consumed.push(name);
   }
   Object.assign(env, input.env);
   return { env, consumed };
 }
+
+/** `name` appears in `text` as a whole word (`$name`, `${name}`, `printenv name`, `os.environ["name"]`) */
+function namesWord(text: string, name: string): boolean {
+  for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + 1)) {
+    if (!isWordChar(text[at - 1]) && !isWordChar(text[at + name.length])) return true;
+  }
+  return false;
+}
+
+const isWordChar = (c: string | undefined): boolean => c !== undefined && /[A-Za-z0-9_]/.test(c);
 
 /** Processes still running, killed if this process exits first (they are in their own groups). */
 const live = new Set<number>();
@@ -96,8 +115,11 @@ function runScript(script: string, env: NodeJS.ProcessEnv, input: TaskInput): Pr
   }
   return new Promise<void>((resolve, reject) => {
     let child;
+    const stdio = ['ignore', 'pipe', 'pipe'] as const;
+    // tied: if this process dies (kill -9, SIGHUP), the script's process group is stopped too
+    const run = tied('bash', ['-c', script], stdio);
     try {
-      child = spawn('bash', ['-c', script], { cwd: input.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(run.file, run.args, { cwd: input.cwd, env, detached: true, stdio: run.stdio });
     } catch (e) {
       // e.g. an env value with a NUL byte
       reject(new TaskFailure(`cannot start bash: ${e instanceof Error ? e.message : String(e)}`));
@@ -105,6 +127,7 @@ function runScript(script: string, env: NodeJS.ProcessEnv, input: TaskInput): Pr
     }
     const pid = child.pid;
     if (pid !== undefined) live.add(pid);
+    const lifeline = lifelineOf(child, stdio);
     let aborted = false;
     let killTimer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
@@ -137,14 +160,19 @@ function runScript(script: string, env: NodeJS.ProcessEnv, input: TaskInput): Pr
       settle();
     };
 
-    child.stdout.on('data', (chunk: Buffer) => input.output.stdout(chunk));
-    child.stderr.on('data', (chunk: Buffer) => input.output.stderr(chunk));
-    child.on('error', (e) => settle(new TaskFailure(`cannot run bash: ${e.message}`)));
+    const { stdout, stderr } = child as { stdout: Readable; stderr: Readable };
+    stdout.on('data', (chunk: Buffer) => input.output.stdout(chunk));
+    stderr.on('data', (chunk: Buffer) => input.output.stderr(chunk));
+    child.on('error', (e) => {
+      lifeline.release();
+      settle(new TaskFailure(`cannot run bash: ${e.message}`));
+    });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
+      lifeline.release();
       drainTimer = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
+        stdout.destroy();
+        stderr.destroy();
         finish();
       }, DRAIN_GRACE_MS);
     });

@@ -5,6 +5,11 @@ import type { Parameter, Parameters } from '../runlog/types.js';
 /** The parameters a task can see: its branch's over its parent's, lazily loaded. */
 export interface ParamView {
   names(): string[];
+  /**
+   * the names the step's own scope holds (its branch's parameters, or the run's at the top
+   * level); the rest come from enclosing scopes, which the run log already holds once
+   */
+  ownNames(): string[];
   /** the stored form `{kind, value}` */
   get(name: string): Parameter | undefined;
   /** the value itself; `object` parameters are read back from the catalog */

@@ -22,3 +22,8 @@ export const PACKAGE_ROOT = ((): string => {
 export function installed(relative: string): string {
   return path.join(PACKAGE_ROOT, relative);
 }
+
+/** The version of this installation (its package.json). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(installed('package.json'), 'utf8')) as { version: string }).version;
+}

@@ -6,7 +6,7 @@
 import { RunnableError } from '../errors.js';
 import type { CompositeNode, Graph, LoopNode, MapNode, PipelineNode, ReturnSpec, StubNode, TaskNode } from '../graph/model.js';
 import { branchInternalName, childInternalName } from '../graph/names.js';
-import { commandProblem, inferCommandType } from '../graph/command.js';
+import { commandProblem, inferCommandType, returnProblem } from '../graph/command.js';
 import { formatField } from './_paths.js';
 import type { RawBranch, RawStep, RawTaskFields, RawTerminal } from './schema.js';
 import type { YamlFile, YamlPath } from './yaml-file.js';
@@ -126,9 +126,8 @@ export class ModelBuilder {
     (raw.returns ?? []).forEach((r, i) => {
       const spec: ReturnSpec = typeof r === 'string' ? { name: r, kind: 'json' } : { name: r.name, kind: r.kind ?? 'json' };
       if (returns.some((s) => s.name === spec.name)) this.fail(`duplicate return name '${spec.name}'`, at, step, ['returns', i]);
-      if (commandType === 'shell' && spec.kind === 'object') {
-        this.fail(`shell tasks return json or metric values, not objects`, at, step, ['returns', i, 'kind']);
-      }
+      const kindProblem = returnProblem(commandType, spec.kind);
+      if (kindProblem) this.fail(kindProblem, at, step, ['returns', i, 'kind']);
       returns.push(spec);
     });
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { escapePath } from 'tinyglobby';
@@ -14,27 +14,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogHashes, catalogs, copyBetweenRuns, type CatalogStore } from '../../src/catalog/index.js';
 import { RunnableError } from '../../src/errors.js';
 import { memberFixture } from '../_members.js';
+import { rejectsCatalog, withoutCapabilities, write } from './_helpers.js';
 import { catalogMembers } from './_members.js';
 
 const sha = (s: string | Uint8Array) => createHash('sha256').update(s).digest('hex');
 const RUN = 'brave-curie-120000-abc123';
 const OTHER = 'calm-bohr-120001-def456';
 const BYTES = Buffer.from([0, 1, 2, 127, 128, 255]);
-
-async function write(root: string, rel: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(join(root, rel)), { recursive: true });
-  await writeFile(join(root, rel), data);
-}
-
-async function rejectsCatalog(p: Promise<unknown>, match: RegExp): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RunnableError);
-  expect((e as RunnableError).code).toBe('E_CATALOG');
-  expect((e as RunnableError).message).toMatch(match);
-}
 
 /** Every file below a folder, relative, sorted. */
 async function filesIn(dir: string): Promise<string[]> {
@@ -44,19 +30,6 @@ async function filesIn(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
     .sort();
-}
-
-/** The same catalog with its optional capabilities hidden: what the fallbacks see. */
-function withoutCapabilities(catalog: CatalogStore): CatalogStore {
-  return {
-    type: catalog.type,
-    location: (r) => catalog.location(r),
-    get: (r, g, c) => catalog.get(r, g, c),
-    put: (r, g, c, s) => catalog.put(r, g, c, s),
-    writeFile: (r, p, d) => catalog.writeFile(r, p, d),
-    readFile: (r, p) => catalog.readFile(r, p),
-    list: (r) => catalog.list(r),
-  };
 }
 
 describe.each(catalogs.types())('catalog contract: %s', (type) => {

@@ -1,3 +1,7 @@
+/**
+ * What is particular to the file-system catalog: its layout, what a put never takes, symlinks and
+ * scale. What every catalog does is in contract.test.ts.
+ */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -6,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogs } from '../../src/catalog/index.js';
 import { FileSystemCatalog } from '../../src/catalog/file-system.js';
-import { RunnableError } from '../../src/errors.js';
+import { rejectsCatalog, write } from './_helpers.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
@@ -15,21 +19,7 @@ let cwd: string;
 let cat: FileSystemCatalog;
 const RUN = 'brave-curie-120000-abc123';
 
-async function write(root: string, rel: string, data: string | Buffer): Promise<void> {
-  await mkdir(dirname(join(root, rel)), { recursive: true });
-  await writeFile(join(root, rel), data);
-}
-
-async function rejects(p: Promise<unknown>, match: RegExp): Promise<RunnableError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(RunnableError);
-  expect((e as RunnableError).code).toBe('E_CATALOG');
-  expect((e as RunnableError).message).toMatch(match);
-  return e as RunnableError;
-}
+const rejects = rejectsCatalog;
 
 beforeEach(async () => {
   base = await mkdtemp(join(tmpdir(), 'rts-cat-'));
@@ -95,14 +85,6 @@ describe('file-system catalog', () => {
     expect(visible).toBe("catalog put: no file matches '.catalog/**'");
   });
 
-  it('get of a missing run or unmatched glob returns no entries; execution logs are not fetched', async () => {
-    expect(await cat.get('no-such-run', ['**/*'], cwd)).toEqual([]);
-    await cat.writeFile(RUN, 'step.execution.log', 'log');
-    await cat.writeFile(RUN, 'data.csv', 'd');
-    const got = await cat.get(RUN, ['*'], cwd);
-    expect(got.map((e) => e.name)).toEqual(['data.csv']);
-  });
-
   it('store_copy false records the hash and copies nothing', async () => {
     await write(cwd, 'big/x.dat', 'xyz');
     const put = await cat.put(RUN, ['big/*'], cwd, false);
@@ -111,23 +93,6 @@ describe('file-system catalog', () => {
     ]);
     expect(existsSync(join(cwd, '.catalog'))).toBe(false);
     expect(await cat.list(RUN)).toEqual([]);
-  });
-
-  it('a put glob that matches nothing fails, naming the glob', async () => {
-    await write(cwd, 'out/a.txt', 'a');
-    await rejects(cat.put(RUN, ['out/*.txt', 'out/*.csv'], cwd, true), /^catalog put: no file matches 'out\/\*\.csv'$/);
-  });
-
-  it('overwrites files on a second put and on get', async () => {
-    await write(cwd, 'f.txt', 'one');
-    await cat.put(RUN, ['f.txt'], cwd, true);
-    await write(cwd, 'f.txt', 'two');
-    const [e] = await cat.put(RUN, ['f.txt'], cwd, true);
-    expect(e!.data_hash).toBe(sha('two'));
-    await write(cwd, 'f.txt', 'local');
-    await cat.get(RUN, ['f.txt'], cwd);
-    expect(await readFile(join(cwd, 'f.txt'), 'utf8')).toBe('two');
-    expect((await cat.list(RUN)).filter((f) => f.includes('tmp'))).toEqual([]);
   });
 
   it('writeFile / readFile / list, with confined relative paths', async () => {

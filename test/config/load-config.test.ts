@@ -99,6 +99,15 @@ describe('loadConfig', () => {
     expect(JSON.stringify(recorded)).not.toMatch(/AKIA|hunter2/);
   });
 
+  it('expands runnable-style $VAR when it is set and leaves it as written when it is not', async () => {
+    write('c.yaml', ['pipeline-executor:', '  type: local-container', '  config:', '    docker_image: "$IMAGE"', '    environment: {A: "$UNSET_HERE:$TAG_V", B: "$$1"}'].join('\n'));
+    const c = await loadConfig({ cwd, env: { IMAGE: 'app:1', RUNNABLE_VAR_TAG_V: 'v2' }, file: 'c.yaml' });
+    expect(c.sections['pipeline-executor']).toEqual({
+      type: 'local-container',
+      config: { docker_image: 'app:1', environment: { A: '$UNSET_HERE:v2', B: '$$1' } },
+    });
+  });
+
   it('reports an unset variable with its field and line', async () => {
     write('c.yaml', 'catalog:\n  type: s3\n  config:\n    buckets: [a, "${BUCKET}"]\n');
     const e = (await loadConfig({ cwd, env: {}, file: 'c.yaml' }).catch((x) => x)) as RunnableError;

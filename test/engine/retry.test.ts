@@ -681,7 +681,7 @@ describe('retry refuses, with exit 2, one line on stderr and the run log untouch
       await until(() => existsSync(join(cwd, 'started')), 30_000);
       const before = snapshot(cwd);
       const r = await cli(['retry', 'busy-run', '--json'], cwd, { should_pass: 'true' });
-      expectRefused(r, "run 'busy-run' is still running", `pid ${runner.pid}`);
+      expectRefused(r, 'run busy-run is being driven by pid', `pid ${runner.pid} since`);
       expect(snapshot(cwd)).toEqual(before);
       expect((await cli(['runs', 'list'], cwd)).stdout).toContain('busy-run\tPROCESSING');
     } finally {

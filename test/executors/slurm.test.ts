@@ -12,18 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunLog, StepLog } from '../../src/runlog/types.js';
 import { CLI, MATRIX_CASES, cleanEnv, cleanup, cli, makeWorkdir, runUnder, signature, type MatrixRun } from './_emulate.js';
 import { REPO } from '../examples/_run.js';
+import { ensureCluster } from './_slurm.js';
 
 const SLURM_CONFIG = 'pipeline-executor: {type: slurm, config: {poll_interval: 0.25}}\nrun-log-store: {type: chunked-fs}\n';
-
-/** Brings the single-node cluster up (idempotent); throws with the script's output if it cannot. */
-function ensureCluster(): void {
-  try {
-    execFileSync('bash', [join(REPO, 'scripts', 'slurm-up.sh')], { stdio: 'pipe', timeout: 120_000 });
-  } catch (err) {
-    const e = err as { stdout?: Buffer; stderr?: Buffer; message: string };
-    throw new Error(`no Slurm cluster: scripts/slurm-up.sh failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-  }
-}
 
 async function runSlurm(pipeline: string, opts: { params?: boolean; env?: Record<string, string> } = {}): Promise<MatrixRun> {
   const cwd = makeWorkdir();

@@ -26,10 +26,10 @@ describe('object parameters', () => {
       big: 10n ** 20n,
       nested: { list: [null, undefined, 'text'] },
     };
-    const ref = await saveObject(cat, RUN, 'model', '', value);
+    const ref = await saveObject({ catalog: cat, runId: RUN }, 'model', '', value);
     expect(ref).toBe('.objects/_root/model.v8');
     expect(await cat.list(RUN)).toEqual([ref]);
-    const back = (await loadObject(cat, RUN, ref)) as typeof value;
+    const back = (await loadObject({ catalog: cat, runId: RUN }, ref)) as typeof value;
     expect(back).toEqual(value);
     expect(back.when).toBeInstanceOf(Date);
     expect(back.lookup).toBeInstanceOf(Map);
@@ -39,11 +39,11 @@ describe('object parameters', () => {
   it('stores one file per parameter and resolved branch, with safe names', async () => {
     expect(objectPath('m', 'fan.3.work')).toBe('.objects/fan.3.work/m.v8');
     const refs = await Promise.all([
-      saveObject(cat, RUN, 'm', 'map.a/b', 1),
-      saveObject(cat, RUN, 'm', 'map.a%2Fb', 2),
-      saveObject(cat, RUN, 'm', '..', 3),
-      saveObject(cat, RUN, 'm', 'par.branch one', 4),
-      saveObject(cat, RUN, 'm', `deep.${'x'.repeat(400)}`, 5),
+      saveObject({ catalog: cat, runId: RUN }, 'm', 'map.a/b', 1),
+      saveObject({ catalog: cat, runId: RUN }, 'm', 'map.a%2Fb', 2),
+      saveObject({ catalog: cat, runId: RUN }, 'm', '..', 3),
+      saveObject({ catalog: cat, runId: RUN }, 'm', 'par.branch one', 4),
+      saveObject({ catalog: cat, runId: RUN }, 'm', `deep.${'x'.repeat(400)}`, 5),
     ]);
     expect(new Set(refs).size).toBe(5);
     for (const ref of refs) {
@@ -52,16 +52,16 @@ describe('object parameters', () => {
       expect(branch!.startsWith('.')).toBe(false);
       expect(branch!.length).toBeLessThanOrEqual(120);
     }
-    expect(await Promise.all(refs.map((r) => loadObject(cat, RUN, r)))).toEqual([1, 2, 3, 4, 5]);
+    expect(await Promise.all(refs.map((r) => loadObject({ catalog: cat, runId: RUN }, r)))).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('a value v8 cannot serialise is an error naming the parameter', async () => {
-    await expect(saveObject(cat, RUN, 'callback', '', { f: () => 1 })).rejects.toThrow(/parameter 'callback' \(kind object\) cannot be serialised/);
+    await expect(saveObject({ catalog: cat, runId: RUN }, 'callback', '', { f: () => 1 })).rejects.toThrow(/parameter 'callback' \(kind object\) cannot be serialised/);
   });
 
   it('the do-nothing catalog cannot give objects back', async () => {
     const none = new DoNothingCatalog();
-    const ref = await saveObject(none, RUN, 'x', '', 1);
-    await expect(loadObject(none, RUN, ref)).rejects.toThrow(/do-nothing catalog keeps no files/);
+    const ref = await saveObject({ catalog: none, runId: RUN }, 'x', '', 1);
+    await expect(loadObject({ catalog: none, runId: RUN }, ref)).rejects.toThrow(/do-nothing catalog keeps no files/);
   });
 });

@@ -39,7 +39,30 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
   let cwd: string;
   let store: RunLogStore;
   const make = (): RunLogStore => runLogStores.create(type, fixture.config(cwd), { cwd, env: fixture.env?.() ?? {} });
-  const section = () => JSON.stringify({ config: fixture.config(cwd), env: fixture.env?.() ?? {} });
+  /** a child process's module: `store` built from this store's section; its other arguments in `rest` */
+  const child = (name: string, body: string): string =>
+    writeChild(
+      cwd,
+      name,
+      `
+      import { existsSync, writeFileSync } from 'node:fs';
+      import { join } from 'node:path';
+      import { assemble, runLogStores } from ${JSON.stringify(runlogIndexUrl)};
+      const [type, cwd, section, ...rest] = process.argv.slice(2);
+      const { config, env } = JSON.parse(section);
+      const store = runLogStores.create(type, config, { cwd, env: { ...process.env, ...env } });
+      ${body}`,
+    );
+  const runInChild = (file: string, ...rest: string[]) =>
+    runChild(file, [type, cwd, JSON.stringify({ config: fixture.config(cwd), env: fixture.env?.() ?? {} }), ...rest]);
+  /** run 'r1' with a nested run log, flushed; returns that log */
+  const writeNested = async () => {
+    const expected = nestedRunLog('r1');
+    await store.create(header('r1'));
+    for (const record of executionOrder(expected)) await store.put('r1', record);
+    await store.flush('r1');
+    return expected;
+  };
 
   beforeEach(() => {
     cwd = mkdtempSync(join(tmpdir(), `runlog-${type}-`));
@@ -171,10 +194,7 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
   // What the store says of itself decides which tests apply: one that shares nothing is read back by itself only.
   it('reads back the identical run log from a new instance after flush (a store shared across processes)', async (ctx) => {
     if (!store.sharedAcrossProcesses) ctx.skip();
-    const expected = nestedRunLog('r1');
-    await store.create(header('r1'));
-    for (const record of executionOrder(expected)) await store.put('r1', record);
-    await store.flush('r1');
+    const expected = await writeNested();
     const other = make();
     expect(await other.exists('r1')).toBe(true);
     expect(await other.runs()).toEqual(['r1']);
@@ -200,24 +220,9 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
 
   it('another process reads the run this one wrote (a store shared across processes)', async (ctx) => {
     if (!store.sharedAcrossProcesses) ctx.skip();
-    const expected = nestedRunLog('r1');
-    await store.create(header('r1'));
-    for (const record of executionOrder(expected)) await store.put('r1', record);
-    await store.flush('r1');
-    const child = writeChild(
-      cwd,
-      'reader',
-      `
-      import { writeFileSync } from 'node:fs';
-      import { join } from 'node:path';
-      import { assemble, runLogStores } from ${JSON.stringify(runlogIndexUrl)};
-      const [type, cwd, section] = process.argv.slice(2);
-      const { config, env } = JSON.parse(section);
-      const store = runLogStores.create(type, config, { cwd, env: { ...process.env, ...env } });
-      writeFileSync(join(cwd, 'read.json'), JSON.stringify(assemble(await store.list('r1'))));
-      `,
-    );
-    const r = await runChild(child, [type, cwd, section()]);
+    const expected = await writeNested();
+    const reader = child('reader', "writeFileSync(join(cwd, 'read.json'), JSON.stringify(assemble(await store.list('r1'))));");
+    const r = await runInChild(reader);
     expect(r, r.stderr).toMatchObject({ code: 0 });
     expect(JSON.parse(readFileSync(join(cwd, 'read.json'), 'utf8'))).toEqual(expected);
   });
@@ -229,16 +234,10 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
     await store.create(header('shared'));
     await store.put('shared', stepRecord('fan', '', { step_type: 'map', status: 'PROCESSING' }));
     await store.put('shared', { kind: 'branch', key: 'fan.all', parent: 'fan', data: { internal_name: 'fan.all', status: 'PROCESSING', parameters: {} } });
-    const child = writeChild(
-      cwd,
+    const writer = child(
       'writer',
       `
-      import { existsSync, writeFileSync } from 'node:fs';
-      import { join } from 'node:path';
-      import { runLogStores } from ${JSON.stringify(runlogIndexUrl)};
-      const [type, cwd, worker, count, section] = process.argv.slice(2);
-      const { config, env } = JSON.parse(section);
-      const store = runLogStores.create(type, config, { cwd, env: { ...process.env, ...env } });
+      const [worker, count] = rest;
       writeFileSync(join(cwd, 'ready-' + worker), '');
       while (!existsSync(join(cwd, 'go'))) await new Promise((r) => setTimeout(r, 2));
       for (let i = 0; i < Number(count); i++) {
@@ -252,7 +251,7 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
       await store.flush('shared');
       `,
     );
-    const running = Array.from({ length: workers }, (_, w) => runChild(child, [type, cwd, String(w), String(perWorker), section()]));
+    const running = Array.from({ length: workers }, (_, w) => runInChild(writer, String(w), String(perWorker)));
     const deadline = Date.now() + 30_000;
     while (readdirSync(cwd).filter((n) => n.startsWith('ready-')).length < workers && Date.now() < deadline) await sleep(10);
     writeFileSync(join(cwd, 'go'), '');

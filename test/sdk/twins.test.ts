@@ -72,3 +72,35 @@ describe('outside vitest (node --import tsx/esm)', () => {
     console.log(`locating a function under tsx: first ${costMs.first} ms, another of the same module ${costMs.sameModule} ms, again ${costMs.cached} ms`);
   });
 });
+
+describe('retry settings', () => {
+  const yaml = `dag:
+  start_at: flaky
+  steps:
+    flaky:
+      type: task
+      command: test/fixtures/sdk/functions.ts:counter
+      returns: [n, done]
+      max_attempts: 3
+      retry_delay_seconds: 2
+      retry_backoff_factor: 3
+      next: success
+`;
+
+  it('retryDelaySeconds and retryBackoffFactor are the YAML fields (same graph and dag_hash, both ways)', () => {
+    const fromYaml = parsePipeline(yaml, 'retry.yaml');
+    const sdk = pipeline([task(counter, { name: 'flaky', returns: ['n', 'done'], maxAttempts: 3, retryDelaySeconds: 2, retryBackoffFactor: 3 })]);
+    expect(structure(sdk.graph)).toEqual(structure(fromYaml.graph));
+    expect(dagHash(sdk.graph)).toBe(dagHash(fromYaml.graph));
+    expect(sdk.toYAML()).toMatch(/retry_delay_seconds: 2\n\s+retry_backoff_factor: 3/);
+    // the defaults change nothing, as in YAML
+    const plain = pipeline([task(counter, { name: 'flaky', returns: ['n', 'done'], maxAttempts: 3, retryDelaySeconds: 0, retryBackoffFactor: 1 })]);
+    expect(plain.graph.nodes.flaky).not.toHaveProperty('retryDelaySeconds');
+    expect(plain.graph.nodes.flaky).not.toHaveProperty('retryBackoffFactor');
+  });
+
+  it('refuses what the YAML schema refuses, naming the step and field', () => {
+    expect(() => task(counter, { retryDelaySeconds: -1 })).toThrow(/retryDelaySeconds must be a number of at least 0, got -1/);
+    expect(() => task(counter, { retryBackoffFactor: 0.5 })).toThrow(/retryBackoffFactor must be a number of at least 1/);
+  });
+});

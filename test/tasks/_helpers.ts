@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandType, ParameterKind, TaskNode } from '../../src/graph/model.js';
 import type { Parameter } from '../../src/runlog/types.js';
-import type { OutputSink, ParamView, TaskInput } from '../../src/tasks/types.js';
+import { expect } from 'vitest';
+import { TaskFailure, type OutputSink, type ParamView, type TaskInput } from '../../src/tasks/types.js';
 
 export const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/tasks');
 
@@ -13,6 +14,7 @@ export function paramView(values: Record<string, unknown>, kinds: Record<string,
   return {
     loaded,
     names: () => Object.keys(values),
+    ownNames: () => Object.keys(values),
     get: (name): Parameter | undefined =>
       Object.hasOwn(values, name) ? { kind: kinds[name] ?? 'json', value: values[name] } : undefined,
     load: async (name) => {
@@ -65,4 +67,14 @@ export function taskInput(
     output: opts.output ?? sink(),
     signal: opts.signal ?? new AbortController().signal,
   };
+}
+
+/** The TaskFailure a task's promise rejects with (the test fails if it resolves or throws anything else). */
+export async function failure(promise: Promise<unknown>): Promise<TaskFailure> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TaskFailure);
+  return err as TaskFailure;
 }

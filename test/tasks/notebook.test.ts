@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { ParameterKind } from '../../src/graph/model.js';
 import { ForeignObject } from '../../src/params/objects.js';
 import { executedNotebookName, notebookTask } from '../../src/tasks/notebook.js';
-import { TaskFailure } from '../../src/tasks/types.js';
-import { paramView, sink, taskInput, taskNode } from './_helpers.js';
+import { failure, paramView, sink, taskInput, taskNode } from './_helpers.js';
 
 const CWD = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures/notebooks');
 
@@ -43,15 +42,6 @@ function run(
     return JSON.parse(only.toString('utf8'));
   };
   return { promise, output, saved, executed };
-}
-
-async function failure(promise: Promise<unknown>): Promise<TaskFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TaskFailure);
-  return err as TaskFailure;
 }
 
 function isRunning(pid: number): boolean {

@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { ForeignObject } from '../../src/params/objects.js';
 import { candidates, probe, pythonForTasks, resetPythonProbes } from '../../src/tasks/_python.js';
 import { pythonTask } from '../../src/tasks/python.js';
-import { TaskFailure, type ParamView } from '../../src/tasks/types.js';
-import { paramView, sink, taskInput, taskNode } from './_helpers.js';
+import type { ParamView } from '../../src/tasks/types.js';
+import { failure, paramView, sink, taskInput, taskNode } from './_helpers.js';
 
 const CWD = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures/python');
 
@@ -25,15 +25,6 @@ function run(
     taskInput(node, { params: opts.params ?? paramView(opts.values ?? {}), cwd: CWD, output, env: { PYTHONDONTWRITEBYTECODE: '1', ...opts.env }, signal: opts.signal }),
   );
   return { promise, output };
-}
-
-async function failure(promise: Promise<unknown>): Promise<TaskFailure> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TaskFailure);
-  return err as TaskFailure;
 }
 
 describe('python task', () => {
