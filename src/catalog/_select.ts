@@ -6,11 +6,12 @@ import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
+import { CATALOG_GET_ROOT, CATALOG_PUT_ROOT } from '../graph/rules.js';
 import { mapLimit } from '../util/map-limit.js';
 import { normalizePattern, type ConfinedRoot } from './_paths.js';
 
-export const CWD = 'the working directory';
-export const RUN_FOLDER = "the run's catalog folder";
+export const CWD = CATALOG_PUT_ROOT;
+export const RUN_FOLDER = CATALOG_GET_ROOT;
 
 /** Files handled at once: copies and hashes overlap I/O, without exhausting descriptors or the libuv pool. */
 export const CONCURRENCY = 16;

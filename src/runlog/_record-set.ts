@@ -1,6 +1,6 @@
 /** The in-memory records of one run, as the journalled single-writer stores (`file-system`, `s3`) keep them. */
 import { assemble, disassemble } from './assemble.js';
-import { bySeq, copy, parseRecord, recordId, recordText } from './_records.js';
+import { bySeq, copy, notARecord, parseRecord, recordId, recordText } from './_records.js';
 import type { NewRecord, RecordKind, RunLog, RunRecord } from './types.js';
 
 /**
@@ -13,11 +13,14 @@ const PRETTY_MAX_RECORDS = 5000;
  * The records of one run held in memory by a single-writer store that keeps a journal
  * (`file-system`, `s3`): loaded from the materialised RunLog, journal records replayed over it
  * (upserts: a record keeps its seq), new records added with the next seq, and the whole
- * materialised back into one RunLog document.
+ * materialised back into one RunLog document. What a replay had to skip as damaged is kept in
+ * `damaged`, one sentence each (the stores' `damage` capability).
  */
 export class RecordSet {
   readonly records = new Map<string, RunRecord>();
   nextSeq = 0;
+  /** journal lines or objects skipped because they hold no record */
+  readonly damaged: string[] = [];
 
   /** the materialised run log, disassembled, seqs in its order */
   static fromRunLog(log: RunLog | undefined): RecordSet {
@@ -45,15 +48,27 @@ export class RecordSet {
     this.nextSeq = Math.max(this.nextSeq, record.seq + 1);
   }
 
-  /** replays a journal of JSON lines, skipping lines that do not parse (a torn last line) */
-  replayLines(journal: Buffer): void {
+  /** replays one journal object (a whole record: a PUT is atomic, so one that does not parse is damage) */
+  replayText(text: string, where: string): void {
+    const record = parseRecord(text);
+    if (record) this.replay(record);
+    else this.damaged.push(notARecord(where));
+  }
+
+  /**
+   * Replays a journal of JSON lines (`where` names it), skipping lines that do not parse: a torn
+   * last line (a writer killed mid-line) silently, any other as damage, with its 1-based number.
+   */
+  replayLines(journal: Buffer, where: string): void {
     let start = 0;
-    while (start < journal.length) {
+    for (let line = 1; start < journal.length; line++) {
       let end = journal.indexOf(0x0a, start);
-      if (end === -1) end = journal.length;
+      const torn = end === -1;
+      if (torn) end = journal.length;
       if (end > start) {
         const record = parseRecord(journal.toString('utf8', start, end));
         if (record) this.replay(record);
+        else if (!torn) this.damaged.push(`${where}: line ${line} is not a record; skipped`);
       }
       start = end + 1;
     }

@@ -1,6 +1,7 @@
 /** Helpers shared by the run-log stores: record identity, ordering, run-id checks, errors. */
 import { RunnableError } from '../errors.js';
-import type { LeaseHolder, NewRecord, RecordKind, RunHeader, RunRecord } from './types.js';
+import { mapLimit } from '../util/map-limit.js';
+import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunRecord } from './types.js';
 
 /** one string per record of a run (kinds never contain ':') */
 export const recordId = (kind: RecordKind, key: string): string => `${kind}:${key}`;
@@ -40,6 +41,19 @@ export function busy(runId: string, step: string | undefined, holder: LeaseHolde
   return new RunnableError('E_RUN_BUSY', `${what} is being driven by pid ${holder.pid} since ${holder.since} on host ${holder.host}`);
 }
 
+/** a held lease whose `release` runs `giveUp` once, however often it is called */
+export function heldLease(holder: LeaseHolder, giveUp: () => void): Lease {
+  let released = false;
+  return {
+    holder,
+    release: async () => {
+      if (released) return;
+      released = true;
+      giveUp();
+    },
+  };
+}
+
 /** a copy that shares nothing with the store (what a persistent store would give back) */
 export const copy = <T>(value: T): T => structuredClone(value);
 
@@ -59,6 +73,31 @@ export function parseRecord(text: string): RunRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** the damage sentence for a record file or object that holds no record (the `damage` capability) */
+export const notARecord = (where: string): string => `${where} is not a record; skipped`;
+
+/** what the one-record-per-file (or object) stores read of a run */
+export interface ReadRecords {
+  /** by seq */
+  records: RunRecord[];
+  /** files or objects that are there but hold no record: every write replaces a whole one, so none is half written */
+  damaged: string[];
+}
+
+/** reads the run's record files or objects (`read` gives undefined for one that is gone), `atOnce` at a time */
+export async function readRecords(places: string[], atOnce: number, read: (where: string) => Promise<string | undefined>): Promise<ReadRecords> {
+  const texts = await mapLimit(places, atOnce, read);
+  const records: RunRecord[] = [];
+  const damaged: string[] = [];
+  texts.forEach((text, i) => {
+    if (text === undefined) return;
+    const record = parseRecord(text);
+    if (record) records.push(record);
+    else damaged.push(notARecord(places[i]!));
+  });
+  return { records: records.sort(bySeq), damaged };
 }
 
 /** a record as one JSON line (no newline): what journals and record files hold */

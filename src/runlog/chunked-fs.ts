@@ -21,7 +21,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno, statOrUndefined, writeFileAtomic } from './_fs.js';
 import { recordFileName } from './_names.js';
-import { bySeq, checkRunId, initialRecords, newestFirst, parseRecord, recordText, runExistsError, timeSeq, unknownRun } from './_records.js';
+import { checkRunId, initialRecords, newestFirst, parseRecord, readRecords, recordText, runExistsError, timeSeq, unknownRun, type ReadRecords } from './_records.js';
 import { acquireFileLease } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
@@ -92,6 +92,15 @@ export class ChunkedFsRunLogStore implements RunLogStore {
   }
 
   async list(runId: string): Promise<RunRecord[]> {
+    return (await this.read(runId)).records;
+  }
+
+  /** record files of the run that do not hold a record */
+  async damage(runId: string): Promise<string[]> {
+    return (await this.read(runId)).damaged;
+  }
+
+  private async read(runId: string): Promise<ReadRecords> {
     checkRunId(runId);
     const dir = this.runDir(runId);
     let names: string[];
@@ -101,13 +110,7 @@ export class ChunkedFsRunLogStore implements RunLogStore {
       if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) throw unknownRun(runId, this.logFolder);
       throw e;
     }
-    const records: RunRecord[] = [];
-    for (const name of names) {
-      if (name.startsWith('.') || !name.endsWith('.json')) continue; // temp files, strays
-      const record = readRecord(join(dir, name));
-      if (record) records.push(record);
-    }
-    return records.sort(bySeq);
+    return readRecords(recordFiles(names).map((name) => join(dir, name)), 1, async (path) => readText(path));
   }
 
   async runs(): Promise<string[]> {
@@ -145,14 +148,20 @@ export class ChunkedFsRunLogStore implements RunLogStore {
 
 }
 
-/** the record in a file, or undefined if there is none (or it is not a record) */
-function readRecord(path: string): RunRecord | undefined {
-  let text: string;
+const recordFiles = (names: string[]): string[] => names.filter((name) => !name.startsWith('.') && name.endsWith('.json')); // not temp files, strays
+
+/** a file's text, or undefined if there is none */
+function readText(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
     throw e;
   }
-  return parseRecord(text);
+}
+
+/** the record in a file, or undefined if there is none (or it is not a record) */
+function readRecord(path: string): RunRecord | undefined {
+  const text = readText(path);
+  return text === undefined ? undefined : parseRecord(text);
 }

@@ -16,10 +16,9 @@
  *     bucket: team-bucket/runnable
  *     endpoint_url: http://localhost:9000
  */
-import { mapLimit } from '../util/map-limit.js';
 import type { Bucket } from '../s3/bucket.js';
 import { recordFileName } from './_names.js';
-import { bySeq, initialRecords, parseRecord, recordText, runExistsError, timeSeq, unknownRun } from './_records.js';
+import { initialRecords, parseRecord, readRecords, recordText, runExistsError, timeSeq, unknownRun, type ReadRecords } from './_records.js';
 import { listRuns, runPrefix } from './_s3-runs.js';
 import type { NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
@@ -83,11 +82,19 @@ export class ChunkedS3RunLogStore implements RunLogStore {
   }
 
   async list(runId: string): Promise<RunRecord[]> {
+    return (await this.readRun(runId)).records;
+  }
+
+  /** record objects of the run that do not hold a record */
+  async damage(runId: string): Promise<string[]> {
+    return (await this.readRun(runId)).damaged;
+  }
+
+  private async readRun(runId: string): Promise<ReadRecords> {
     const prefix = runPrefix(this.bucket, runId);
     const keys = (await this.bucket.listAll(prefix)).map((o) => o.key).filter((k) => k.endsWith('.json') && !k.slice(prefix.length).includes('/'));
     if (!keys.includes(prefix + HEADER)) throw unknownRun(runId, this.bucket.url);
-    const records = await mapLimit(keys, READS_AT_ONCE, (key) => this.read(key));
-    return records.filter((r): r is RunRecord => !!r).sort(bySeq);
+    return readRecords(keys, READS_AT_ONCE, async (key) => (await this.bucket.get(key))?.body.toString('utf8'));
   }
 
   runs(): Promise<string[]> {

@@ -27,12 +27,15 @@
  */
 import {
   closeSync,
+  constants,
   fstatSync,
+  lstatSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
+  rmSync,
   readSync,
   truncateSync,
   type Stats,
@@ -41,6 +44,7 @@ import { join } from 'node:path';
 import { RunnableError } from '../errors.js';
 import { isErrno, statOrUndefined, writeAll, writeFileAtomic } from './_fs.js';
 import { RecordSet } from './_record-set.js';
+import { checkRunLogShape } from './_shape.js';
 import { checkRunId, initialRecords, newestFirst, runExistsError, unknownRun } from './_records.js';
 import { acquireFileLease } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
@@ -104,8 +108,16 @@ export class FileSystemRunLogStore implements RunLogStore {
     }
     const state: RunState = { set: new RecordSet(), fd, journalBytes: 0, json: undefined, materialiseAt: 0 };
     this.cache.set(runId, state);
-    for (const record of initialRecords(header)) this.append(state, record);
-    this.materialise(runId, state); // the SPEC's file exists from the start
+    try {
+      for (const record of initialRecords(header)) this.append(state, record, header.run_id);
+      this.materialise(runId, state); // the SPEC's file exists from the start
+    } catch (e) {
+      // a full disk before the run began: leave no half-made run behind
+      this.cache.delete(runId);
+      closeSync(fd);
+      for (const file of [this.journalPath(runId), this.jsonPath(runId)]) rmSync(file, { force: true });
+      throw e;
+    }
   }
 
   async exists(runId: string): Promise<boolean> {
@@ -115,7 +127,7 @@ export class FileSystemRunLogStore implements RunLogStore {
 
   async put(runId: string, record: NewRecord): Promise<void> {
     const state = this.writable(runId);
-    this.append(state, record);
+    this.append(state, record, runId);
     if (Date.now() >= state.materialiseAt) this.materialise(runId, state);
   }
 
@@ -142,7 +154,8 @@ export class FileSystemRunLogStore implements RunLogStore {
       if (name.startsWith('.')) continue; // temp files
       const runId = name.endsWith('.json') ? name.slice(0, -5) : name.endsWith('.journal') ? name.slice(0, -8) : '';
       if (!runId) continue;
-      const stat = statOrUndefined(join(this.logFolder, name));
+      // lstat: a symlink or folder named like a run is not one of this store's files
+      const stat = lstatSync(join(this.logFolder, name), { throwIfNoEntry: false });
       if (!stat?.isFile()) continue;
       latest.set(runId, Math.max(latest.get(runId) ?? 0, stat.mtimeMs));
     }
@@ -157,6 +170,10 @@ export class FileSystemRunLogStore implements RunLogStore {
       closeSync(state.fd);
       state.fd = undefined;
     }
+  }
+
+  async damage(runId: string): Promise<string[]> {
+    return [...(this.readable(runId)?.set.damaged ?? [])];
   }
 
   /** the run's (or a step's) one-live-holder lease: numbered O_EXCL files under `<log_folder>/.leases/` (`_lease.ts`) */
@@ -174,8 +191,8 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 
   /** one line on the journal, then the in-memory copy: O(size of the record) */
-  private append(state: RunState, record: NewRecord): void {
-    state.journalBytes += writeAll(state.fd!, state.set.add(record) + '\n');
+  private append(state: RunState, record: NewRecord, runId: string): void {
+    state.journalBytes += writeAll(state.fd!, state.set.add(record) + '\n', this.journalPath(runId));
   }
 
   /** the run's current state with its journal open for appending; throws for an unknown run */
@@ -183,15 +200,19 @@ export class FileSystemRunLogStore implements RunLogStore {
     const state = this.readable(runId);
     if (!state) throw unknownRun(runId, this.logFolder);
     if (state.fd === undefined) {
-      const fd = openSync(this.journalPath(runId), 'a+');
+      // O_NOFOLLOW: a journal that is a symlink is not written through
+      const fd = openSync(this.journalPath(runId), constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
       state.fd = fd;
       const size = fstatSync(fd).size;
       if (size !== state.journalBytes) this.reload(runId, state); // written since we read it
       if (state.journalBytes > 0) {
-        // a torn last line (a writer killed mid-line) must not swallow the next record
-        const last = Buffer.alloc(1);
-        readSync(fd, last, 0, 1, state.journalBytes - 1);
-        if (last[0] !== 0x0a) state.journalBytes += writeAll(fd, '\n');
+        // a torn last line (a writer killed mid-line) must not swallow the next record: cut it
+        // off (its record never was), so that it does not read as damage in the middle later
+        const end = lastLineEnd(fd, state.journalBytes);
+        if (end < state.journalBytes) {
+          ftruncateSync(fd, end);
+          state.journalBytes = end;
+        }
       }
     }
     return state;
@@ -232,8 +253,9 @@ export class FileSystemRunLogStore implements RunLogStore {
       const set = RecordSet.fromRunLog(before ? readRunLog(jsonPath) : undefined);
       let journal: Buffer | undefined;
       try {
-        journal = readFileSync(journalPath);
+        journal = readRegularFile(journalPath, null);
       } catch (e) {
+        if (isErrno(e, 'ELOOP') || e instanceof NotRegular) throw new RunnableError('E_FILE', 'not a readable run-log journal: it is not a regular file', { file: journalPath });
         if (!isErrno(e, 'ENOENT')) throw e;
       }
       if (!before && !journal) return undefined;
@@ -241,7 +263,7 @@ export class FileSystemRunLogStore implements RunLogStore {
       // a writer materialised between our two reads (so the journal we read may miss records
       // now only in the new file): read again
       if (!sameFile(before, after) && attempt < 5) continue;
-      if (journal) set.replayLines(journal);
+      if (journal) set.replayLines(journal, journalPath);
       return { set, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every };
     }
   }
@@ -261,11 +283,57 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 }
 
+/** the offset just after the last newline in the first `size` bytes of `fd` (0 if none) */
+function lastLineEnd(fd: number, size: number): number {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (at !== -1) return start + at + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/**
+ * The run's JSON file, checked: a regular file (a symlink in the folder is not followed, so its
+ * target is never read or echoed), valid JSON (the parser's message quotes the text: not shown),
+ * with the shape of a RunLog (./_shape.ts).
+ */
 function readRunLog(path: string): RunLog {
+  const fail = (why: string) => new RunnableError('E_FILE', `not a readable run log: ${why}`, { file: path });
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunLog;
+    text = readRegularFile(path);
   } catch (e) {
-    throw new RunnableError('E_FILE', `not a readable run log: ${(e as Error).message}`, { file: path });
+    if (isErrno(e, 'ELOOP')) throw fail('it is a symbolic link (run logs are regular files)');
+    if (isErrno(e, 'EISDIR') || e instanceof NotRegular) throw fail('it is not a regular file');
+    throw e;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw fail('it is not valid JSON');
+  }
+  const checked = checkRunLogShape(value);
+  if ('problem' in checked) throw fail(checked.problem);
+  return checked.log;
+}
+
+class NotRegular extends Error {}
+
+/** A file's text (or bytes), refusing symlinks (O_NOFOLLOW) and anything but a regular file. */
+function readRegularFile(path: string): string;
+function readRegularFile(path: string, encoding: null): Buffer;
+function readRegularFile(path: string, encoding: 'utf8' | null = 'utf8'): string | Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    if (!fstatSync(fd).isFile()) throw new NotRegular();
+    return encoding ? readFileSync(fd, encoding) : readFileSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -30,7 +30,7 @@ import { RunnableError } from '../errors.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { Bucket } from '../s3/bucket.js';
 import { RecordSet } from './_record-set.js';
-import { initialRecords, parseRecord, runExistsError, timeSeq, unknownRun } from './_records.js';
+import { initialRecords, runExistsError, timeSeq, unknownRun } from './_records.js';
 import { listRuns, runPrefix } from './_s3-runs.js';
 import type { NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
 
@@ -129,6 +129,11 @@ export class S3RunLogStore implements RunLogStore {
     return this.inTurn(runId, async () => (await this.current(runId)).set.list());
   }
 
+  /** journal objects the run's last load or catch-up skipped because they hold no record */
+  damage(runId: string): Promise<string[]> {
+    return this.inTurn(runId, async () => [...(await this.current(runId)).set.damaged]);
+  }
+
   runs(): Promise<string[]> {
     return listRuns(this.bucket, RUN_LOG);
   }
@@ -180,9 +185,9 @@ export class S3RunLogStore implements RunLogStore {
     const { journal, etag } = await this.listAfter(runId, state.lastJournal);
     if (etag !== state.etag) return this.load(runId, state.materialiseAt);
     if (!journal.length) return state;
-    const records = await this.readJournal(journal);
-    if (!records) return this.load(runId, state.materialiseAt); // folded in and deleted meanwhile
-    for (const record of records) state.set.replay(record);
+    const bodies = await this.readJournal(journal);
+    if (!bodies) return this.load(runId, state.materialiseAt); // folded in and deleted meanwhile
+    replayJournal(state.set, journal, bodies);
     state.lastJournal = journal[journal.length - 1]!;
     state.pending.push(...journal);
     return state;
@@ -195,13 +200,13 @@ export class S3RunLogStore implements RunLogStore {
       const upto = object?.metadata[UPTO] ?? '';
       const { journal, etag } = await this.listAfter(runId, upto);
       if (!object && !journal.length) return undefined;
-      const records = etag === (object?.etag ?? '') ? await this.readJournal(journal) : undefined;
-      if (!records) {
+      const bodies = etag === (object?.etag ?? '') ? await this.readJournal(journal) : undefined;
+      if (!bodies) {
         if (attempt < 5) continue;
         throw new RunnableError('E_STORE', `run log of '${runId}' in ${this.bucket.url} keeps changing while it is read (another writer is materialising it)`);
       }
       const set = RecordSet.fromRunLog(object ? parseRunLog(object.body, this.location(runId)) : undefined);
-      for (const record of records) set.replay(record);
+      replayJournal(set, journal, bodies);
       return { set, lastJournal: journal[journal.length - 1] ?? upto, pending: journal, etag, materialiseAt };
     }
   }
@@ -218,11 +223,11 @@ export class S3RunLogStore implements RunLogStore {
     return { journal, etag };
   }
 
-  /** the records of these journal objects, in order; undefined if one is gone (another writer folded it in) */
-  private async readJournal(keys: string[]): Promise<RunRecord[] | undefined> {
+  /** the texts of these journal objects, in order; undefined if one is gone (another writer folded it in) */
+  private async readJournal(keys: string[]): Promise<string[] | undefined> {
     const bodies = await mapLimit(keys, READS_AT_ONCE, (key) => this.bucket.get(key));
     if (bodies.some((b) => !b)) return undefined;
-    return bodies.map((b) => parseRecord(b!.body.toString('utf8'))).filter((r): r is RunRecord => !!r);
+    return bodies.map((b) => b!.body.toString('utf8'));
   }
 
   /** writes `runlog.json` from the in-memory copy, then deletes the journal objects it folded in */
@@ -243,6 +248,11 @@ function parseRunLog(body: Buffer, where: string): RunLog {
   } catch (e) {
     throw new RunnableError('E_FILE', `not a readable run log: ${(e as Error).message}`, { file: where });
   }
+}
+
+/** journal objects (keys and texts, in order) replayed over the run's records */
+function replayJournal(set: RecordSet, keys: string[], texts: string[]): void {
+  texts.forEach((text, i) => set.replayText(text, keys[i]!));
 }
 
 const isUnknownRun = (e: unknown): boolean => e instanceof RunnableError && e.code === 'E_RUN_ID';
