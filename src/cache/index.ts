@@ -10,11 +10,14 @@ import { Family, Registry } from '../registry.js';
 import type { RunLogStore } from '../runlog/types.js';
 import { FileSystemStepCache } from './file-system.js';
 import { MemoryStepCache } from './memory.js';
+import { S3StepCache } from './s3.js';
+import type { Bucket } from '../s3/bucket.js';
 import type { CacheMode, CacheSettings, StepCache } from './types.js';
 
 export type * from './types.js';
 export { FileSystemStepCache } from './file-system.js';
 export { MemoryStepCache } from './memory.js';
+export { S3StepCache } from './s3.js';
 
 /** Config `step-cache: {type: per-step | all}` (default `per-step`). */
 export const cacheModes = new Registry<CacheMode>('step-cache')
@@ -38,6 +41,10 @@ const besideLogFolder: StepCacheFactory = (store) => (store.logFolder ? new File
 registerStepCache('file-system', besideLogFolder);
 registerStepCache('chunked-fs', besideLogFolder);
 registerStepCache('buffered', () => new MemoryStepCache());
+
+/** `PREFIX/.cache/` in the bucket of an S3 store (both keep theirs as `bucket`) */
+const inStoreBucket: StepCacheFactory = (store) => new S3StepCache((store as unknown as { bucket: Bucket }).bucket);
+for (const type of ['s3', 'minio', 'chunked-s3', 'chunked-minio']) registerStepCache(type, inStoreBucket);
 
 /** One StepCache per store instance: a buffered store's cache lives exactly as long as the store. */
 const perStore = new WeakMap<RunLogStore, StepCache | undefined>();

@@ -10,7 +10,7 @@ export { sha256, sha256File } from '../util/sha256.js';
  * branch, another process) sees the old file or the new one, never a torn one, and a symlink
  * at the destination is replaced rather than written through.
  */
-async function atomically(dest: string, write: (tmp: string) => Promise<void>): Promise<void> {
+export async function atomically(dest: string, write: (tmp: string) => Promise<void>): Promise<void> {
   // A dot name: globs with `dot: false` (a concurrent step's put) never pick up a half-written
   // file; the base is cut so the temporary name stays within the 255-byte name limit.
   const tmp = join(dirname(dest), `.${basename(dest).slice(0, 100)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

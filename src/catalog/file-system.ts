@@ -10,27 +10,12 @@ import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
 import { validateRunId } from '../util/run-id.js';
 import { copyAtomic, isTempName, sha256File, writeAtomic } from './_files.js';
-import { CATALOG_GET_ROOT, CATALOG_PUT_ROOT } from '../graph/rules.js';
-import { ConfinedRoot, isInside, normalizePattern, normalizeRelPath } from './_paths.js';
-import { mapLimit } from './_pool.js';
+import { ConfinedRoot, isInside, normalizeRelPath } from './_paths.js';
+import { catalogEntry, CONCURRENCY, CWD, putSelection, RUN_FOLDER, select, verifySources, type Source } from './_select.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { CatalogStore } from './types.js';
 
 export const DEFAULT_CATALOG_LOCATION = '.catalog';
-
-/** Files handled at once: copies and hashes overlap I/O, without exhausting descriptors or the libuv pool. */
-const CONCURRENCY = 16;
-
-const CWD = CATALOG_PUT_ROOT;
-const RUN_FOLDER = CATALOG_GET_ROOT;
-
-/** Never put: dependencies and the run-log store (the catalog folder itself is added per instance). */
-const ALWAYS_IGNORED = ['**/node_modules/**', '.run_log_store/**'];
-
-/**
- * runnable does not `get` task logs back into the working directory; a `get: ['**']` should
- * fetch data, not `<step>.execution.log` files.
- */
-const isExecutionLog = (rel: string): boolean => rel.endsWith('.execution.log');
 
 /**
  * A pattern without glob syntax (a plain path, or a file name put through `escapePath`, as the
@@ -44,15 +29,6 @@ async function literalFile(root: string, pattern: string): Promise<string[] | un
   const info = await lstat(join(root, rel)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : undefined));
   if (info === null) return [];
   return info?.isFile() ? [rel] : undefined;
-}
-
-interface Source {
-  rel: string;
-  /** the glob that matched it, for messages */
-  pattern: string;
-  /** verified real path */
-  path: string;
-  size: number;
 }
 
 export class FileSystemCatalog implements CatalogStore {
@@ -104,16 +80,7 @@ export class FileSystemCatalog implements CatalogStore {
     const root = resolve(cwd);
     const from = new ConfinedRoot(root, CWD, false);
     const to = new ConfinedRoot(this.location(runId), RUN_FOLDER, true);
-    const ignore = [...ALWAYS_IGNORED, ...this.ownFolderIgnore(root)];
-    // Files matched by several globs are catalogued once, under the first glob that matched them.
-    const files = new Map<string, string>();
-    for (const pattern of globs) {
-      const normal = normalizePattern(pattern, 'catalog put', CWD);
-      const matches = await glob([normal], { cwd: root, dot: false, onlyFiles: true, ignore });
-      if (!matches.length) throw new RunnableError('E_CATALOG', `catalog put: no file matches '${pattern}'`);
-      for (const rel of matches.sort()) if (!files.has(rel)) files.set(rel, pattern);
-    }
-    const sources = await this.verify(from, files, 'catalog put');
+    const sources = await verifySources(from, await putSelection(globs, root, this.ownFolderIgnore(root)), 'catalog put');
     return mapLimit(sources, CONCURRENCY, async ({ rel, pattern, path, size }) => {
       const [hash] = await Promise.all([
         sha256File(path, size),
@@ -152,33 +119,14 @@ export class FileSystemCatalog implements CatalogStore {
    */
   private async matchGet(runId: string, globs: string[]): Promise<Source[]> {
     const from = new ConfinedRoot(this.location(runId), RUN_FOLDER, false);
-    const files = new Map<string, string>();
-    for (const pattern of globs) {
-      const normal = normalizePattern(pattern, 'catalog get', RUN_FOLDER);
-      const matches = (await literalFile(from.root, normal)) ?? (await glob([normal], { cwd: from.root, dot: false, onlyFiles: true }));
-      for (const rel of matches.sort()) {
-        if (!isExecutionLog(rel) && !files.has(rel)) files.set(rel, pattern);
-      }
-    }
-    return this.verify(from, files, 'catalog get');
+    const files = await select(globs, 'catalog get', async (normal) => (await literalFile(from.root, normal)) ?? (await glob([normal], { cwd: from.root, dot: false, onlyFiles: true })));
+    return verifySources(from, files, 'catalog get');
   }
 
   /** A missing file is E_CATALOG naming it and the run; anything else passes through. */
   private noFile(e: unknown, rel: string, runId: string, root: string): unknown {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return e;
     return new RunnableError('E_CATALOG', `catalog: no file '${rel}' in run '${runId}' (${root})`);
-  }
-
-  /**
-   * Every source is checked before anything is copied, so a confinement violation leaves the
-   * destination untouched rather than half-filled.
-   */
-  private verify(from: ConfinedRoot, files: Map<string, string>, op: string): Promise<Source[]> {
-    return mapLimit([...files], CONCURRENCY, async ([rel, pattern]) => ({
-      rel,
-      pattern,
-      ...(await from.file(rel, `${op}: pattern '${pattern}'`)),
-    }));
   }
 
   /** When the catalog lives inside the working directory, a broad put must not copy the catalog into itself. */
@@ -190,12 +138,6 @@ export class FileSystemCatalog implements CatalogStore {
   }
 
   private entry(runId: string, rel: string, hash: string, stage: 'get' | 'put'): DataCatalog {
-    return {
-      name: rel,
-      data_hash: hash,
-      catalog_relative_path: `${runId}/${rel}`,
-      catalog_handler_location: this.catalogLocation,
-      stage,
-    };
+    return catalogEntry(runId, rel, hash, stage, this.catalogLocation);
   }
 }

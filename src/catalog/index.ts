@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { Registry } from '../registry.js';
 import { DoNothingCatalog } from './do-nothing.js';
 import { DEFAULT_CATALOG_LOCATION, FileSystemCatalog } from './file-system.js';
+import { S3Catalog } from './s3.js';
 import type { CatalogStore } from './types.js';
+import { Bucket } from '../s3/bucket.js';
+import { s3ConnectionConfig } from '../s3/config.js';
 
 export type { CatalogStore } from './types.js';
 
@@ -19,5 +22,7 @@ export const catalogs = new Registry<CatalogStore>('catalog')
     create: () => new DoNothingCatalog(),
   });
 
+// object storage (SPEC §6); runnable's name `minio` is an alias
+for (const type of ['s3', 'minio']) catalogs.register(type, { config: s3ConnectionConfig, create: (c) => new S3Catalog(new Bucket(c), type) });
 
 export { catalogHashes, copyBetweenRuns } from './capabilities.js';

@@ -3,6 +3,10 @@ import type { DataCatalog } from '../runlog/types.js';
 
 export interface CatalogStore {
   readonly type: string;
+  /** Capability: true when every process reaches the catalog over the network (S3): nothing to mount or share */
+  readonly remote?: boolean;
+  /** Capability: checks, before any step runs, that the catalog can be used (bucket, credentials, endpoint); throws a RunnableError */
+  checkAccess?(): Promise<void>;
   /** where a run's files live, for messages and `catalog_handler_location` */
   location(runId: string): string;
   /**

@@ -3,7 +3,7 @@
  * `{type, config}`. Whether a `type` exists and what its `config` may hold is for the plugin
  * registries (src/registry.ts) to say, so this stays valid as plugins are added.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RunnableError } from '../errors.js';
 import { readYamlFile } from '../yaml/yaml-file.js';
@@ -81,9 +81,24 @@ export function sectionsForRunLog(config: LoadedConfig, omit: readonly ConfigSec
     if (name === 'telemetry' && config.written[name] === undefined) continue; // off and not written: not worth a line in every run log
     const written = config.written[name];
     const writtenConfig = isRecord(written) && isRecord(written.config) ? written.config : {};
-    recorded[name] = { type: config.sections[name].type, config: writtenConfig };
+    recorded[name] = { type: config.sections[name].type, config: maskCredentials(writtenConfig) };
   }
   return recorded;
+}
+
+/** Config keys whose values are credentials (`aws_secret_access_key`, a password, a token). */
+const CREDENTIAL_KEY = /secret|password|token|access_key/i;
+const ONLY_VARS = /^(\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*)+$/;
+
+/**
+ * A credential written into the config file itself (not as `${VAR}`) is recorded as `***`: the
+ * run log keeps where a credential comes from, never its value.
+ */
+function maskCredentials(value: unknown, key = ''): any {
+  if (typeof value === 'string') return CREDENTIAL_KEY.test(key) && !ONLY_VARS.test(value) ? '***' : value;
+  if (Array.isArray(value)) return value.map((v) => maskCredentials(v, key));
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskCredentials(v, k)]));
+  return value;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -107,4 +122,26 @@ function readSection(name: string, value: unknown, fail: (m: string, at: YamlPat
   const config = value.config ?? {};
   if (!isRecord(config)) fail(`'config' must be a mapping`, [name, 'config']);
   return { type: value.type as string, config: config as Record<string, unknown> };
+}
+
+/**
+ * The environment variables a config file reads (`${VAR}` and runnable's `RUNNABLE_VAR_VAR`), for
+ * executors that start processes which read the same file elsewhere (a container gets them by
+ * name, never by value on a command line). Empty when the file cannot be read.
+ */
+export function configVariables(file: string | undefined, cwd: string): string[] {
+  if (!file) return [];
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(cwd, file), 'utf8');
+  } catch {
+    return [];
+  }
+  const names = new Set<string>();
+  // `${VAR}`, and runnable's bare `$VAR`
+  for (const m of text.matchAll(/(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)) {
+    const name = (m[1] ?? m[2])!;
+    names.add(name).add(`RUNNABLE_VAR_${name}`);
+  }
+  return [...names];
 }

@@ -210,10 +210,14 @@ export async function runMounts(rc: RunContext, sourceFile: string): Promise<Mou
   return mounts;
 }
 
-/** `RUNNABLE_*` of this process and a task's secrets, by name: the engine copies their values. */
-export function passedEnv(secrets: string[]): string[] {
-  const names = new Set(Object.keys(process.env).filter((k) => k.startsWith('RUNNABLE_')));
-  for (const s of secrets) if (process.env[s] !== undefined) names.add(s);
+/**
+ * `RUNNABLE_*` of this process, a task's secrets, the variables the run's config file reads
+ * (`${VAR}`: an S3 store's endpoint and credentials) and the AWS SDK's own settings (`AWS_*`: its
+ * credential chain), by name: the engine copies their values, which never appear on a command line.
+ */
+export function passedEnv(secrets: string[], configNames: string[] = []): string[] {
+  const names = new Set(Object.keys(process.env).filter((k) => k.startsWith('RUNNABLE_') || k.startsWith('AWS_')));
+  for (const s of [...secrets, ...configNames]) if (process.env[s] !== undefined) names.add(s);
   return [...names];
 }
 

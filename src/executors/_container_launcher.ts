@@ -11,6 +11,7 @@ import type { PipelineNode } from '../graph/model.js';
 import type { RunContext } from '../engine/context.js';
 import { programFor, type Launcher, type RanAt, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
 import { runProcess } from './_child_process.js';
+import { configVariables } from '../config/load-config.js';
 import { containerEnd, containerName, imageIdentity, inspectImage, passedEnv, runArgs, runMounts, type EngineName, type ImageInfo, type Mount } from './_container.js';
 
 /** What one task runs with: the config's settings with the task's override applied. */
@@ -64,7 +65,7 @@ export class ContainerLauncher implements Launcher {
       cwd: rc.cwd,
       mounts: await this.mounts,
       env: { ...settings.environment, ...cmd.env },
-      passEnv: passedEnv(cmd.node.type === 'task' ? cmd.node.secrets : []),
+      passEnv: passedEnv(cmd.node.type === 'task' ? cmd.node.secrets : [], configVariables(rc.configFile, rc.cwd)),
       labels: { 'runnable.run_id': rc.runId, 'runnable.step': cmd.internalName, 'runnable.image': settings.image },
       remove: settings.remove,
       user: this.engine === 'docker' && process.getuid?.() ? `${process.getuid()}:${process.getgid?.()}` : undefined,

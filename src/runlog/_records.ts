@@ -1,5 +1,6 @@
 /** Helpers shared by the run-log stores: record identity, ordering, run-id checks, errors. */
 import { RunnableError } from '../errors.js';
+import { mapLimit } from '../util/map-limit.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunRecord } from './types.js';
 
 /** one string per record of a run (kinds never contain ':') */
@@ -64,3 +65,57 @@ export function asRecord(value: unknown): RunRecord | undefined {
     typeof r.parent === 'string' && typeof r.seq === 'number' && typeof r.data === 'object' && r.data !== null;
   return ok ? r : undefined;
 }
+
+/** a parsed record line or record object; undefined for a torn or foreign one */
+export function parseRecord(text: string): RunRecord | undefined {
+  try {
+    return asRecord(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** the damage sentence for a record file or object that holds no record (the `damage` capability) */
+export const notARecord = (where: string): string => `${where} is not a record; skipped`;
+
+/** what the one-record-per-file (or object) stores read of a run */
+export interface ReadRecords {
+  /** by seq */
+  records: RunRecord[];
+  /** files or objects that are there but hold no record: every write replaces a whole one, so none is half written */
+  damaged: string[];
+}
+
+/** reads the run's record files or objects (`read` gives undefined for one that is gone), `atOnce` at a time */
+export async function readRecords(places: string[], atOnce: number, read: (where: string) => Promise<string | undefined>): Promise<ReadRecords> {
+  const texts = await mapLimit(places, atOnce, read);
+  const records: RunRecord[] = [];
+  const damaged: string[] = [];
+  texts.forEach((text, i) => {
+    if (text === undefined) return;
+    const record = parseRecord(text);
+    if (record) records.push(record);
+    else damaged.push(notARecord(places[i]!));
+  });
+  return { records: records.sort(bySeq), damaged };
+}
+
+/** a record as one JSON line (no newline): what journals and record files hold */
+export const recordText = (record: RunRecord): string =>
+  JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq: record.seq, data: record.data });
+
+/** per process, not per instance: two instances in one process must not hand out one seq twice */
+let lastTimeSeq = 0;
+
+/**
+ * A seq that orders records created by different processes (the stores with concurrent writers):
+ * above every seq this process gave, and at least the time in µs-sized slots of a ms.
+ */
+export function timeSeq(): number {
+  lastTimeSeq = Math.max(lastTimeSeq + 1, Date.now() * 1000);
+  return lastTimeSeq;
+}
+
+/** run ids by their latest activity, newest first; ties by id, so every reader agrees */
+export const newestFirst = (latest: Map<string, number>): string[] =>
+  [...latest.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);

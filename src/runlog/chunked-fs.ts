@@ -21,7 +21,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno, statOrUndefined, writeFileAtomic } from './_fs.js';
 import { recordFileName } from './_names.js';
-import { asRecord, bySeq, checkRunId, initialRecords, runExistsError, unknownRun } from './_records.js';
+import { checkRunId, initialRecords, newestFirst, parseRecord, readRecords, recordText, runExistsError, timeSeq, unknownRun, type ReadRecords } from './_records.js';
 import { acquireFileLease } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
@@ -71,8 +71,8 @@ export class ChunkedFsRunLogStore implements RunLogStore {
     let known = this.seqs.get(runId);
     if (!known) this.seqs.set(runId, (known = new Map()));
     let seq = known.get(name);
-    if (seq === undefined) seq = readRecord(path)?.seq ?? nextSeq();
-    const content = JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq, data: record.data });
+    if (seq === undefined) seq = readRecord(path)?.seq ?? timeSeq();
+    const content = recordText({ ...record, seq } as RunRecord);
     try {
       writeFileAtomic(path, content + '\n');
     } catch (e) {
@@ -92,6 +92,15 @@ export class ChunkedFsRunLogStore implements RunLogStore {
   }
 
   async list(runId: string): Promise<RunRecord[]> {
+    return (await this.read(runId)).records;
+  }
+
+  /** record files of the run that do not hold a record */
+  async damage(runId: string): Promise<string[]> {
+    return (await this.read(runId)).damaged;
+  }
+
+  private async read(runId: string): Promise<ReadRecords> {
     checkRunId(runId);
     const dir = this.runDir(runId);
     let names: string[];
@@ -101,23 +110,7 @@ export class ChunkedFsRunLogStore implements RunLogStore {
       if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) throw unknownRun(runId, this.logFolder);
       throw e;
     }
-    const records: RunRecord[] = [];
-    for (const name of recordFiles(names)) {
-      const record = readRecord(join(dir, name));
-      if (record) records.push(record);
-    }
-    return records.sort(bySeq);
-  }
-
-  /** record files of the run that do not hold a record (every write replaces a whole file, so none is ever half written) */
-  async damage(runId: string): Promise<string[]> {
-    checkRunId(runId);
-    const dir = this.runDir(runId);
-    const out: string[] = [];
-    for (const name of recordFiles(readdirSync(dir))) {
-      if (statOrUndefined(join(dir, name)) && !readRecord(join(dir, name))) out.push(`${join(dir, name)} is not a record; skipped`);
-    }
-    return out;
+    return readRecords(recordFiles(names).map((name) => join(dir, name)), 1, async (path) => readText(path));
   }
 
   async runs(): Promise<string[]> {
@@ -128,14 +121,14 @@ export class ChunkedFsRunLogStore implements RunLogStore {
       if (isErrno(e, 'ENOENT')) return [];
       throw e;
     }
-    const found: [string, number][] = [];
+    const found = new Map<string, number>();
     for (const entry of entries) {
       if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
       const dir = join(this.logFolder, entry.name);
       if (!statOrUndefined(join(dir, 'run.json'))) continue; // not a run (or one being created)
-      found.push([entry.name, statOrUndefined(dir)?.mtimeMs ?? 0]);
+      found.set(entry.name, statOrUndefined(dir)?.mtimeMs ?? 0);
     }
-    return found.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+    return newestFirst(found);
   }
 
   async flush(runId: string): Promise<void> {
@@ -155,29 +148,20 @@ export class ChunkedFsRunLogStore implements RunLogStore {
 
 }
 
-/** per process, not per instance: two instances in one process must not hand out one seq twice */
-let lastSeq = 0;
-
-/** a seq above every seq this process gave, and at least the time in µs-sized slots of a ms */
-function nextSeq(): number {
-  lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
-  return lastSeq;
-}
-
 const recordFiles = (names: string[]): string[] => names.filter((name) => !name.startsWith('.') && name.endsWith('.json')); // not temp files, strays
 
-/** the record in a file, or undefined if there is none (or it is not a record) */
-function readRecord(path: string): RunRecord | undefined {
-  let text: string;
+/** a file's text, or undefined if there is none */
+function readText(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     if (isErrno(e, 'ENOENT') || isErrno(e, 'ENOTDIR')) return undefined;
     throw e;
   }
-  try {
-    return asRecord(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
+}
+
+/** the record in a file, or undefined if there is none (or it is not a record) */
+function readRecord(path: string): RunRecord | undefined {
+  const text = readText(path);
+  return text === undefined ? undefined : parseRecord(text);
 }

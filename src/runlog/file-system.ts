@@ -42,10 +42,10 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { RunnableError } from '../errors.js';
-import { assemble, disassemble } from './assemble.js';
 import { isErrno, statOrUndefined, writeAll, writeFileAtomic } from './_fs.js';
+import { RecordSet } from './_record-set.js';
 import { checkRunLogShape } from './_shape.js';
-import { asRecord, bySeq, checkRunId, copy, initialRecords, recordId, runExistsError, unknownRun } from './_records.js';
+import { checkRunId, initialRecords, newestFirst, runExistsError, unknownRun } from './_records.js';
 import { acquireFileLease } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
 
@@ -56,12 +56,6 @@ export interface FileSystemStoreOptions {
   materialiseEveryMs?: number;
 }
 
-/**
- * Runs up to this many records are written indented, for people; bigger ones compact, which
- * halves the file and the time to write it (an indented 10,000-item map is about 22 MB).
- */
-const PRETTY_MAX_RECORDS = 5000;
-
 /** what this store last saw of a file, to notice another writer */
 interface FileMark {
   ino: number;
@@ -71,9 +65,8 @@ interface FileMark {
 }
 
 interface RunState {
-  /** every record of the run, by recordId */
-  records: Map<string, RunRecord>;
-  nextSeq: number;
+  /** every record of the run */
+  set: RecordSet;
   /** the journal, opened for appending on the first write and closed by `flush` */
   fd: number | undefined;
   /** the journal's size as far as `records` knows */
@@ -82,8 +75,6 @@ interface RunState {
   json: FileMark | undefined;
   /** Date.now() after which `put` materialises again */
   materialiseAt: number;
-  /** journal lines the last load skipped as damaged (see `damage`) */
-  damaged: string[];
 }
 
 export class FileSystemRunLogStore implements RunLogStore {
@@ -115,7 +106,7 @@ export class FileSystemRunLogStore implements RunLogStore {
       if (isErrno(e, 'EEXIST')) throw runExistsError(runId, this.logFolder);
       throw e;
     }
-    const state: RunState = { records: new Map(), nextSeq: 0, fd, journalBytes: 0, json: undefined, materialiseAt: 0, damaged: [] };
+    const state: RunState = { set: new RecordSet(), fd, journalBytes: 0, json: undefined, materialiseAt: 0 };
     this.cache.set(runId, state);
     try {
       for (const record of initialRecords(header)) this.append(state, record, header.run_id);
@@ -141,14 +132,13 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 
   async get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined> {
-    const record = this.readable(runId)?.records.get(recordId(kind, key));
-    return record && (copy(record) as Extract<RunRecord, { kind: K }>);
+    return this.readable(runId)?.set.get(kind, key);
   }
 
   async list(runId: string): Promise<RunRecord[]> {
     const state = this.readable(runId);
     if (!state) throw unknownRun(runId, this.logFolder);
-    return copy([...state.records.values()]).sort(bySeq);
+    return state.set.list();
   }
 
   async runs(): Promise<string[]> {
@@ -169,7 +159,7 @@ export class FileSystemRunLogStore implements RunLogStore {
       if (!stat?.isFile()) continue;
       latest.set(runId, Math.max(latest.get(runId) ?? 0, stat.mtimeMs));
     }
-    return [...latest.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([id]) => id);
+    return newestFirst(latest);
   }
 
   async flush(runId: string): Promise<void> {
@@ -183,7 +173,7 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 
   async damage(runId: string): Promise<string[]> {
-    return [...(this.readable(runId)?.damaged ?? [])];
+    return [...(this.readable(runId)?.set.damaged ?? [])];
   }
 
   /** the run's (or a step's) one-live-holder lease: numbered O_EXCL files under `<log_folder>/.leases/` (`_lease.ts`) */
@@ -202,12 +192,7 @@ export class FileSystemRunLogStore implements RunLogStore {
 
   /** one line on the journal, then the in-memory copy: O(size of the record) */
   private append(state: RunState, record: NewRecord, runId: string): void {
-    const id = recordId(record.kind, record.key);
-    const seq = state.records.get(id)?.seq ?? state.nextSeq++;
-    const line = JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq, data: record.data });
-    state.journalBytes += writeAll(state.fd!, line + '\n', this.journalPath(runId));
-    // parsed back from the line: shares nothing with the caller and equals what a replay gives
-    state.records.set(id, JSON.parse(line) as RunRecord);
+    state.journalBytes += writeAll(state.fd!, state.set.add(record) + '\n', this.journalPath(runId));
   }
 
   /** the run's current state with its journal open for appending; throws for an unknown run */
@@ -265,13 +250,7 @@ export class FileSystemRunLogStore implements RunLogStore {
     const journalPath = this.journalPath(runId);
     for (let attempt = 0; ; attempt++) {
       const before = statOrUndefined(jsonPath);
-      const records = new Map<string, RunRecord>();
-      let nextSeq = 0;
-      if (before) {
-        for (const record of disassemble(readRunLog(jsonPath))) {
-          records.set(recordId(record.kind, record.key), { ...record, seq: nextSeq++ } as RunRecord);
-        }
-      }
+      const set = RecordSet.fromRunLog(before ? readRunLog(jsonPath) : undefined);
       let journal: Buffer | undefined;
       try {
         journal = readRegularFile(journalPath, null);
@@ -284,9 +263,8 @@ export class FileSystemRunLogStore implements RunLogStore {
       // a writer materialised between our two reads (so the journal we read may miss records
       // now only in the new file): read again
       if (!sameFile(before, after) && attempt < 5) continue;
-      const damaged: string[] = [];
-      if (journal) nextSeq = replay(journal, records, nextSeq, (line) => damaged.push(`${journalPath}: line ${line} is not a record; skipped`));
-      return { records, nextSeq, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every, damaged };
+      if (journal) set.replayLines(journal, journalPath);
+      return { set, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every };
     }
   }
 
@@ -294,10 +272,8 @@ export class FileSystemRunLogStore implements RunLogStore {
   private materialise(runId: string, state: RunState): void {
     if (!this.isCurrent(runId, state)) this.reload(runId, state);
     const started = Date.now();
-    const log = assemble([...state.records.values()]);
     const jsonPath = this.jsonPath(runId);
-    const indent = state.records.size <= PRETTY_MAX_RECORDS ? 2 : undefined;
-    writeFileAtomic(jsonPath, JSON.stringify(log, null, indent) + '\n');
+    writeFileAtomic(jsonPath, state.set.materialise());
     state.json = mark(statOrUndefined(jsonPath));
     if (state.fd !== undefined) ftruncateSync(state.fd, 0);
     else if (state.journalBytes > 0) truncateSync(this.journalPath(runId), 0);
@@ -358,41 +334,6 @@ function readRegularFile(path: string, encoding: 'utf8' | null = 'utf8'): string
     return encoding ? readFileSync(fd, encoding) : readFileSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-/**
- * Upserts the journal's records into `records` (an existing record keeps its seq), skipping lines
- * that do not parse: a torn last line (a writer killed mid-line) silently, any other as damage,
- * reported to `damaged` with its 1-based line number. Returns the next free seq.
- */
-function replay(journal: Buffer, records: Map<string, RunRecord>, nextSeq: number, damaged: (line: number) => void): number {
-  let start = 0;
-  for (let line = 1; start < journal.length; line++) {
-    let end = journal.indexOf(0x0a, start);
-    const torn = end === -1;
-    if (torn) end = journal.length;
-    if (end > start) {
-      const record = parseRecord(journal.toString('utf8', start, end));
-      if (!record && !torn) damaged(line);
-      if (record) {
-        const id = recordId(record.kind, record.key);
-        const existing = records.get(id);
-        if (existing) record.seq = existing.seq;
-        records.set(id, record);
-        nextSeq = Math.max(nextSeq, record.seq + 1);
-      }
-    }
-    start = end + 1;
-  }
-  return nextSeq;
-}
-
-function parseRecord(line: string): RunRecord | undefined {
-  try {
-    return asRecord(JSON.parse(line));
-  } catch {
-    return undefined;
   }
 }
 

@@ -153,6 +153,13 @@ export interface RunLogStore {
    * stores kept in memory or elsewhere (object storage).
    */
   readonly logFolder?: string;
+  /**
+   * Capability: true when every process reaches the store over the network (S3), so nothing needs
+   * mounting or a shared disk (local-container, Slurm nodes, Argo pods); absent: a local folder.
+   */
+  readonly remote?: boolean;
+  /** Capability: checks, before any step runs, that the store can be used (bucket, credentials, endpoint); throws a RunnableError */
+  checkAccess?(): Promise<void>;
   /** human-readable location of a run's log, for messages */
   location(runId: string): string;
   /** creates the run; throws RunnableError(E_RUN_ID) if it exists */

@@ -18,7 +18,7 @@ import { loadJobFile } from '../yaml/load-pipeline.js';
 import { readYamlFile } from '../yaml/yaml-file.js';
 import { generateRunId, validateRunId } from '../util/run-id.js';
 import { drive, runnerIdentity, type DriveOptions, type RunResult } from './execute.js';
-import { checkPipeline, loadServices, type RunInputs, type Services } from './prepare.js';
+import { checkAccess, checkPipeline, loadServices, type RunInputs, type Services } from './prepare.js';
 
 const MODULE = /\.(m?ts|m?js)$/;
 
@@ -56,6 +56,7 @@ export async function executeJob(opts: ExecuteJobOptions): Promise<RunResult> {
 export async function prepareJob(inputs: JobInputs): Promise<PreparedJob> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
+  await checkAccess(services);
   const { cwd } = services;
   const section = services.config.sections['job-executor'];
   const jobExecutor = inputs.runHere ? localJob.create({}, { cwd }) : jobExecutors.create(section.type, section.config, { cwd, configFile: services.config.file });

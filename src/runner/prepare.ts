@@ -75,6 +75,18 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
   };
 }
 
+/**
+ * Remote stores (S3): the bucket exists, the credentials work, the endpoint answers. Called by
+ * what starts or continues a run (execute, execute-job, retry) before any step: exit 2 here, not
+ * mid-run. (Not by loadServices itself: a step's own process, `runs`, and the testing helpers,
+ * which replace the stores, need no extra request.)
+ */
+export async function checkAccess(services: Pick<Services, 'store' | 'catalog' | 'config'>): Promise<void> {
+  await Promise.all([services.store.checkAccess?.(), services.catalog.checkAccess?.()]).catch((e: unknown) => {
+    throw e instanceof RunnableError && !e.where.file ? new RunnableError(e.code, e.message, { ...e.where, file: services.config.file }) : e;
+  });
+}
+
 /** `--detach` asked of an executor that runs the pipeline in this process is bad usage. */
 function detachedIf(detach: boolean | undefined, executor: PipelineExecutor): PipelineExecutor {
   if (!detach) return executor;
@@ -90,6 +102,7 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env, detach: inputs.detach });
   const { cwd } = services;
+  await checkAccess(services);
   const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
   // secrets are checked where the steps run; a pipeline handed to another engine (argo) gets them there
   await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.executor.handOff ? undefined : services.secrets);

@@ -10,7 +10,7 @@ import type { Lease, RunHeader } from '../runlog/types.js';
 import { takeRunLease } from './lease.js';
 import { stopStepProcesses } from './orphans.js';
 import { drive, runnerIdentity, type DriveOptions, type RunResult } from './execute.js';
-import { checkPipeline, loadServices, type Services } from './prepare.js';
+import { checkAccess, checkPipeline, loadServices, type Services } from './prepare.js';
 import type { Pipeline } from '../graph/model.js';
 import { loadPipelineSource } from './load.js';
 
@@ -39,6 +39,7 @@ export async function retryRun(opts: RetryOptions): Promise<RunResult> {
 export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>): Promise<PreparedRetry> {
   const env = opts.env ?? process.env;
   const services = await loadServices({ configFile: opts.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: opts.cwd, env, detach: opts.detach });
+  await checkAccess(services);
   const { store, executor } = services;
   const { runId } = opts;
   if (!(await store.exists(runId))) throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}`);

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { MemberHooks } from '../_members.js';
+import { sharedS3 } from '../_s3.js';
 
 export interface CatalogFixture extends MemberHooks {
   /** the section's `config` for a catalog kept under `dir` (a fresh folder per test; the working directory is `dir/work`) */
@@ -18,4 +19,7 @@ export interface CatalogFixture extends MemberHooks {
 export const catalogMembers: Record<string, CatalogFixture> = {
   'file-system': { keepsFiles: true, config: (dir) => ({ catalog_location: join(dir, 'catalog') }) },
   'do-nothing': { keepsFiles: false, config: () => ({}) },
+  // object storage: s3rver on loopback, a prefix per test folder
+  s3: { ...sharedS3, keepsFiles: true, config: (dir) => sharedS3.config(dir, 'catalog') },
+  minio: { ...sharedS3, keepsFiles: true, config: (dir) => sharedS3.config(dir, 'catalog') },
 };

@@ -31,6 +31,6 @@ describe('do-nothing catalog', () => {
 
   it('takes no config', () => {
     expect(() => catalogs.create('do-nothing', { catalog_location: 'x' }, { cwd })).toThrow(/unknown field/);
-    expect(catalogs.types()).toEqual(['file-system', 'do-nothing']);
+    expect(catalogs.types()).toEqual(['file-system', 'do-nothing', 's3', 'minio']);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load-config.js';
+import { loadConfig, sectionsForRunLog } from '../../src/config/load-config.js';
 import { RunnableError } from '../../src/errors.js';
 
 let cwd: string;
@@ -84,6 +84,20 @@ describe('loadConfig', () => {
       type: 'argo',
       config: { image: 'ghcr.io/me/app:v1', literal: '${HOME} and $PLAIN', list: ['v1', 3], '${KEY}': 'kept' },
     });
+  });
+
+  it('records credentials as written when they come from ${VAR}, and as *** when written into the file', async () => {
+    write(
+      'c.yaml',
+      'run-log-store:\n  type: s3\n  config:\n    bucket: b/p\n    aws_access_key_id: ${KEY_ID}\n    aws_secret_access_key: hunter2-literal\n' +
+        'catalog:\n  type: s3\n  config: {bucket: b, aws_access_key_id: AKIALITERAL, aws_secret_access_key: "${A}${B}"}\n',
+    );
+    const c = await loadConfig({ file: 'c.yaml', cwd, env: { KEY_ID: 'AKIAFROMENV', A: 'x', B: 'y' } });
+    expect(c.sections['run-log-store'].config).toMatchObject({ aws_access_key_id: 'AKIAFROMENV', aws_secret_access_key: 'hunter2-literal' });
+    const recorded = sectionsForRunLog(c);
+    expect(recorded['run-log-store']!.config).toEqual({ bucket: 'b/p', aws_access_key_id: '${KEY_ID}', aws_secret_access_key: '***' });
+    expect(recorded.catalog!.config).toEqual({ bucket: 'b', aws_access_key_id: '***', aws_secret_access_key: '${A}${B}' });
+    expect(JSON.stringify(recorded)).not.toMatch(/AKIA|hunter2/);
   });
 
   it('expands runnable-style $VAR when it is set and leaves it as written when it is not', async () => {
