@@ -8,6 +8,7 @@ import { writeSync } from 'node:fs';
 import pc from 'picocolors';
 import type { RunObserver } from '../engine/context.js';
 import type { Parameters, RunLog, Status } from '../runlog/types.js';
+import { attemptLogPath, failedSteps, indentLines, retryCommandLine } from './_failures.js';
 
 export interface ReporterOptions {
   /** task stdout goes to stderr (fd 2) so stdout holds only the JSON result */
@@ -58,7 +59,7 @@ export class TerminalReporter implements RunObserver {
     this.line(`${this.c.bold('runnable')} run ${this.c.cyan(runId)} started`);
   }
 
-  summary(run: { runId: string; status: Status; location: string; runLog: RunLog }): void {
+  summary(run: { runId: string; status: Status; location: string; catalogLocation?: string; runLog: RunLog }): void {
     const { c } = this;
     const ok = run.status === 'SUCCESS';
     const lines = [
@@ -70,7 +71,21 @@ export class TerminalReporter implements RunObserver {
     if (params.length) lines.push(`  parameters  ${params.join('\n              ')}`);
     const metrics = describe(run.runLog.parameters, (k) => k === 'metric');
     if (metrics.length) lines.push(`  metrics     ${metrics.join('\n              ')}`);
+    if (run.status === 'FAIL') lines.push(...this.failures(run));
     this.line(lines.join('\n'));
+  }
+
+  /** Each failed step with its whole error and its output's file, then the command that continues the run. */
+  private failures(run: { catalogLocation?: string; runLog: RunLog }): string[] {
+    const { c } = this;
+    const lines: string[] = [];
+    for (const step of failedSteps(run.runLog)) {
+      lines.push(`  ${c.red('failed')}      ${c.bold(step.name)}${step.attempt > 1 ? c.dim(` (attempt ${step.attempt})`) : ''}`);
+      if (step.message) lines.push(c.red(indentLines(step.message, '                ')));
+      if (run.catalogLocation) lines.push(`              log  ${attemptLogPath(run.catalogLocation, step)}`);
+    }
+    lines.push(`  retry with  ${c.bold(retryCommandLine(run.runLog))}`);
+    return lines;
   }
 }
 

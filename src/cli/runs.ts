@@ -4,6 +4,7 @@ import { loadServices } from '../runner/prepare.js';
 import { assemble } from '../runlog/assemble.js';
 import type { JobLog, RunLog, StepLog } from '../runlog/types.js';
 import { formatDuration, useColour } from './_reporter.js';
+import { indentLines } from './_failures.js';
 import { isInterrupted } from '../runner/retry.js';
 import { EXIT_OK, reportError } from './_errors.js';
 import { writeJson } from '../util/json-stream.js';
@@ -50,7 +51,7 @@ function render(log: RunLog, location: string, interrupted: boolean): string {
     const last = entry.attempts.at(-1);
     const ms = first && last?.end_time ? Date.parse(last.end_time) - Date.parse(first.start_time) : NaN;
     const attempts = entry.attempts.length > 1 ? ` ${entry.attempts.length} attempts` : '';
-    const msg = entry.status === 'FAIL' && entry.message ? `  ${entry.message.split('\n')[0]}` : '';
+    const msg = entry.status === 'FAIL' && entry.message ? `\n${indentLines(entry.message, '  '.repeat(depth + 4))}` : '';
     const mock = entry.mock ? ' (mock)' : '';
     out.push(`${'  '.repeat(depth + 2)}${name} ${status(entry.status)} ${formatDuration(ms)}${attempts}${mock}${msg}`);
     if (log.job) for (const item of entry.data_catalog) if (item.stage === 'put') out.push(`${'  '.repeat(depth + 3)}put ${item.name} ${item.data_hash.slice(0, 12)}`);

@@ -28,6 +28,8 @@ export interface RunResult {
   runLog: RunLog;
   /** where the run log lives */
   location: string;
+  /** where the run's catalog lives (its `.logs/` hold each step attempt's output) */
+  catalogLocation: string;
 }
 
 export async function executePipeline(opts: ExecuteOptions): Promise<RunResult> {
@@ -86,7 +88,7 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
     throw err;
   }
   await settle(log, status);
-  return { runId, status, runLog: await log.assemble(), location: store.location(runId) };
+  return { runId, status, runLog: await log.assemble(), location: store.location(runId), catalogLocation: services.catalog.location(runId) };
 }
 
 /** The terminal step has set the run's status; an interrupted traversal has not. */
