@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const benches = ['chain.mjs', 'map.mjs', 'runlog-cost.mjs', 'retry.mjs', 'cache.mjs', 'remote-overhead.mjs', 'notebook.mjs', 'cli-startup.mjs'];
+const benches = ['chain.mjs', 'map.mjs', 'runlog-cost.mjs', 'retry.mjs', 'cache.mjs', 'remote-overhead.mjs', 'notebook.mjs', 'cli-startup.mjs', 'views.mjs'];
 let failed = 0;
 for (const b of benches) {
   const file = path.join(here, b);

@@ -7,7 +7,7 @@
 // - the bundles' sizes, and what `--version` loads (the static import closure of runnable.mjs).
 // Usage: node bench/step-cost.mjs [starts=15] [steps=11]   (after `npm run build`)
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, printTable, workspace } from './_workspace.mjs';
@@ -71,19 +71,23 @@ rows.push(['emulate: a shell step', fmt(shell, 0), fmt(shell / bareEmulate, 2)],
 printTable(['what', 'ms (median)', 'x node -e 0'], rows);
 console.log(`(node -e 0: ${fmt(bare, 0)} ms among the CLI starts, ${fmt(bareEmulate, 0)} ms among the emulate runs; each ratio uses its own)`);
 
-// sizes: each bundle file, and the static import closure of the command line (what --version parses)
+// sizes: every bundle file, and what each program parses at start. Before code splitting a
+// program was one file; after, dist/bundle/chunks/*.cjs, whose top-level require() of another
+// chunk loads it at start and whose `() => require(...)` loads it lazily.
 const dir = path.join(root, 'dist', 'bundle');
-const files = readdirSync(dir).filter((f) => f.endsWith('.mjs'));
-const size = (f) => statSync(path.join(dir, f)).size;
+const chunks = path.join(dir, 'chunks');
+const split = existsSync(chunks);
+const files = split ? readdirSync(chunks).filter((f) => f.endsWith('.cjs')) : readdirSync(dir).filter((f) => f.endsWith('.mjs'));
+const size = (f) => statSync(path.join(split ? chunks : dir, f)).size;
 function closure(entry, seen = new Set()) {
   if (seen.has(entry)) return seen;
   seen.add(entry);
-  const text = readFileSync(path.join(dir, entry), 'utf8');
-  for (const m of text.matchAll(/^(?:import|export)\s[^'"]*?from\s*["']\.\/([^'"]+)["']|^import\s*["']\.\/([^'"]+)["']/gm)) closure(m[1] ?? m[2], seen);
+  const text = readFileSync(path.join(chunks, entry), 'utf8');
+  for (const m of text.matchAll(/(\(\) => )?require\("\.\/(chunk-[^"]+\.cjs)"\)/g)) if (!m[1]) closure(m[2], seen);
   return seen;
 }
 const kb = (n) => `${fmt(n / 1024, 0)} KB`;
 const total = files.reduce((s, f) => s + size(f), 0);
-const entries = ['runnable.mjs', 'slurm-job.mjs', 'container-job.mjs'].filter((f) => files.includes(f));
-console.log(`\nbundles: ${files.length} files, ${kb(total)} in all; loaded at start (static imports): ${entries.map((e) => `${e} ${kb([...closure(e)].reduce((s, f) => s + size(f), 0))}`).join(', ')}`);
+const atStart = (name) => (split ? [...closure(`${name}.cjs`)].reduce((s, f) => s + size(f), 0) : size(`${name}.mjs`));
+console.log(`\nbundles: ${files.length} files, ${kb(total)} in all; parsed at start: ${['runnable', 'slurm-job', 'container-job'].map((e) => `${e} ${kb(atStart(e))}`).join(', ')}`);
 ws.cleanup();

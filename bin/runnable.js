@@ -13,8 +13,9 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
       // Exit even if a user's step left timers or handles open; let stdout drain first.
       process.stdout.write('', () => process.exit(code));
     },
+    // main() reports its own errors; this is only for a failure to report one
     (err) => {
-      process.stderr.write(`runnable: internal error: ${err?.stack ?? err}\n`);
+      process.stderr.write(`runnable: internal error: ${String(err?.message ?? err).split('\n')[0]}\n`);
       process.exit(1);
     },
   );

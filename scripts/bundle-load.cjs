@@ -67,5 +67,15 @@ process.once('exit', () => {
 /** import() for the chunks; specifiers are bare (tsx) or absolute URLs (users' modules). */
 exports.dynamicImport = (specifier, options) => import(specifier, options);
 
+/**
+ * A chunk required lazily, as import() would give it: a chunk that only wraps a CommonJS
+ * dependency (`export default require_x()`, e.g. dotenv) shows that module's exports by name
+ * too, as Node's import() of a CommonJS module does.
+ */
+exports.lazy = (m) => {
+  const keys = Object.keys(m);
+  return keys.length === 1 && keys[0] === 'default' && m.default && typeof m.default === 'object' ? { ...m.default, default: m.default } : m;
+};
+
 /** Loads the bundled program `name` (runnable, slurm-job, container-job); returns its exports. */
 exports.load = (name) => require(path.join(CHUNKS, `${name}.cjs`));

@@ -9,7 +9,9 @@
 //    compile cache for ES modules. Imports between chunks become require(); other dynamic
 //    imports (users' modules, tsx) stay import(), for Node's loader.
 // dist/bundle/{runnable,slurm-job,container-job}.mjs are small ES modules starting them, the
-// paths the executors run. tsx and acorn stay outside: they are loaded from node_modules.
+// paths the executors run. tsx, acorn and the lazily loaded CommonJS packages (the Kubernetes
+// client, which k8s-job loads when it submits, the AWS SDK, OpenTelemetry, dotenv) stay outside:
+// they are loaded from node_modules.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build, transform } from 'esbuild';
@@ -30,17 +32,21 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['tsx', 'tsx/*', 'acorn'],
+  // CommonJS packages that are imported lazily stay outside too: in split chunks esbuild gives a
+  // lazily imported CommonJS module only a default export (`const { parse } = await
+  // import('dotenv')` found no `parse`), while Node's own loader gives its named exports
+  external: ['tsx', 'tsx/*', 'acorn', 'dotenv', '@aws-sdk/*', '@smithy/*', '@opentelemetry/*', '@kubernetes/client-node'],
   logLevel: 'warning',
 });
 
 mkdirSync(CHUNKS, { recursive: true });
 const META_URL = '__runnable_import_meta_url';
 const DYNAMIC_IMPORT = '__runnable_import';
+const LAZY = '__runnable_lazy';
 for (const name of readdirSync(ESM)) {
   let code = readFileSync(path.join(ESM, name), 'utf8');
   // a chunk imported lazily is required lazily, through the loader's code cache
-  code = code.replace(/\bimport\((["'])\.\/([^"']+)\.js\1\)/g, (_, q, file) => `Promise.resolve().then(() => require(${q}./${file}.cjs${q}))`);
+  code = code.replace(/\bimport\((["'])\.\/([^"']+)\.js\1\)/g, (_, q, file) => `Promise.resolve().then(() => ${LAZY}(require(${q}./${file}.cjs${q})))`);
   code = code.replace(/(\bfrom\s*["']\.\/[^"']+)\.js(["'])/g, '$1.cjs$2').replace(/(\bimport\s*["']\.\/[^"']+)\.js(["'])/g, '$1.cjs$2');
   // the others (users' modules, tsx) through the loader's import(): code compiled by vm.Script
   // has no dynamic-import callback on Node 20 without an experimental flag
@@ -50,7 +56,7 @@ for (const name of readdirSync(ESM)) {
     platform: 'node',
     target: 'node20',
     define: { 'import.meta.url': META_URL },
-    banner: `var ${META_URL} = require('node:url').pathToFileURL(__filename).href, ${DYNAMIC_IMPORT} = require('../load.cjs').dynamicImport;`,
+    banner: `var ${META_URL} = require('node:url').pathToFileURL(__filename).href, ${DYNAMIC_IMPORT} = require('../load.cjs').dynamicImport, ${LAZY} = require('../load.cjs').lazy;`,
     logLevel: 'warning',
   });
   writeFileSync(path.join(CHUNKS, name.replace(/\.js$/, '.cjs')), out.code);

@@ -25,6 +25,8 @@ SYSTEM_PACKAGES=()
   PYTHON_PACKAGES+=(python3 python3-nbclient python3-nbformat python3-jupyter-client python3-ipykernel python3-pydantic python3-pandas)
 { command -v slurmctld && command -v munged; } >/dev/null 2>&1 || SYSTEM_PACKAGES+=(slurm-wlm munge)
 { command -v podman && command -v runc; } >/dev/null 2>&1 || SYSTEM_PACKAGES+=(podman runc)
+# the report tests open the HTML reports in Debian's headless Chromium (test/views/)
+command -v chromium >/dev/null 2>&1 || SYSTEM_PACKAGES+=(chromium)
 
 if [ $((${#PYTHON_PACKAGES[@]} + ${#SYSTEM_PACKAGES[@]})) -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'E_RUN_ID' // run id invalid, already used or unknown
   | 'E_COMMAND' // a task command that cannot be resolved (missing module/export)
   | 'E_CATALOG' // a catalog path that escapes its folder
+  | 'E_KUBERNETES' // the Kubernetes API server could not be reached or refused a request
   | 'E_RUN_BUSY' // the run (or step) is being driven by another live process
   | 'E_USAGE'; // bad command-line usage
 

@@ -8,8 +8,9 @@
  * threat is a pipeline author's (or a data file's) path accidentally reaching outside.
  */
 import { lstat, mkdir, realpath, stat } from 'node:fs/promises';
-import { join, posix, sep, win32 } from 'node:path';
+import { dirname, join, posix, sep } from 'node:path';
 import { RunnableError } from '../errors.js';
+import { catalogPatternProblem } from '../graph/rules.js';
 
 const fail = (message: string): RunnableError => new RunnableError('E_CATALOG', message);
 
@@ -18,15 +19,9 @@ const fail = (message: string): RunnableError => new RunnableError('E_CATALOG', 
  * Rejected: empty, absolute (POSIX or Windows), and `..` that climbs above the root.
  */
 export function normalizePattern(pattern: string, context: string, rootLabel: string): string {
-  if (!pattern.trim()) throw fail(`${context}: empty pattern`);
-  if (posix.isAbsolute(pattern) || win32.isAbsolute(pattern)) {
-    throw fail(`${context}: pattern '${pattern}' is an absolute path; catalog paths are relative to ${rootLabel}`);
-  }
-  const normal = posix.normalize(pattern);
-  if (normal === '..' || normal.startsWith('../')) {
-    throw fail(`${context}: pattern '${pattern}' leaves ${rootLabel}`);
-  }
-  return normal;
+  const problem = catalogPatternProblem(pattern, rootLabel);
+  if (problem) throw fail(`${context}: ${problem}`);
+  return posix.normalize(pattern);
 }
 
 /** As normalizePattern, for a plain relative file path (`writeFile`, `readFile`): must name a file below the root. */
@@ -34,6 +29,23 @@ export function normalizeRelPath(rel: string, context: string, rootLabel: string
   const normal = normalizePattern(rel, context, rootLabel);
   if (normal === '.' || normal.endsWith('/')) throw fail(`${context}: '${rel}' does not name a file`);
   return normal;
+}
+
+/**
+ * `mkdir -p`, reporting the real reason: Node's recursive mkdir says ENOENT when a parent
+ * cannot be made (a read-only file system, no permission), so on ENOENT the first missing
+ * folder is made alone to surface its error (EROFS, EACCES).
+ */
+async function mkdirs(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    let missing = path;
+    while (dirname(missing) !== missing && !(await stat(dirname(missing)).catch(() => undefined))) missing = dirname(missing);
+    await mkdir(missing);
+    throw e;
+  }
 }
 
 export const isInside = (root: string, p: string): boolean => p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
@@ -56,7 +68,7 @@ export class ConfinedRoot {
 
   private real(): Promise<string> {
     this.realRoot ??= (async () => {
-      if (this.create) await mkdir(this.root, { recursive: true });
+      if (this.create) await mkdirs(this.root);
       return realpath(this.root);
     })();
     return this.realRoot;

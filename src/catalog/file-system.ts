@@ -10,6 +10,7 @@ import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
 import { validateRunId } from '../util/run-id.js';
 import { copyAtomic, isTempName, sha256File, writeAtomic } from './_files.js';
+import { CATALOG_GET_ROOT, CATALOG_PUT_ROOT } from '../graph/rules.js';
 import { ConfinedRoot, isInside, normalizePattern, normalizeRelPath } from './_paths.js';
 import { mapLimit } from './_pool.js';
 import type { CatalogStore } from './types.js';
@@ -19,8 +20,8 @@ export const DEFAULT_CATALOG_LOCATION = '.catalog';
 /** Files handled at once: copies and hashes overlap I/O, without exhausting descriptors or the libuv pool. */
 const CONCURRENCY = 16;
 
-const CWD = 'the working directory';
-const RUN_FOLDER = "the run's catalog folder";
+const CWD = CATALOG_PUT_ROOT;
+const RUN_FOLDER = CATALOG_GET_ROOT;
 
 /** Never put: dependencies and the run-log store (the catalog folder itself is added per instance). */
 const ALWAYS_IGNORED = ['**/node_modules/**', '.run_log_store/**'];

@@ -3,6 +3,8 @@
  * run (a second one exits at once), `--json` prints the one result object, exit 0 / 1.
  */
 import type { DriveOptions, RunResult } from '../runner/execute.js';
+import type { Graph } from '../graph/model.js';
+import { printable } from '../util/printable.js';
 import { TerminalReporter } from './_reporter.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 
@@ -31,6 +33,8 @@ export async function prepareAndDrive<P>(json: boolean, prepare: () => Promise<P
   } catch (err) {
     return reportError(err);
   }
+  const pipeline = (prepared as { pipeline?: { graph?: Graph } }).pipeline;
+  if (pipeline?.graph) reporter.expect(pipeline.graph);
   return driveFromTerminal(reporter, json, (opts) => execute(prepared, opts));
 }
 
@@ -44,14 +48,32 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal); // the terminal closed: stop as for SIGTERM, never leave steps running
+  let started: string | undefined;
   try {
-    const result = await start({ observer: reporter, signal: controller.signal, onStart: ({ runId }) => reporter.started(runId) });
+    const result = await start({
+      observer: reporter,
+      signal: controller.signal,
+      onStart: ({ runId }) => {
+        started = runId;
+        reporter.started(runId);
+      },
+    });
+    if (result.handOff) {
+      // nothing ran: the executor wrote the pipeline for another engine (argo) and says how to submit it
+      reporter.line(result.handOff.message);
+      if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: null, manifest: result.handOff.file })}\n`);
+      return EXIT_OK;
+    }
     reporter.summary(result);
     if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: result.runLog })}\n`);
     // PROCESSING: the executor handed the run over and returned (slurm `detach: true`): not a failure
     return result.status === 'SUCCESS' || result.status === 'PROCESSING' ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
-    reportError(err);
+    const code = reportError(err);
+    // before the run began (e.g. its run log could not be created): bad input or a bad disk, exit 2
+    if (!started) return code;
+    // the run log keeps every step that finished: once the cause is fixed, retry goes on from there
+    reporter.line(`runnable: run ${printable(started)} stopped; once that is fixed, \`runnable retry ${printable(started)}\` continues it`);
     return EXIT_FAILED;
   } finally {
     process.off('SIGINT', onSignal);

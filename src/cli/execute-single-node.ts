@@ -20,7 +20,7 @@ export interface StepFlags {
   quiet?: boolean;
 }
 
-export async function executeSingleNodeCommand(runId: string, pipeline: string, step: string, flags: StepFlags): Promise<number> {
+export async function executeSingleNodeCommand(runId: string, pipeline: string, step: string, flags: StepFlags & { oneAttempt?: boolean }): Promise<number> {
   return withStepSignals(async (signal) => {
     const result = await executeSingleNode({
       runId,
@@ -31,6 +31,7 @@ export async function executeSingleNodeCommand(runId: string, pipeline: string, 
       parametersFile: flags.parameters,
       observer: stepObserver(flags),
       signal,
+      oneAttempt: flags.oneAttempt,
     });
     if (flags.json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, internal_name: result.internalName, status: result.status })}\n`);
     return result.status === 'SUCCESS' ? EXIT_OK : EXIT_FAILED;

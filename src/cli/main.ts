@@ -1,9 +1,32 @@
 /** The `runnable` command line (SPEC §1): thin commands over the library. */
 import { Argument, Command, CommanderError } from 'commander';
-import { EXIT_BAD_INPUT } from './_errors.js';
+import { EXIT_BAD_INPUT, reportError } from './_errors.js';
 import { packageVersion } from '../util/package-root.js';
 
+/** Never rejects: whatever a command throws is reported in one line (./_errors.ts). */
 export async function main(argv: string[]): Promise<number> {
+  installLastResort();
+  try {
+    return await run(argv);
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+/**
+ * Errors thrown outside any command's await chain (a user's step leaving a rejected promise or a
+ * throwing timer behind) end the process with the same one line, not node's stack trace.
+ */
+let installed = false;
+function installLastResort(): void {
+  if (installed) return;
+  installed = true;
+  const fatal = (err: unknown) => process.exit(reportError(err));
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
+async function run(argv: string[]): Promise<number> {
   let code = 0;
   const program = new Command('runnable')
     .description('Run a pipeline of plain TypeScript, shell, notebook or Python steps, anywhere.')
@@ -31,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   runOptions(program.command('execute-job').argument('<job>', "job YAML (top-level 'job:') or TS/JS module default-exporting a job"))
+    .option('--dry-run', 'print what the job executor would submit (k8s-job: the Job manifest) and run nothing')
     .description('run a single-task job')
     .action(async (job: string, flags) => {
       const { executeJobCommand } = await import('./execute-job.js');
@@ -65,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
       .argument('<pipeline>', 'the pipeline file the run was started from')
       .argument('<step>', 'internal name of the step, e.g. map_step.map_variable_placeholder.inner'),
   )
+    .option('--one-attempt', 'a task makes one attempt (the engine runs the command again for the next: Argo retryStrategy)')
     .description('run one step of an existing run (what containers, Slurm jobs and Argo pods call)')
     .action(async (runId: string, pipeline: string, step: string, flags) => {
       const { executeSingleNodeCommand } = await import('./execute-single-node.js');
@@ -79,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       .argument('<pipeline>', 'the pipeline file the run was started from')
       .addArgument(new Argument('<direction>', 'in: open the step and its branches; out: close it from their outcome').choices(['in', 'out'])),
   )
+    .option('--outputs <dir>', 'also write the branches to run as files in DIR (what Argo reads as output parameters)')
     .description('open (in) or close (out) a composite step of an existing run')
     .action(async (runId: string, step: string, pipeline: string, direction: 'in' | 'out', flags) => {
       const { fanCommand } = await import('./fan.js');
@@ -86,12 +112,26 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program
+    .command('open-run')
+    .argument('<run_id>', 'the run to create, or to continue if it failed')
+    .argument('<pipeline>', 'the pipeline file')
+    .option('-c, --config <file>', 'configuration file (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)')
+    .option('-p, --parameters <file>', 'parameters file (else RUNNABLE_PARAMETERS_FILE)')
+    .option('--tag <tag>', 'tag recorded in the run log (else RUNNABLE_RUN_TAG)')
+    .description("create a run without running it, or continue a failed one (an Argo workflow's first pod)")
+    .action(async (runId: string, pipeline: string, flags) => {
+      const { openRunCommand } = await import('./open-run.js');
+      code = await openRunCommand(runId, pipeline, flags);
+    });
+
+  program
     .command('validate')
     .argument('<pipeline>')
+    .option('-c, --config <file>', 'check the config too, and what the executor would write (argo: the manifest, against the Argo schema)')
     .description('check a pipeline without running it')
-    .action(async (pipeline: string) => {
+    .action(async (pipeline: string, flags) => {
       const { validateCommand } = await import('./validate.js');
-      code = await validateCommand(pipeline);
+      code = await validateCommand(pipeline, flags);
     });
 
   program
@@ -105,11 +145,42 @@ export async function main(argv: string[]): Promise<number> {
       code = await schemaCommand(flags);
     });
 
+  program
+    .command('graph')
+    .argument('<pipeline>')
+    .option('--format <format>', 'mermaid, dot, svg or html (default: from -o, else mermaid)')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--run <run_id>', 'colour the steps by how they ended in that run')
+    .option('-c, --config <file>', 'configuration file naming the run-log store (with --run)')
+    .description('draw the pipeline: composites as clusters, on_failure edges dashed')
+    .action(async (pipeline: string, flags) => {
+      const { graphCommand } = await import('./graph.js');
+      code = await graphCommand(pipeline, flags);
+    });
+
+  program
+    .command('timeline')
+    .argument('<run_id>')
+    .option('-o, --output <file>', 'the HTML report (default RUN_ID.timeline.html)')
+    .option('--open', 'open the report in the desktop browser')
+    .option('--console', 'print a text Gantt instead')
+    .option('--history <n>', 'earlier runs of the same pipeline in the metric chart (default 20)')
+    .option('-c, --config <file>', 'configuration file naming the run-log store and catalog')
+    .description('a report of a run: Gantt of steps and attempts, step details, logs, metrics')
+    .action(async (runId: string, flags) => {
+      const { timelineCommand } = await import('./timeline.js');
+      code = await timelineCommand(runId, flags);
+    });
+
   const runs = program.command('runs').description('runs in the configured run-log store');
   runs
     .command('list')
     .option('-c, --config <file>')
     .option('--json')
+    .option('--metrics', 'a column per metric the runs recorded')
+    .option('--tag <tag>', 'only runs with this tag')
+    .option('--since <when>', 'only runs started since an ISO time or a duration back (30m, 12h, 7d)')
+    .option('--status <status>', 'only runs with this status (SUCCESS, FAIL, PROCESSING, INTERRUPTED)')
     .action(async (flags) => {
       const { runsListCommand } = await import('./runs.js');
       code = await runsListCommand(flags);
@@ -119,6 +190,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<run_id>')
     .option('-c, --config <file>')
     .option('--json')
+    .option('--status <status>', 'only steps with this status, and the composites holding them')
+    .option('--step <text>', 'only steps whose internal name contains the text, and the composites holding them')
     .action(async (runId: string, flags) => {
       const { runsShowCommand } = await import('./runs.js');
       code = await runsShowCommand(runId, flags);

@@ -10,7 +10,7 @@ import { readYamlFile } from '../yaml/yaml-file.js';
 import type { YamlPath } from '../yaml/yaml-file.js';
 import { expandVars } from './_expand.js';
 
-export const CONFIG_SECTIONS = ['pipeline-executor', 'job-executor', 'run-log-store', 'catalog', 'secrets', 'step-cache'] as const;
+export const CONFIG_SECTIONS = ['pipeline-executor', 'job-executor', 'run-log-store', 'catalog', 'secrets', 'step-cache', 'telemetry'] as const;
 export type ConfigSectionName = (typeof CONFIG_SECTIONS)[number];
 
 export interface ConfigSection {
@@ -36,6 +36,8 @@ export const DEFAULT_SECTIONS: Readonly<Record<ConfigSectionName, string>> = {
   catalog: 'file-system',
   secrets: 'env-secrets',
   'step-cache': 'per-step',
+  // src/telemetry/: `otlp` sends traces; off unless written (or OTEL_EXPORTER_OTLP_ENDPOINT is set)
+  telemetry: 'none',
 };
 
 export const USER_CONFIG_FILE = 'runnable-config.yaml';
@@ -76,6 +78,7 @@ export function sectionsForRunLog(config: LoadedConfig, omit: readonly ConfigSec
   const recorded: Record<string, ConfigSection> = {};
   for (const name of CONFIG_SECTIONS) {
     if (omit.includes(name)) continue;
+    if (name === 'telemetry' && config.written[name] === undefined) continue; // off and not written: not worth a line in every run log
     const written = config.written[name];
     const writtenConfig = isRecord(written) && isRecord(written.config) ? written.config : {};
     recorded[name] = { type: config.sections[name].type, config: writtenConfig };

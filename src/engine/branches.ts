@@ -91,3 +91,20 @@ async function candidateBranches(rc: RunContext, node: CompositeNode, graph: Gra
 function iteration(branch: Graph, name: string, frames: IterVars, frame: IterFrame): BranchRun {
   return { graph: branch, internalName: `${name}.${frame.value}`, frames: [...frames, frame] };
 }
+
+/**
+ * What `fan --outputs DIR` writes, for engines that read a step's results from files (Argo's
+ * output parameters, `valueFrom.path`): for the i-th branch graph of the composite (`templates`,
+ * declaration order), `branch-<i>.json`, a JSON array of the `--map-variable` (JSON text) of each
+ * of its branches to run now (a map's iterations, a loop's next iteration; [] for none), and
+ * `run-<i>`, `true` or `false` whether it has any (a parallel's branches, a conditional's choice).
+ */
+export function branchOutputFiles(templates: string[], specs: BranchSpec[]): Record<string, string> {
+  const files: Record<string, string> = {};
+  templates.forEach((template, i) => {
+    const mine = specs.filter((s) => s.branch === template).map((s) => JSON.stringify(s.map_variable));
+    files[`branch-${i}.json`] = JSON.stringify(mine);
+    files[`run-${i}`] = String(mine.length > 0);
+  });
+  return files;
+}

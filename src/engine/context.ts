@@ -17,6 +17,10 @@ export interface RunObserver {
   stepFinished?(e: { internalName: string; type: string; status: Status; durationMs: number; message?: string; cached?: boolean }): void;
   /** a step skipped by `retry` because it succeeded before */
   stepSkipped?(e: { internalName: string; type: string }): void;
+  /** a composite's branches about to run (a loop: each iteration's) */
+  branchesOpened?(e: { internalName: string; type: string; branches: string[] }): void;
+  branchStarted?(e: { internalName: string }): void;
+  branchFinished?(e: { internalName: string; status: Status }): void;
   /** a task's output, as it is produced; `stream` 1 stdout, 2 stderr */
   output?(internalName: string, stream: 1 | 2, chunk: string | Uint8Array): void;
 }

@@ -4,9 +4,9 @@
  * step; composites fan out, run their branches, fan in. Executors change only the hooks:
  * where a leaf step runs, how composites fan, how many branches run at once.
  */
-import { isComposite, isTerminal, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
+import { isComposite, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
-import { StepFailure, closeComposite, compositeOf, executeLeaf, setScopeParams, type BranchRun, type FanInResult } from '../nodes/index.js';
+import { StepFailure, closeComposite, compositeOf, executeLeaf, skipSucceeded, type BranchRun, type FanInResult } from '../nodes/index.js';
 import type { Status } from '../runlog/types.js';
 import type { RunContext } from './context.js';
 
@@ -33,7 +33,7 @@ export class Traversal {
     let node = graph.nodes[graph.startAt]!;
     for (;;) {
       if (rc.signal.aborted) return 'FAIL';
-      const status = (await this.succeededBefore(rc, node, graph, frames))
+      const status = (await skipSucceeded(rc, node, graph, frames))
         ? 'SUCCESS'
         : isComposite(node)
           ? await this.runComposite(rc, node, graph, frames)
@@ -42,22 +42,6 @@ export class Traversal {
       const nextName = status === 'SUCCESS' ? node.next : node.onFailure ?? failNodeOf(graph);
       node = graph.nodes[nextName!]!;
     }
-  }
-
-  /**
-   * On retry, a step whose last attempt succeeded is not run again (terminal steps always are).
-   * Its recorded outputs are applied to its scope again: replaying them in traversal order
-   * rebuilds the parameters the next step would have seen, also if the run died between
-   * recording the step and applying its outputs.
-   */
-  private async succeededBefore(rc: RunContext, node: PipelineNode, graph: Graph, frames: IterVars): Promise<boolean> {
-    if (!rc.retrying || isTerminal(node)) return false;
-    const internalName = resolveName(node.internalName, frames);
-    const step = await rc.log.step(internalName);
-    if (step?.status !== 'SUCCESS') return false;
-    await setScopeParams(rc, graph, frames, step.attempts.at(-1)?.output_parameters ?? {});
-    rc.observer.stepSkipped?.({ internalName, type: node.type });
-    return true;
   }
 
   async runComposite(rc: RunContext, node: CompositeNode, graph: Graph, frames: IterVars): Promise<Status> {
@@ -70,6 +54,7 @@ export class Traversal {
       return 'FAIL';
     }
     for (;;) {
+      rc.observer.branchesOpened?.({ internalName: resolveName(node.internalName, frames), type: node.type, branches: runs.map((r) => r.internalName) });
       await this.runBranches(rc, runs);
       if (rc.signal.aborted) {
         await closeComposite(rc, node, graph, frames, 'FAIL', 'interrupted');
@@ -94,7 +79,9 @@ export class Traversal {
     const worker = async (): Promise<void> => {
       while (next < runs.length && !rc.signal.aborted) {
         const run = runs[next++]!;
-        await this.runGraph(rc, run.graph, run.frames);
+        rc.observer.branchStarted?.({ internalName: run.internalName });
+        const status = await this.runGraph(rc, run.graph, run.frames);
+        rc.observer.branchFinished?.({ internalName: run.internalName, status: rc.signal.aborted ? 'FAIL' : status });
       }
     };
     const width = Math.max(1, Math.min(this.maxParallel, runs.length));

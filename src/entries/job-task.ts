@@ -5,6 +5,10 @@
  * exists (`runnable execute-job` created it); runner/job-task.ts runs its task and records it in
  * the run log's `job` section. Exit 0: the task succeeded; 1: it failed (the run log says why);
  * 2: bad input. SIGTERM/SIGINT (a stopped container, Ctrl-C) stop the task, recorded FAIL.
+ *
+ * `--new-run JOB [CONFIG]`: start a run of the job here, with a new run id, and run its task in
+ * this process whatever the config's job-executor says: what each run of a scheduled job (a
+ * k8s-job CronJob) does.
  */
 import { stepObserver, withStepSignals } from '../cli/execute-single-node.js';
 import { RunnableError } from '../errors.js';
@@ -13,7 +17,14 @@ import { executeJobTask } from '../runner/job-task.js';
 export function runJobTaskEntry(args: string[]): Promise<number> {
   return withStepSignals(async (signal) => {
     const [runId, job, configFile] = args;
-    if (!runId || !job) throw new RunnableError('E_USAGE', 'usage: node container-job.mjs RUN_ID JOB [CONFIG]');
+    if (!runId || !job) throw new RunnableError('E_USAGE', 'usage: node container-job.mjs RUN_ID JOB [CONFIG] | --new-run JOB [CONFIG]');
+    if (runId === '--new-run') {
+      const { executeJob } = await import('../runner/job.js');
+      const onStart = ({ runId: id }: { runId: string }) => process.stderr.write(`runnable: run ${id}\n`);
+      const result = await executeJob({ job, configFile: configFile || undefined, runHere: true, signal, observer: stepObserver({ quiet: true }), onStart });
+      process.stderr.write(`runnable: run ${result.runId} ${result.status}\n`);
+      return result.status === 'SUCCESS' ? 0 : 1;
+    }
     // the caller reports progress: only the task's own output is printed here
     const status = await executeJobTask({ runId, job, configFile: configFile || undefined, signal, observer: stepObserver({ quiet: true }) });
     return status === 'SUCCESS' ? 0 : 1;

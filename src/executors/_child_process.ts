@@ -5,6 +5,7 @@
  * process records its step FAIL, as a remote engine's job would on cancel), the end of stderr kept.
  */
 import { spawn } from 'node:child_process';
+import { declaredSecrets, inheritedEnv } from '../secrets/scope.js';
 import type { Readable } from 'node:stream';
 import { lifelineOf, tied } from '../util/lifeline.js';
 import type { RunContext } from '../engine/context.js';
@@ -13,14 +14,16 @@ import { programFor, type Launcher, type StepCommand, type StepProcessResult } f
 
 const STDERR_TAIL_BYTES = 4096;
 
-/** Runs `file args` for `cmd` and waits for it to end, with this process's environment plus `cmd.env`. */
-export function runProcess(rc: RunContext, cmd: StepCommand, file: string, args: string[]): Promise<StepProcessResult> {
+/** Runs `file args` for `cmd` and waits for it to end, with this process's environment (less other steps' secrets), the step's secrets and `cmd.env`. */
+export async function runProcess(rc: RunContext, cmd: StepCommand, file: string, args: string[]): Promise<StepProcessResult> {
+  // the run's secrets reach only the step that declares them (secrets/scope.ts)
+  const env = { ...inheritedEnv(), ...(await declaredSecrets(rc.secrets, cmd.node)) };
   return new Promise((resolve) => {
     // tied: if the driver dies (kill -9, SIGHUP), its step processes get SIGTERM and record their step FAIL;
     // RUNNABLE_RUN_ID marks them as the run's, for `retry` to wait for (src/runner/orphans.ts)
     const stdio = ['ignore', 'pipe', 'pipe'] as const;
     const run = tied(file, args, stdio);
-    const child = spawn(run.file, run.args, { cwd: rc.cwd, env: { ...process.env, RUNNABLE_RUN_ID: rc.runId, ...cmd.env }, stdio: run.stdio });
+    const child = spawn(run.file, run.args, { cwd: rc.cwd, env: { ...env, RUNNABLE_RUN_ID: rc.runId, ...cmd.env }, stdio: run.stdio });
     const lifeline = lifelineOf(child, stdio);
     child.on('exit', () => lifeline.release());
     // fan commands print their JSON on stdout: kept, not shown; a step's stdout is its output

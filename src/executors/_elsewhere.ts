@@ -4,6 +4,7 @@
  * protocol traversal.
  */
 import { RunnableError } from '../errors.js';
+import type { PipelineNode } from '../graph/model.js';
 import type { RunLogStore } from '../runlog/types.js';
 
 /**
@@ -26,4 +27,34 @@ export function fileForOtherProcesses(store: RunLogStore, source: { path: string
     );
   }
   return source.path;
+}
+
+/**
+ * The folders on this machine's disk that hold a run's log and catalog, for the executors that
+ * must mount them where the work runs (a pod's volumes): the stores on the local disk expose
+ * theirs (`logFolder`, `catalogLocation`); object-storage stores and `do-nothing` have none.
+ */
+export function storeFolders(store: object, catalog: object): { runLog?: string; catalog?: string } {
+  const runLog = (store as { logFolder?: unknown }).logFolder;
+  const location = (catalog as { catalogLocation?: unknown }).catalogLocation;
+  return { ...(typeof runLog === 'string' ? { runLog } : {}), ...(typeof location === 'string' ? { catalog: location } : {}) };
+}
+
+/**
+ * The `overrides.NAME` entry of an executor's config that a step picks with `overrides:
+ * {<executor>: NAME}` (undefined when it picks none); E_CONFIG naming the defined ones when the
+ * config has no such entry.
+ */
+export function overrideFor<T>(overrides: Record<string, T>, node: PipelineNode, executor: string): T | undefined {
+  const name = node.overrides?.[executor];
+  if (!name) return undefined;
+  const entry = overrides[name];
+  if (!entry) {
+    const known = Object.keys(overrides);
+    throw new RunnableError('E_CONFIG', `step '${node.internalName}' asks for ${executor} override '${name}', which the config does not define${known.length ? ` (defined: ${known.join(', ')})` : ''}`, {
+      field: 'pipeline-executor.config.overrides',
+      step: node.internalName,
+    });
+  }
+  return entry;
 }

@@ -16,9 +16,9 @@ export interface CommandResult {
   missing: boolean;
 }
 
-export function runCommand(cmd: string, args: string[], timeoutMs = 60_000): Promise<CommandResult> {
+export function runCommand(cmd: string, args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = process.env): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...env, LC_ALL: 'C' } }, (error, stdout, stderr) => {
       const err = error as (NodeJS.ErrnoException & { code?: number | string }) | null;
       resolve({
         code: err ? (typeof err.code === 'number' ? err.code : null) : 0,
@@ -30,12 +30,15 @@ export function runCommand(cmd: string, args: string[], timeoutMs = 60_000): Pro
   });
 }
 
-/** Submits a batch job; returns its id (`123`; an array's id is the id of the whole array). */
-export async function sbatch(args: string[]): Promise<string> {
+/**
+ * Submits a batch job; returns its id (`123`; an array's id is the id of the whole array).
+ * sbatch exports its whole environment into the job (and slurmctld's spool): `env` is what it gets.
+ */
+export async function sbatch(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   let last: CommandResult | undefined;
   for (let attempt = 0; attempt < 4; attempt++) {
     if (attempt) await sleep(500 * 2 ** attempt);
-    last = await runCommand('sbatch', ['--parsable', ...args]);
+    last = await runCommand('sbatch', ['--parsable', ...args], 60_000, env);
     if (last.missing) {
       throw new RunnableError('E_CONFIG', "the slurm executor needs Slurm's `sbatch` on the PATH (apt-get install slurm-client, or run on a login node)", {
         field: 'pipeline-executor.type',

@@ -10,6 +10,7 @@
  * succeeds; the leading tasks of a map's branches are job arrays (element i after element i,
  * `aftercorr`, `%N` throttle). A failed step's chain is cancelled.
  */
+import { declaredSecrets } from '../secrets/scope.js';
 import { existsSync } from 'node:fs';
 import { isComposite, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
@@ -60,7 +61,7 @@ export class SlurmLauncher implements Launcher, AheadPlanner {
       await this.session.cancel([job.id]);
       job = undefined;
     }
-    job ??= (await this.session.submit([cmd], { resources: this.opts.resourcesOf(cmd.node) }))[0]!;
+    job ??= (await this.session.submit([cmd], { resources: this.opts.resourcesOf(cmd.node), secrets: await declaredSecrets(rc.secrets, cmd.node) }))[0]!;
     const result = await this.session.result(job);
     this.ran.set(key, { job, state: result.end.state, partition: result.end.partition, nodes: result.end.nodes });
     // what a job printed, shown once it ended; a fan's JSON line is kept for the protocol
@@ -121,7 +122,7 @@ export class SlurmLauncher implements Launcher, AheadPlanner {
       }
       const dependency = previous ? (previous.length > 1 ? `aftercorr:${previous[0]!.id.split('_')[0]}` : `afterok:${previous[0]!.id}`) : undefined;
       const before = await Promise.all(names.map(async (n) => (await rc.log.step(n))?.attempts.length ?? 0));
-      const jobs = await this.session.submit(cmds, { resources: this.opts.resourcesOf(node), dependency, throttle: this.opts.throttle });
+      const jobs = await this.session.submit(cmds, { resources: this.opts.resourcesOf(node), dependency, throttle: this.opts.throttle, secrets: await declaredSecrets(rc.secrets, node) });
       jobs.forEach((job, i) => this.submitted.set(`step:${names[i]}`, Object.assign(job, { attemptsBefore: before[i], graph, frames: iterations[i]! })));
       previous = jobs;
       node = node.next ? graph.nodes[node.next] : undefined;

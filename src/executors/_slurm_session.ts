@@ -8,6 +8,7 @@
  * - `<tag>.json`: what a submission runs (`SlurmJobSpec`: the program, each element's arguments and env)
  * - `<tag>.<element>.out` / `.err`: the job's stdout and stderr; `.rc` its exit status
  */
+import { inheritedEnv } from '../secrets/scope.js';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CodeIdentity } from '../runlog/types.js';
@@ -80,6 +81,8 @@ export interface SubmitOptions {
   dependency?: string;
   /** arrays: at most this many elements run at once (`--array=0-N%M`) */
   throttle?: number;
+  /** the values of the secrets the step declares: the only ones in the job's environment */
+  secrets?: Record<string, string>;
 }
 
 export class SlurmSession {
@@ -145,7 +148,9 @@ export class SlurmSession {
       this.script,
       spec,
     ];
-    const id = await this.limit(() => sbatch(args));
+    // the job's environment (sbatch exports it, slurmctld spools it): no secret but the step's own
+    const env = { ...inheritedEnv(), ...opts.secrets };
+    const id = await this.limit(() => sbatch(args, env));
     return cmds.map((cmd, i) => {
       const jobId = array ? `${id}_${i}` : id;
       this.live.add(jobId);

@@ -44,12 +44,11 @@
 import { z } from 'zod';
 import type { Pipeline, PipelineNode } from '../graph/model.js';
 import { walkNodes } from '../graph/walk.js';
-import { RunnableError } from '../errors.js';
 import type { Plugin } from '../registry.js';
 import type { RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from '../engine/context.js';
 import { ProtocolTraversal, pipelineFile } from '../engine/protocol.js';
-import { fileForOtherProcesses } from './_elsewhere.js';
+import { fileForOtherProcesses, overrideFor } from './_elsewhere.js';
 import { containerSettings, detectEngine, engineSetting, requireImage } from './_container.js';
 import { ContainerLauncher, containerSettingsOf, type ContainerSettings } from './_container_launcher.js';
 import type { PipelineExecutor } from './types.js';
@@ -71,17 +70,8 @@ export type LocalContainerConfig = z.infer<typeof localContainerConfig>;
 /** What one task runs with, the config's settings with its override applied. */
 export function settingsFor(config: LocalContainerConfig, node: PipelineNode): ContainerSettings {
   const base = containerSettingsOf(config);
-  const name = node.overrides?.['local-container'];
-  if (!name) return base;
-  const entry = config.overrides[name];
-  if (!entry) {
-    const known = Object.keys(config.overrides);
-    throw new RunnableError('E_CONFIG', `step '${node.internalName}' asks for local-container override '${name}', which the config does not define${known.length ? ` (defined: ${known.join(', ')})` : ''}`, {
-      field: 'pipeline-executor.config.overrides',
-      step: node.internalName,
-    });
-  }
-  return containerSettingsOf(entry, base);
+  const entry = overrideFor(config.overrides, node, 'local-container');
+  return entry ? containerSettingsOf(entry, base) : base;
 }
 
 export class LocalContainerExecutor implements PipelineExecutor {

@@ -45,12 +45,11 @@
 import { z } from 'zod';
 import type { Pipeline, PipelineNode } from '../graph/model.js';
 import { walkNodes } from '../graph/walk.js';
-import { RunnableError } from '../errors.js';
 import type { Plugin } from '../registry.js';
 import type { RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from '../engine/context.js';
 import { ProtocolTraversal } from '../engine/protocol.js';
-import { fileForOtherProcesses } from './_elsewhere.js';
+import { fileForOtherProcesses, overrideFor } from './_elsewhere.js';
 import { withSlurmSession, type SlurmResources } from './_slurm_session.js';
 import { SlurmLauncher } from './_slurm_launcher.js';
 import { detachRun } from './_slurm_detach.js';
@@ -142,16 +141,8 @@ export class SlurmExecutor implements PipelineExecutor {
 /** The job's resources: the config's, with the step's `overrides: {slurm: NAME}` entry over them. */
 export function resourcesFor(config: SlurmConfig, node: PipelineNode): SlurmResources {
   const { overrides: _o, max_parallel: _m, job_arrays: _j, log_folder: _l, poll_interval: _p, detach: _d, driver_time: _t, ...base } = config;
-  const name = node.overrides?.slurm;
-  if (!name) return base;
-  const entry = config.overrides[name];
-  if (!entry) {
-    const known = Object.keys(config.overrides);
-    throw new RunnableError('E_CONFIG', `step '${node.internalName}' asks for slurm override '${name}', which the config does not define${known.length ? ` (defined: ${known.join(', ')})` : ''}`, {
-      field: 'pipeline-executor.config.overrides',
-      step: node.internalName,
-    });
-  }
+  const entry = overrideFor(config.overrides, node, 'slurm');
+  if (!entry) return base;
   return { ...base, ...entry, sbatch_options: [...(base.sbatch_options ?? []), ...(entry.sbatch_options ?? [])] };
 }
 

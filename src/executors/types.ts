@@ -1,6 +1,8 @@
 /** Pipeline executors: where and how the steps of a run execute. */
 import type { Pipeline } from '../graph/model.js';
-import type { RunLogStore, Status } from '../runlog/types.js';
+import type { CatalogStore } from '../catalog/types.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import type { Parameters, RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from '../engine/context.js';
 
 export interface PipelineExecutor {
@@ -24,4 +26,36 @@ export interface PipelineExecutor {
    * elsewhere. Absent: the executor cannot (the run lives in this process).
    */
   detached?(): PipelineExecutor;
+  /**
+   * Executors that run nothing here but hand the whole pipeline to another engine (argo: write a
+   * Workflow manifest). Called instead of `execute`, before any run log exists: the engine's
+   * first step creates the run. Absent: the executor runs the pipeline (`execute`).
+   */
+  handOff?(run: HandOffInput): Promise<HandOff>;
+  /**
+   * `runnable validate -c`: checks what `handOff` would write, strictly, without writing it;
+   * returns a line for the user. Throws a RunnableError (exit 2) when it is not valid.
+   */
+  checkHandOff?(run: HandOffInput): string;
+}
+
+/** What an executor that hands a pipeline over is given: the checked pipeline, its parameters and services. */
+export interface HandOffInput {
+  pipeline: Pipeline;
+  parameters: Parameters;
+  /** the run id the hand-over suggests (the engine takes its own at submission) */
+  runId: string;
+  tag: string;
+  cwd: string;
+  config: LoadedConfig;
+  store: RunLogStore;
+  catalog: CatalogStore;
+  parametersFile?: string;
+}
+
+export interface HandOff {
+  /** what was written (the manifest) */
+  file: string;
+  /** what to do next, shown to the user: how to submit it */
+  message: string;
 }

@@ -43,6 +43,18 @@ export function childInternalName(graph: Graph, stepName: string): string {
   return graph.internalName ? `${graph.internalName}.${stepName}` : stepName;
 }
 
+/** The template of a resolved internal name: map and loop iterations back to their placeholders. */
+export function templateName(root: Graph, resolved: string): string {
+  const segs = resolved.split('.');
+  let graph: Graph | undefined = root;
+  for (let i = 0; i + 1 < segs.length && graph; i += 2) {
+    const node: PipelineNode | undefined = graph.nodes[segs[i]!];
+    if (node?.type === 'map' || node?.type === 'loop') segs[i + 1] = node.type === 'map' ? MAP_PLACEHOLDER : LOOP_PLACEHOLDER;
+    graph = node ? subGraph(node, segs[i + 1]!) : undefined;
+  }
+  return segs.join('.');
+}
+
 /** The graph a branch internal name (template) designates, walking down from the root. */
 export function findGraph(root: Graph, branchTemplate: string): Graph {
   if (!branchTemplate) return root;

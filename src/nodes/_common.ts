@@ -1,5 +1,5 @@
 /** Helpers shared by the node types: step records, parameter scopes, timing. */
-import type { Graph, PipelineNode } from '../graph/model.js';
+import { isTerminal, type Graph, type PipelineNode } from '../graph/model.js';
 import { resolveName, type IterVars } from '../graph/names.js';
 import type { RunContext } from '../engine/context.js';
 import type { Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
@@ -104,4 +104,21 @@ export function parentOfStep(graph: Graph, frames: IterVars): string {
 
 export function durationMs(attempt: StepAttempt): number {
   return Date.parse(attempt.end_time) - Date.parse(attempt.start_time);
+}
+
+/**
+ * On retry, a step whose last attempt succeeded is not run again (terminal steps always are).
+ * Its recorded outputs are applied to its scope again: replaying them in traversal order
+ * rebuilds the parameters the next step would have seen, also if the run died between
+ * recording the step and applying its outputs. Returns true when the step is skipped. Shared by
+ * the traversal and by the protocol commands (an engine with no driver, Argo, runs every pod).
+ */
+export async function skipSucceeded(rc: RunContext, node: PipelineNode, graph: Graph, frames: IterVars): Promise<boolean> {
+  if (!rc.retrying || isTerminal(node)) return false;
+  const internalName = resolveName(node.internalName, frames);
+  const step = await rc.log.step(internalName);
+  if (step?.status !== 'SUCCESS') return false;
+  await setScopeParams(rc, graph, frames, step.attempts.at(-1)?.output_parameters ?? {});
+  rc.observer.stepSkipped?.({ internalName, type: node.type });
+  return true;
 }

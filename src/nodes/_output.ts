@@ -3,6 +3,7 @@
  * for the catalog log file and the stderr tail for the failure message; secret values are masked,
  * also when a task writes one in several pieces.
  */
+import { maskSecrets } from '../util/mask.js';
 import type { OutputSink } from '../tasks/types.js';
 import type { RunObserver } from '../engine/context.js';
 
@@ -72,9 +73,7 @@ export class StepOutput implements OutputSink {
   }
 
   mask(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (s) out = out.split(s).join('***');
-    return out;
+    return maskSecrets(text, this.secrets);
   }
 
   /** everything the task printed, stdout and stderr interleaved as produced */

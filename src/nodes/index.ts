@@ -12,7 +12,7 @@ import { executeStub } from './stub.js';
 import { executeTask, type TaskOptions } from './task.js';
 import { executeTerminal } from './terminal.js';
 
-export { StepFailure, setScopeParams, visibleParams, type BranchRun, type FanInResult } from './_common.js';
+export { StepFailure, setScopeParams, skipSucceeded, visibleParams, type BranchRun, type FanInResult } from './_common.js';
 // the step-record vocabulary, for the engine and executors that record steps run elsewhere
 export { branchChain, durationMs, newAttempt, newStepLog, now, parentOfStep } from './_common.js';
 export { closeComposite, type Composite } from './_composite.js';

@@ -6,6 +6,7 @@
 import type { MapNode } from '../graph/model.js';
 import { resolveName } from '../graph/names.js';
 import type { RunContext } from '../engine/context.js';
+import { returnedValueProblem } from '../params/json-value.js';
 import { loadObject, saveObject } from '../params/objects.js';
 import type { Parameter, Parameters } from '../runlog/types.js';
 import { isModuleReducer, loadExport, reduceInPython, type ToReduce } from '../tasks/index.js';
@@ -93,6 +94,10 @@ async function reduceReturns(rc: RunContext, node: MapNode, parentBranch: string
   const out: Parameters = {};
   for (const [name, { kind }] of loaded) {
     const value = reduced[name];
+    if (kind !== 'object') {
+      const problem = returnedValueProblem(name, value);
+      if (problem) throw new StepFailure(problem);
+    }
     out[name] = kind === 'object' ? { kind, value: await saveObject(rc, name, parentBranch, value) } : { kind, value };
   }
   return out;

@@ -5,12 +5,15 @@
 import type { Graph, TaskNode } from '../graph/model.js';
 import { iterVarsToJSON, resolveName, type IterVars } from '../graph/names.js';
 import type { RunContext } from '../engine/context.js';
+import { returnedValueProblem } from '../params/json-value.js';
+import { secretForms } from '../secrets/scope.js';
 import { saveObject, loadObject } from '../params/objects.js';
 import type { DataCatalog, Parameter, Parameters, Status, StepAttempt, StepRecordData } from '../runlog/types.js';
 import { taskKindFor } from '../tasks/index.js';
 import { TaskFailure, type ParamView, type TaskKind, type TaskOutput } from '../tasks/types.js';
 import { isRunnableError } from '../errors.js';
 import { openTaskCache } from './_cache.js';
+import { attemptLogPath, putBytes } from './_catalog_files.js';
 import { StepOutput } from './_output.js';
 import { durationMs, newAttempt, newStepLog, now, parentOfStep, scopedParams, setScopeParams, visibleParams } from './_common.js';
 
@@ -19,6 +22,11 @@ export interface TaskOptions {
   mock?: boolean;
   /** run the command with this task kind instead of its `command_type`'s (a patch given as a function) */
   kind?: TaskKind;
+  /**
+   * attempts to make in this process (default `max_attempts`): an engine that retries the step's
+   * process itself (Argo's retryStrategy) runs one here each time, numbered on from the run log
+   */
+  attempts?: number;
 }
 
 export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, frames: IterVars, opts: TaskOptions = {}): Promise<Status> {
@@ -39,7 +47,8 @@ export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, 
   const cache = opts.mock || opts.kind ? undefined : await openTaskCache(rc, node, graph, frames, internalName, attempts.length + 1, catalog);
   let last: StepAttempt | undefined = cache?.hit;
   if (last) attempts.push(last);
-  for (let i = 0; !cache?.hit && i < node.maxAttempts; i++) {
+  const tries = Math.max(1, Math.min(opts.attempts ?? node.maxAttempts, node.maxAttempts));
+  for (let i = 0; !cache?.hit && i < tries; i++) {
     const number = attempts.length + 1;
     rc.observer.stepStarted?.({ internalName, type: 'task', attempt: number });
     last = opts.mock
@@ -49,7 +58,7 @@ export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, 
     attempts.push(last);
     rc.observer.stepFinished?.({ internalName, type: 'task', status: last.status, durationMs: durationMs(last), message: last.message });
     if (last.status === 'SUCCESS' || rc.signal.aborted) break;
-    if (i + 1 < node.maxAttempts) await backoff(node, i, rc.signal);
+    if (i + 1 < tries) await backoff(node, i, rc.signal);
     if (rc.signal.aborted) break;
   }
   const status = last!.status;
@@ -92,7 +101,9 @@ export async function runAttempt(
       output,
       signal: rc.signal,
       internalName,
-      saveToCatalog: (relPath, data) => rc.catalog.writeFile(rc.runId, relPath, data),
+      // recorded in the step's data_catalog with its hash, as a `put` file is; an executed
+      // notebook holds what its cells printed: masked like the step's log
+      saveToCatalog: async (relPath, data) => void catalog.push(...(await putBytes(rc.catalog, rc.runId, relPath, maskedFile(output, data)))),
     });
     attempt.input_parameters = pick(params, result.consumed);
 
@@ -112,7 +123,16 @@ export async function runAttempt(
   }
   attempt.end_time = now();
   const text = output.text();
-  if (text) await rc.catalog.writeFile(rc.runId, `.logs/${internalName}.attempt-${number}.log`, text).catch(() => undefined);
+  if (text) {
+    try {
+      await rc.catalog.writeFile(rc.runId, attemptLogPath(internalName, number), text);
+    } catch (err) {
+      // a lost log is said, never swallowed: on the terminal and in the attempt's message
+      const why = `the attempt's log could not be saved in the catalog: ${isRunnableError(err) ? err.format() : (err as Error).message}`;
+      rc.observer.output?.(internalName, 2, `runnable: ${why}\n`);
+      attempt.message = attempt.message ? `${attempt.message}\n${why}` : why;
+    }
+  }
   return attempt;
 }
 
@@ -142,7 +162,7 @@ async function taskEnv(rc: RunContext, node: TaskNode, frames: IterVars, attempt
   for (const name of node.secrets) {
     const value = await rc.secrets.get(name);
     env[name] = value;
-    secretValues.push(value);
+    secretValues.push(...secretForms(value));
   }
   return env;
 }
@@ -168,7 +188,8 @@ async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames
     if (r.kind === 'object') {
       param = { kind: 'object', value: await saveObject(rc, r.name, parentOfStep(graph, frames), value) };
     } else {
-      assertJsonValue(r.name, value);
+      const problem = returnedValueProblem(r.name, value);
+      if (problem) throw new TaskFailure(problem);
       param = { kind: r.kind, value };
     }
     out[r.name] = param;
@@ -176,18 +197,13 @@ async function toParameters(rc: RunContext, node: TaskNode, graph: Graph, frames
   return out;
 }
 
-function assertJsonValue(name: string, value: unknown): void {
-  const t = typeof value;
-  const plain =
-    value === null ||
-    t === 'string' ||
-    t === 'boolean' ||
-    (t === 'number' && Number.isFinite(value)) ||
-    Array.isArray(value) ||
-    (t === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(value)));
-  if (!plain) {
-    const what = value === undefined ? 'undefined' : t === 'object' ? (value as object).constructor?.name ?? 'object' : t;
-    throw new TaskFailure(`returned '${name}' is ${what}, not a JSON value; declare it as {name: ${name}, kind: object}`);
+/** `data` with every secret form masked when it is text (a file that is not UTF-8 is written as it is). */
+function maskedFile(output: StepOutput, data: Uint8Array | string): Uint8Array | string {
+  if (typeof data === 'string') return output.mask(data);
+  try {
+    return output.mask(new TextDecoder('utf-8', { fatal: true }).decode(data));
+  } catch {
+    return data;
   }
 }
 

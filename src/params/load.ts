@@ -10,10 +10,11 @@ import { isMap, isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import { RunnableError, type ErrorLocation } from '../errors.js';
 import type { Parameters } from '../runlog/types.js';
 import { parseEnvValue } from '../util/env-value.js';
+import { parameterNameProblem } from '../graph/rules.js';
+import { jsonValueProblem } from './json-value.js';
+import { aliasCycle } from '../yaml/yaml-file.js';
 
-export const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const ENV_PREFIX = 'RUNNABLE_PRM_';
-const NAME_RULE = 'names must be letters, digits and "_", not starting with a digit';
 
 export interface LoadParametersOptions {
   /** the `-p` file; when absent, env RUNNABLE_PARAMETERS_FILE; relative to `cwd` */
@@ -35,9 +36,12 @@ export async function loadInitialParameters(opts: LoadParametersOptions): Promis
   return params;
 }
 
-/** `__proto__` fits the pattern but would replace the prototype of the parameters object rather than add a key. */
-function checkName(name: string, where: ErrorLocation, origin = ''): void {
-  const why = !PARAM_NAME.test(name) ? NAME_RULE : name === '__proto__' ? 'the name is reserved' : undefined;
+/**
+ * The rules of graph/rules.ts: an identifier; not `__proto__` (it would replace the prototype of
+ * the parameters object rather than add a key); not an env var that changes how programs run.
+ */
+export function checkName(name: string, where: ErrorLocation, origin = ''): void {
+  const why = parameterNameProblem(name);
   if (why) throw new RunnableError('E_PARAMS', `invalid parameter name '${name}'${origin}: ${why}`, where);
 }
 
@@ -65,6 +69,8 @@ async function fromFile(path: string, file: string): Promise<Parameters> {
     const line = lines.linePos(error.pos[0]).line;
     throw new RunnableError('E_PARAMS', `invalid YAML: ${error.message.split('\n')[0]}`, { file, line });
   }
+  const cycle = aliasCycle(doc);
+  if (cycle) throw new RunnableError('E_PARAMS', cycle.message, { file, line: cycle.offset === undefined ? undefined : lines.linePos(cycle.offset).line });
   const contents = doc.contents;
   // An empty file (or one holding only comments) means no parameters, not an error.
   if (contents === null || (isScalar(contents) && contents.value === null)) return {};
@@ -109,26 +115,6 @@ const lineOf = (lines: LineCounter, node: Node): number | undefined => (node.ran
  * tag might produce) would silently become `null` on the way to a task.
  */
 function assertJson(value: unknown, name: string, where: ErrorLocation): void {
-  const bad = findNonJson(value, name);
-  if (bad) throw new RunnableError('E_PARAMS', `parameter '${name}': ${bad} is not a JSON value`, where);
-}
-
-function findNonJson(value: unknown, path: string): string | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} = ${value}`;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const bad = findNonJson(value[i], `${path}[${i}]`);
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    for (const [k, v] of Object.entries(value)) {
-      const bad = findNonJson(v, `${path}.${k}`);
-      if (bad) return bad;
-    }
-    return undefined;
-  }
-  return `${path} (${typeof value === 'object' ? (value as object).constructor?.name ?? 'object' : typeof value})`;
+  const bad = jsonValueProblem(value, name);
+  if (bad) throw new RunnableError('E_PARAMS', `parameter '${name}' is not a JSON value (${bad})`, where);
 }

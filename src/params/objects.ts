@@ -12,32 +12,13 @@
  * format), stored as is with the format as extension (`.pickle`) and read back as a
  * ForeignObject, which only a task of that language can open.
  */
-import { createHash } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import type { CatalogStore } from '../catalog/types.js';
+import { safeSegment } from '../util/file-name.js';
 
 export const OBJECTS_FOLDER = '.objects';
 const ROOT_BRANCH = '_root';
 const EXTENSION = '.v8';
-/** keeps each path segment well under the 255-byte file-name limit, with room for temporaries */
-const MAX_SEGMENT = 120;
-
-/**
- * One path segment from any string, injectively: characters other than [A-Za-z0-9_.-] become
- * `%XX` (UTF-8 bytes) — `%` itself included — so two names never share a file. Map items name
- * branches (`map_step.<item>`) and may hold `/`, spaces or anything else. A leading dot is
- * escaped too, so a segment is never hidden, `.` or `..`.
- */
-function safeSegment(text: string): string {
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const ch = String.fromCharCode(byte);
-    out += /[A-Za-z0-9_.-]/.test(ch) && !(out === '' && ch === '.') ? ch : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  if (out.length <= MAX_SEGMENT) return out;
-  // Deeply nested branch names can be long: keep a readable head plus a hash of the whole.
-  return `${out.slice(0, MAX_SEGMENT - 17)}~${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
-}
 
 /** An object serialised by another language's task, e.g. a Python pickle: kept as bytes. */
 export class ForeignObject {

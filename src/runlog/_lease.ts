@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { isAlive } from '../util/process.js';
 import { isErrno, writeAll, writeFileAtomic } from './_fs.js';
 import { recordFileName } from './_names.js';
-import { busy } from './_records.js';
+import { busy, heldLease } from './_records.js';
 import type { Lease, LeaseHolder } from './types.js';
 
 interface LeaseFile {
@@ -44,15 +44,7 @@ export async function acquireFileLease(logFolder: string, runId: string, holder:
     } finally {
       closeSync(fd);
     }
-    let released = false;
-    return {
-      holder,
-      release: async () => {
-        if (released) return;
-        released = true;
-        writeFileAtomic(path, JSON.stringify({ holder, released: true } satisfies LeaseFile));
-      },
-    };
+    return heldLease(holder, () => writeFileAtomic(path, JSON.stringify({ holder, released: true } satisfies LeaseFile)));
   }
 }
 

@@ -1,6 +1,6 @@
 /** Helpers shared by the run-log stores: record identity, ordering, run-id checks, errors. */
 import { RunnableError } from '../errors.js';
-import type { LeaseHolder, NewRecord, RecordKind, RunHeader, RunRecord } from './types.js';
+import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunRecord } from './types.js';
 
 /** one string per record of a run (kinds never contain ':') */
 export const recordId = (kind: RecordKind, key: string): string => `${kind}:${key}`;
@@ -38,6 +38,19 @@ export const runExistsError = (runId: string, where: string): RunnableError =>
 export function busy(runId: string, step: string | undefined, holder: LeaseHolder): RunnableError {
   const what = step === undefined ? `run ${runId}` : `step '${step}' of run ${runId}`;
   return new RunnableError('E_RUN_BUSY', `${what} is being driven by pid ${holder.pid} since ${holder.since} on host ${holder.host}`);
+}
+
+/** a held lease whose `release` runs `giveUp` once, however often it is called */
+export function heldLease(holder: LeaseHolder, giveUp: () => void): Lease {
+  let released = false;
+  return {
+    holder,
+    release: async () => {
+      if (released) return;
+      released = true;
+      giveUp();
+    },
+  };
 }
 
 /** a copy that shares nothing with the store (what a persistent store would give back) */

@@ -7,7 +7,7 @@
  * run-log-store:
  *   type: buffered
  */
-import { busy, bySeq, checkRunId, copy, initialRecords, recordId, runExistsError, unknownRun } from './_records.js';
+import { busy, bySeq, heldLease, checkRunId, copy, initialRecords, recordId, runExistsError, unknownRun } from './_records.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
 interface BufferedRun {
@@ -74,15 +74,7 @@ export class BufferedRunLogStore implements RunLogStore {
     const current = this.leases.get(key);
     if (current) throw busy(runId, step, current);
     this.leases.set(key, holder);
-    let released = false;
-    return {
-      holder,
-      release: async () => {
-        if (released) return;
-        released = true;
-        this.leases.delete(key);
-      },
-    };
+    return heldLease(holder, () => this.leases.delete(key));
   }
 
   private run(runId: string): BufferedRun {

@@ -102,12 +102,22 @@ export class ChunkedFsRunLogStore implements RunLogStore {
       throw e;
     }
     const records: RunRecord[] = [];
-    for (const name of names) {
-      if (name.startsWith('.') || !name.endsWith('.json')) continue; // temp files, strays
+    for (const name of recordFiles(names)) {
       const record = readRecord(join(dir, name));
       if (record) records.push(record);
     }
     return records.sort(bySeq);
+  }
+
+  /** record files of the run that do not hold a record (every write replaces a whole file, so none is ever half written) */
+  async damage(runId: string): Promise<string[]> {
+    checkRunId(runId);
+    const dir = this.runDir(runId);
+    const out: string[] = [];
+    for (const name of recordFiles(readdirSync(dir))) {
+      if (statOrUndefined(join(dir, name)) && !readRecord(join(dir, name))) out.push(`${join(dir, name)} is not a record; skipped`);
+    }
+    return out;
   }
 
   async runs(): Promise<string[]> {
@@ -153,6 +163,8 @@ function nextSeq(): number {
   lastSeq = Math.max(lastSeq + 1, Date.now() * 1000);
   return lastSeq;
 }
+
+const recordFiles = (names: string[]): string[] => names.filter((name) => !name.startsWith('.') && name.endsWith('.json')); // not temp files, strays
 
 /** the record in a file, or undefined if there is none (or it is not a record) */
 function readRecord(path: string): RunRecord | undefined {

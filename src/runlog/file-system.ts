@@ -27,12 +27,15 @@
  */
 import {
   closeSync,
+  constants,
   fstatSync,
+  lstatSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
+  rmSync,
   readSync,
   truncateSync,
   type Stats,
@@ -41,6 +44,7 @@ import { join } from 'node:path';
 import { RunnableError } from '../errors.js';
 import { assemble, disassemble } from './assemble.js';
 import { isErrno, statOrUndefined, writeAll, writeFileAtomic } from './_fs.js';
+import { checkRunLogShape } from './_shape.js';
 import { asRecord, bySeq, checkRunId, copy, initialRecords, recordId, runExistsError, unknownRun } from './_records.js';
 import { acquireFileLease } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
@@ -78,6 +82,8 @@ interface RunState {
   json: FileMark | undefined;
   /** Date.now() after which `put` materialises again */
   materialiseAt: number;
+  /** journal lines the last load skipped as damaged (see `damage`) */
+  damaged: string[];
 }
 
 export class FileSystemRunLogStore implements RunLogStore {
@@ -109,10 +115,18 @@ export class FileSystemRunLogStore implements RunLogStore {
       if (isErrno(e, 'EEXIST')) throw runExistsError(runId, this.logFolder);
       throw e;
     }
-    const state: RunState = { records: new Map(), nextSeq: 0, fd, journalBytes: 0, json: undefined, materialiseAt: 0 };
+    const state: RunState = { records: new Map(), nextSeq: 0, fd, journalBytes: 0, json: undefined, materialiseAt: 0, damaged: [] };
     this.cache.set(runId, state);
-    for (const record of initialRecords(header)) this.append(state, record);
-    this.materialise(runId, state); // the SPEC's file exists from the start
+    try {
+      for (const record of initialRecords(header)) this.append(state, record, header.run_id);
+      this.materialise(runId, state); // the SPEC's file exists from the start
+    } catch (e) {
+      // a full disk before the run began: leave no half-made run behind
+      this.cache.delete(runId);
+      closeSync(fd);
+      for (const file of [this.journalPath(runId), this.jsonPath(runId)]) rmSync(file, { force: true });
+      throw e;
+    }
   }
 
   async exists(runId: string): Promise<boolean> {
@@ -122,7 +136,7 @@ export class FileSystemRunLogStore implements RunLogStore {
 
   async put(runId: string, record: NewRecord): Promise<void> {
     const state = this.writable(runId);
-    this.append(state, record);
+    this.append(state, record, runId);
     if (Date.now() >= state.materialiseAt) this.materialise(runId, state);
   }
 
@@ -150,7 +164,8 @@ export class FileSystemRunLogStore implements RunLogStore {
       if (name.startsWith('.')) continue; // temp files
       const runId = name.endsWith('.json') ? name.slice(0, -5) : name.endsWith('.journal') ? name.slice(0, -8) : '';
       if (!runId) continue;
-      const stat = statOrUndefined(join(this.logFolder, name));
+      // lstat: a symlink or folder named like a run is not one of this store's files
+      const stat = lstatSync(join(this.logFolder, name), { throwIfNoEntry: false });
       if (!stat?.isFile()) continue;
       latest.set(runId, Math.max(latest.get(runId) ?? 0, stat.mtimeMs));
     }
@@ -165,6 +180,10 @@ export class FileSystemRunLogStore implements RunLogStore {
       closeSync(state.fd);
       state.fd = undefined;
     }
+  }
+
+  async damage(runId: string): Promise<string[]> {
+    return [...(this.readable(runId)?.damaged ?? [])];
   }
 
   /** the run's (or a step's) one-live-holder lease: numbered O_EXCL files under `<log_folder>/.leases/` (`_lease.ts`) */
@@ -182,11 +201,11 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 
   /** one line on the journal, then the in-memory copy: O(size of the record) */
-  private append(state: RunState, record: NewRecord): void {
+  private append(state: RunState, record: NewRecord, runId: string): void {
     const id = recordId(record.kind, record.key);
     const seq = state.records.get(id)?.seq ?? state.nextSeq++;
     const line = JSON.stringify({ kind: record.kind, key: record.key, parent: record.parent, seq, data: record.data });
-    state.journalBytes += writeAll(state.fd!, line + '\n');
+    state.journalBytes += writeAll(state.fd!, line + '\n', this.journalPath(runId));
     // parsed back from the line: shares nothing with the caller and equals what a replay gives
     state.records.set(id, JSON.parse(line) as RunRecord);
   }
@@ -196,15 +215,19 @@ export class FileSystemRunLogStore implements RunLogStore {
     const state = this.readable(runId);
     if (!state) throw unknownRun(runId, this.logFolder);
     if (state.fd === undefined) {
-      const fd = openSync(this.journalPath(runId), 'a+');
+      // O_NOFOLLOW: a journal that is a symlink is not written through
+      const fd = openSync(this.journalPath(runId), constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o666);
       state.fd = fd;
       const size = fstatSync(fd).size;
       if (size !== state.journalBytes) this.reload(runId, state); // written since we read it
       if (state.journalBytes > 0) {
-        // a torn last line (a writer killed mid-line) must not swallow the next record
-        const last = Buffer.alloc(1);
-        readSync(fd, last, 0, 1, state.journalBytes - 1);
-        if (last[0] !== 0x0a) state.journalBytes += writeAll(fd, '\n');
+        // a torn last line (a writer killed mid-line) must not swallow the next record: cut it
+        // off (its record never was), so that it does not read as damage in the middle later
+        const end = lastLineEnd(fd, state.journalBytes);
+        if (end < state.journalBytes) {
+          ftruncateSync(fd, end);
+          state.journalBytes = end;
+        }
       }
     }
     return state;
@@ -251,8 +274,9 @@ export class FileSystemRunLogStore implements RunLogStore {
       }
       let journal: Buffer | undefined;
       try {
-        journal = readFileSync(journalPath);
+        journal = readRegularFile(journalPath, null);
       } catch (e) {
+        if (isErrno(e, 'ELOOP') || e instanceof NotRegular) throw new RunnableError('E_FILE', 'not a readable run-log journal: it is not a regular file', { file: journalPath });
         if (!isErrno(e, 'ENOENT')) throw e;
       }
       if (!before && !journal) return undefined;
@@ -260,8 +284,9 @@ export class FileSystemRunLogStore implements RunLogStore {
       // a writer materialised between our two reads (so the journal we read may miss records
       // now only in the new file): read again
       if (!sameFile(before, after) && attempt < 5) continue;
-      if (journal) nextSeq = replay(journal, records, nextSeq);
-      return { records, nextSeq, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every };
+      const damaged: string[] = [];
+      if (journal) nextSeq = replay(journal, records, nextSeq, (line) => damaged.push(`${journalPath}: line ${line} is not a record; skipped`));
+      return { records, nextSeq, fd: undefined, journalBytes: journal?.length ?? 0, json: mark(after), materialiseAt: Date.now() + this.every, damaged };
     }
   }
 
@@ -282,25 +307,74 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 }
 
+/** the offset just after the last newline in the first `size` bytes of `fd` (0 if none) */
+function lastLineEnd(fd: number, size: number): number {
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - chunk.length);
+    const n = readSync(fd, chunk, 0, end - start, start);
+    const at = chunk.subarray(0, n).lastIndexOf(0x0a);
+    if (at !== -1) return start + at + 1;
+    end = start;
+  }
+  return 0;
+}
+
+/**
+ * The run's JSON file, checked: a regular file (a symlink in the folder is not followed, so its
+ * target is never read or echoed), valid JSON (the parser's message quotes the text: not shown),
+ * with the shape of a RunLog (./_shape.ts).
+ */
 function readRunLog(path: string): RunLog {
+  const fail = (why: string) => new RunnableError('E_FILE', `not a readable run log: ${why}`, { file: path });
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RunLog;
+    text = readRegularFile(path);
   } catch (e) {
-    throw new RunnableError('E_FILE', `not a readable run log: ${(e as Error).message}`, { file: path });
+    if (isErrno(e, 'ELOOP')) throw fail('it is a symbolic link (run logs are regular files)');
+    if (isErrno(e, 'EISDIR') || e instanceof NotRegular) throw fail('it is not a regular file');
+    throw e;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw fail('it is not valid JSON');
+  }
+  const checked = checkRunLogShape(value);
+  if ('problem' in checked) throw fail(checked.problem);
+  return checked.log;
+}
+
+class NotRegular extends Error {}
+
+/** A file's text (or bytes), refusing symlinks (O_NOFOLLOW) and anything but a regular file. */
+function readRegularFile(path: string): string;
+function readRegularFile(path: string, encoding: null): Buffer;
+function readRegularFile(path: string, encoding: 'utf8' | null = 'utf8'): string | Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    if (!fstatSync(fd).isFile()) throw new NotRegular();
+    return encoding ? readFileSync(fd, encoding) : readFileSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
 /**
  * Upserts the journal's records into `records` (an existing record keeps its seq), skipping lines
- * that do not parse (a torn line); returns the next free seq.
+ * that do not parse: a torn last line (a writer killed mid-line) silently, any other as damage,
+ * reported to `damaged` with its 1-based line number. Returns the next free seq.
  */
-function replay(journal: Buffer, records: Map<string, RunRecord>, nextSeq: number): number {
+function replay(journal: Buffer, records: Map<string, RunRecord>, nextSeq: number, damaged: (line: number) => void): number {
   let start = 0;
-  while (start < journal.length) {
+  for (let line = 1; start < journal.length; line++) {
     let end = journal.indexOf(0x0a, start);
-    if (end === -1) end = journal.length;
+    const torn = end === -1;
+    if (torn) end = journal.length;
     if (end > start) {
       const record = parseRecord(journal.toString('utf8', start, end));
+      if (!record && !torn) damaged(line);
       if (record) {
         const id = recordId(record.kind, record.key);
         const existing = records.get(id);

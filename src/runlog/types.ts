@@ -182,4 +182,10 @@ export interface RunLogStore {
    * buffered: in memory; S3: a conditional PutObject (If-None-Match) works the same way.
    */
   acquireLease?(runId: string, holder: LeaseHolder, step?: string): Promise<Lease>;
+  /**
+   * Optional capability: what the last read of the run had to skip because it was damaged (a
+   * journal line or record file that does not parse), one sentence each; [] when nothing was.
+   * A torn last journal line (a writer killed mid-line) is normal, not damage.
+   */
+  damage?(runId: string): Promise<string[]>;
 }

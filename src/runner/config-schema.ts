@@ -14,7 +14,7 @@ import type { Registry } from '../registry.js';
 import { runLogStores } from '../runlog/index.js';
 import { secretsStores } from '../secrets/index.js';
 
-const FAMILIES: Record<ConfigSectionName, Registry<unknown>> = {
+const FAMILIES: Record<Exclude<ConfigSectionName, 'telemetry'>, Registry<unknown>> = {
   'pipeline-executor': pipelineExecutors,
   'job-executor': jobExecutors,
   'run-log-store': runLogStores,
@@ -26,6 +26,10 @@ const FAMILIES: Record<ConfigSectionName, Registry<unknown>> = {
 export function configJsonSchema(): Record<string, unknown> {
   const properties: Record<string, unknown> = {};
   for (const section of CONFIG_SECTIONS) {
+    if (section === 'telemetry') {
+      properties[section] = TELEMETRY;
+      continue;
+    }
     const family = FAMILIES[section];
     properties[section] = {
       description: `${section}: one of ${family.types().join(', ')}`,
@@ -44,12 +48,33 @@ export function configJsonSchema(): Record<string, unknown> {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'runnable config',
-    description: 'A runnable config file: up to six sections, each {type, config}.',
+    description: 'A runnable config file: up to seven sections, each {type, config}.',
     type: 'object',
     additionalProperties: false,
     properties,
   };
 }
+
+/** `telemetry` (src/telemetry/): not a plugin family, one exporter with two settings */
+const TELEMETRY = {
+  description: 'telemetry: otlp (traces over OTLP/HTTP) or none',
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { enum: ['otlp', 'none'] },
+    config: {
+      anyOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { endpoint: { type: 'string', description: 'OTLP/HTTP base URL, e.g. http://collector:4318' }, headers: { type: 'object', additionalProperties: { type: 'string' } } },
+        },
+        { type: 'null' },
+      ],
+    },
+  },
+};
 
 function toJson(schema: z.ZodType): Record<string, unknown> {
   // io 'input': fields with defaults are optional for the person writing the file

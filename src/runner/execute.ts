@@ -5,7 +5,10 @@ import { hostname } from 'node:os';
 import { dagHash, stepHashes } from '../graph/hash.js';
 import type { Pipeline } from '../graph/model.js';
 import type { RunObserver } from '../engine/context.js';
+import type { HandOff } from '../executors/types.js';
 import { cacheSettings } from '../cache/index.js';
+import { bothObservers } from '../telemetry/index.js';
+import { traceRun } from './trace.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Lease, RunHeader, RunLog, Status } from '../runlog/types.js';
 import { takeRunLease } from './lease.js';
@@ -26,10 +29,12 @@ export interface RunResult {
   runId: string;
   status: Status;
   runLog: RunLog;
-  /** where the run log lives */
+  /** where the run log lives (a handed-over run: the file written) */
   location: string;
   /** where the run's catalog lives (its `.logs/` hold each step attempt's output) */
-  catalogLocation: string;
+  catalogLocation?: string;
+  /** set when the executor handed the pipeline to another engine instead of running it (argo) */
+  handOff?: HandOff;
 }
 
 export async function executePipeline(opts: ExecuteOptions): Promise<RunResult> {
@@ -37,20 +42,34 @@ export async function executePipeline(opts: ExecuteOptions): Promise<RunResult> 
 }
 
 export async function executePrepared(run: PreparedRun, opts: DriveOptions = {}): Promise<RunResult> {
+  // an executor that hands the pipeline to another engine (argo) creates no run here: its first pod does
+  if (run.executor.handOff) return handedOff(run, await run.executor.handOff(run));
+  const { log, lease } = await createRun(run, !!opts.noCache);
+  return drive(run, run.pipeline, log, opts, false, lease);
+}
+
+/** The run log of a new run (its header, PROCESSING, and its initial parameters) and the run's lease, held. */
+export async function createRun(run: PreparedRun, noCache: boolean): Promise<{ log: RunLogAccess; lease?: Lease }> {
   const { runId, store, executor } = run;
   const header: RunHeader = {
     run_id: runId,
     dag_hash: dagHash(run.pipeline.graph),
     tag: run.tag,
     status: 'PROCESSING',
-    run_config: { ...runConfig(run), ...(opts.noCache ? { no_cache: true } : {}) },
+    run_config: { ...runConfig(run), ...(noCache ? { no_cache: true } : {}) },
   };
   await store.create(header);
   const lease = await takeRunLease(store, runId);
   const log = new RunLogAccess(store, runId, executor.exclusive);
   await log.putHeader(header);
   await log.putRootParams(run.parameters);
-  return drive(run, run.pipeline, log, opts, false, lease);
+  return { log, lease };
+}
+
+/** The result of a run handed to another engine: nothing ran, no run log exists yet (status CREATED). */
+function handedOff(run: PreparedRun, handOff: HandOff): RunResult {
+  const runLog: RunLog = { run_id: run.runId, dag_hash: dagHash(run.pipeline.graph), tag: run.tag, status: 'CREATED', steps: {}, parameters: run.parameters, run_config: { manifest: handOff.file } };
+  return { runId: run.runId, status: 'CREATED', runLog, location: handOff.file, handOff };
 }
 
 /**
@@ -71,13 +90,15 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
   const { store, executor } = services;
   const runId = log.runId;
   opts.onStart?.({ runId, location: store.location(runId) });
+  const telemetry = await traceRun(services, pipeline, log, 'driver');
   const rc = runContext(services, {
     pipeline,
     log,
-    observer: opts.observer,
+    observer: telemetry ? bothObservers(opts.observer, telemetry.observer) : opts.observer,
     signal: opts.signal,
     retrying,
     cache: cacheSettings(store, services.stepCache, !!opts.noCache),
+    commandEnv: telemetry?.commandEnv,
   });
 
   let status: Status;
@@ -85,9 +106,11 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
     status = await executor.execute(rc);
   } catch (err) {
     await settle(log, 'FAIL');
+    await telemetry?.end('FAIL');
     throw err;
   }
   await settle(log, status);
+  await telemetry?.end(status);
   return { runId, status, runLog: await log.assemble(), location: store.location(runId), catalogLocation: services.catalog.location(runId) };
 }
 

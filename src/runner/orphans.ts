@@ -10,6 +10,7 @@
  * alone applies. Processes on other hosts (Slurm, containers) are their executor's to stop.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { procStat, processStart } from '../util/process.js';
 
 const WAIT_MS = 15_000;
 const POLL_MS = 100;
@@ -42,7 +43,7 @@ export function processesOfRun(runId: string): number[] {
     if (!Number.isInteger(pid) || pid <= 0 || mine.has(pid)) continue;
     try {
       const env = readFileSync(`/proc/${pid}/environ`);
-      if ((env.indexOf(wanted) === 0 || env.indexOf(Buffer.concat([Buffer.from([0]), wanted])) >= 0) && !isZombie(pid)) found.push(pid);
+      if ((env.indexOf(wanted) === 0 || env.indexOf(Buffer.concat([Buffer.from([0]), wanted])) >= 0) && processStart(pid) !== undefined) found.push(pid);
     } catch {
       // gone, or another user's
     }
@@ -54,23 +55,11 @@ function ancestors(): Set<number> {
   const seen = new Set<number>([process.pid]);
   for (let pid = process.ppid; pid > 1 && !seen.has(pid); ) {
     seen.add(pid);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      break;
-    }
+    const ppid = procStat(pid)?.[1];
+    if (!ppid) break;
+    pid = Number(ppid);
   }
   return seen;
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] === 'Z';
-  } catch {
-    return true;
-  }
 }
 
 function kill(pid: number): void {

@@ -3,6 +3,7 @@
  * and its plugins, the pipeline, the parameters, the run id, commands, secrets. A RunnableError
  * from here means exit 2 and nothing written.
  */
+import { telemetrySettings } from '../telemetry/index.js';
 import path from 'node:path';
 import { cacheModes, type CacheMode } from '../cache/index.js';
 import { catalogs } from '../catalog/index.js';
@@ -16,7 +17,7 @@ import { loadInitialParameters } from '../params/load.js';
 import type { PluginEnv } from '../registry.js';
 import { runLogStores } from '../runlog/index.js';
 import type { Parameters, RunLogStore } from '../runlog/types.js';
-import { secretsStores } from '../secrets/index.js';
+import { hideSecrets, secretsStores } from '../secrets/index.js';
 import type { SecretsStore } from '../secrets/types.js';
 import { loadPipelineSource } from './load.js';
 import { checkCommand, pythonForTasks, taskKindFor } from '../tasks/index.js';
@@ -49,6 +50,8 @@ export interface Services {
 export interface PreparedRun extends Services {
   pipeline: Pipeline;
   parameters: Parameters;
+  /** the parameters file they came from, if any */
+  parametersFile?: string;
   runId: string;
   tag: string;
 }
@@ -60,6 +63,7 @@ export async function loadServices(opts: { configFile?: string; cwd?: string; en
   const config = await loadConfig({ file: opts.configFile, cwd, env });
   const penv: PluginEnv = { cwd, configFile: config.file, env };
   const s = config.sections;
+  telemetrySettings(config, env); // a bad `telemetry` section is exit 2 before anything runs
   return {
     cwd,
     config,
@@ -87,15 +91,17 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env, detach: inputs.detach });
   const { cwd } = services;
   const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
-  await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.secrets);
-  const parameters = await loadInitialParameters({ file: inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE, cwd, env });
+  // secrets are checked where the steps run; a pipeline handed to another engine (argo) gets them there
+  await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.executor.handOff ? undefined : services.secrets);
+  const parametersFile = inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE;
+  const parameters = await loadInitialParameters({ file: parametersFile, cwd, env });
 
   const runId = inputs.runId ?? env.RUNNABLE_RUN_ID ?? generateRunId();
   validateRunId(runId);
   if (await services.store.exists(runId)) {
     throw new RunnableError('E_RUN_ID', `run id '${runId}' is already used in ${services.store.location(runId)}`);
   }
-  return { ...services, pipeline, parameters, runId, tag: inputs.tag ?? env.RUNNABLE_RUN_TAG ?? '' };
+  return { ...services, pipeline, parameters, parametersFile, runId, tag: inputs.tag ?? env.RUNNABLE_RUN_TAG ?? '' };
 }
 
 /**
@@ -104,6 +110,8 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
  */
 export async function checkPipeline(pipeline: Pipeline, cwd: string, secrets?: SecretsStore): Promise<void> {
   const file = pipeline.source.path;
+  // the pipeline is about to run: its secrets reach only the steps that declare them (secrets/scope.ts)
+  if (secrets) hideSecrets([...walkNodes(pipeline.graph)].flatMap((n) => (n.type === 'task' ? n.secrets : [])));
   for (const node of walkNodes(pipeline.graph)) {
     if (node.type !== 'task' && !(node.type === 'map' && node.reducer)) continue;
     const where = { file, step: node.internalName };

@@ -39,12 +39,18 @@ export async function retryRun(opts: RetryOptions): Promise<RunResult> {
 export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>): Promise<PreparedRetry> {
   const env = opts.env ?? process.env;
   const services = await loadServices({ configFile: opts.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: opts.cwd, env, detach: opts.detach });
-  const { store, executor, cwd } = services;
+  const { store, executor } = services;
   const { runId } = opts;
   if (!(await store.exists(runId))) throw new RunnableError('E_RUN_ID', `unknown run id '${runId}' in ${store.location(runId)}`);
   const before = await store.get(runId, 'run', '');
   if (!before) throw new RunnableError('E_RUN_ID', `run '${runId}' has no run header in ${store.location(runId)}`);
   if (before.data.status === 'SUCCESS') throw succeeded(runId);
+  // a changed or unloadable pipeline (or job) is refused before the lease is taken: bad input
+  // writes nothing, a lease file included. The dag_hash cannot change under another driver.
+  const jobFile = before.data.run_config.job;
+  // a job run: its job executor runs the task again (runner/job.ts)
+  const job = typeof jobFile === 'string' ? await (await import('./job.js')).prepareJobRetry(services, runId, jobFile, before.data.dag_hash) : undefined;
+  const pipeline = job ? undefined : await checkRetryable(services, before.data);
   // one live driver: of two retries at once, one gets the lease and the other exits 2 here
   const lease = await takeRunLease(store, runId);
   if (!lease) refuseIfAlive(before.data);
@@ -53,10 +59,10 @@ export async function prepareRetry(opts: Omit<RetryOptions, keyof DriveOptions>)
     const log = new RunLogAccess(store, runId, executor.exclusive);
     const header = (await log.header())!;
     if (header.status === 'SUCCESS') throw succeeded(runId);
-    const pipeline = await checkRetryable(services, header);
+    if (job) return { ...job, log: new RunLogAccess(store, runId, job.services.executor.exclusive), lease };
     // the interrupted driver's step processes are stopping (they are tied to it): none may run beside a new copy
     await stopStepProcesses(runId);
-    return { services, pipeline, log, lease };
+    return { services, pipeline: pipeline!, log, lease };
   } catch (err) {
     await lease?.release();
     throw err;
@@ -83,15 +89,20 @@ async function checkRetryable(services: Services, header: RunHeader): Promise<Pi
 }
 
 export async function resumeRun({ services, pipeline, log, lease }: PreparedRetry, opts: DriveOptions = {}): Promise<RunResult> {
+  await reopenRun(log, !!opts.noCache);
+  return drive(services, pipeline, log, opts, true, lease);
+}
+
+/** Marks a run PROCESSING again, one more retry in its header: its steps then skip what succeeded. */
+export async function reopenRun(log: RunLogAccess, noCache: boolean): Promise<void> {
   const header = (await log.header())!;
   const retries = Number(header.run_config.retries ?? 0) + 1;
   const { no_cache: _, ...runConfig } = header.run_config;
   await log.putHeader({
     ...header,
     status: 'PROCESSING',
-    run_config: { ...runConfig, runner: runnerIdentity(), retries, ...(opts.noCache ? { no_cache: true } : {}) },
+    run_config: { ...runConfig, runner: runnerIdentity(), retries, ...(noCache ? { no_cache: true } : {}) },
   });
-  return drive(services, pipeline, log, opts, true, lease);
 }
 
 /** A PROCESSING run whose runner is alive on this host is running, not interrupted. */

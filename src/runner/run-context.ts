@@ -14,6 +14,8 @@ export interface RunContextInputs {
   signal?: AbortSignal;
   retrying: boolean;
   cache?: CacheSettings;
+  /** extra environment for steps run in other processes (telemetry's TRACEPARENT) */
+  commandEnv?: RunContext['commandEnv'];
 }
 
 export function runContext(services: Pick<Services, 'cwd' | 'config' | 'catalog' | 'secrets'>, inputs: RunContextInputs): RunContext {
@@ -34,5 +36,6 @@ export function runContext(services: Pick<Services, 'cwd' | 'config' | 'catalog'
     retrying: inputs.retrying,
     configFile: services.config.file,
     ...(inputs.cache ? { cache: inputs.cache } : {}),
+    ...(inputs.commandEnv ? { commandEnv: inputs.commandEnv } : {}),
   };
 }

@@ -13,12 +13,12 @@
  * log at the same time (sibling branches), so nothing is cached (`exclusive` false).
  */
 import { runContext } from './run-context.js';
-import { isComposite, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
+import { branchesOf, isComposite, type CompositeNode, type Graph, type PipelineNode } from '../graph/model.js';
 import { dagHash } from '../graph/hash.js';
 import { LOOP_PLACEHOLDER, MAP_PLACEHOLDER, findNode, iterVarsFromJSON, resolveName, type IterVars } from '../graph/names.js';
 import type { RunContext, RunObserver } from '../engine/context.js';
 import { RunnableError } from '../errors.js';
-import { StepFailure, branchChain, closeComposite, compositeOf, executeLeaf } from '../nodes/index.js';
+import { StepFailure, branchChain, closeComposite, compositeOf, executeLeaf, skipSucceeded } from '../nodes/index.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Lease, Status } from '../runlog/types.js';
 import { takeStepLease } from './lease.js';
@@ -26,6 +26,8 @@ import { validateRunId } from '../util/run-id.js';
 import { toBranchSpec, type BranchSpec } from '../engine/branches.js';
 import { loadPipelineSource } from './load.js';
 import { loadServices } from './prepare.js';
+import { traceRun } from './trace.js';
+import { bothObservers, type RunTelemetry } from '../telemetry/index.js';
 
 export interface SingleNodeInputs {
   runId: string;
@@ -45,6 +47,11 @@ export interface SingleNodeInputs {
   env?: NodeJS.ProcessEnv;
   observer?: RunObserver;
   signal?: AbortSignal;
+  /**
+   * `--one-attempt`: a task makes one attempt (numbered on from the run log) however many
+   * `max_attempts` allows: the engine runs the process again for the next (Argo's retryStrategy)
+   */
+  oneAttempt?: boolean;
 }
 
 export interface SingleNodeResult {
@@ -69,17 +76,25 @@ export interface FanResult extends SingleNodeResult {
   branches?: BranchSpec[];
   /** `out`: a loop's next iteration, to run before calling `fan ... out` again */
   next?: BranchSpec[];
+  /** template internal names of the composite's branch graphs, in declaration order (a conditional's default last) */
+  templates: string[];
 }
 
 /** Runs one leaf step of an existing run in this process; its status is also in the run log. */
 export async function executeSingleNode(inputs: SingleNodeInputs): Promise<SingleNodeResult> {
-  const { rc, node, graph, frames, internalName, lease } = await openStep(inputs, (n) => {
-    if (isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step: composite steps are opened and closed with \`runnable fan\``, n);
-  });
+  const { rc, node, graph, frames, internalName, lease, telemetry } = await openStep(
+    inputs,
+    (n) => {
+      if (isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step: composite steps are opened and closed with \`runnable fan\``, n);
+    },
+    true,
+  );
   try {
     if (isComposite(node)) throw new Error('unreachable: checked by openStep');
-    const status = await executeLeaf(rc, node, graph, frames);
+    // on retry (a resubmitted Argo workflow runs every pod again) a succeeded step is skipped
+    const status = (await skipSucceeded(rc, node, graph, frames)) ? 'SUCCESS' : await executeLeaf(rc, node, graph, frames, inputs.oneAttempt ? { attempts: 1 } : undefined);
     await rc.log.flush();
+    await telemetry?.end(status);
     return { runId: rc.runId, internalName, status };
   } finally {
     await lease?.release();
@@ -101,27 +116,32 @@ export async function fan(inputs: FanInputs): Promise<FanResult> {
 async function fanHeld(inputs: FanInputs, { rc, node, graph, frames, internalName }: Omit<OpenedStep, 'lease'>): Promise<FanResult> {
   if (!isComposite(node)) throw new Error('unreachable: checked by openStep');
   const composite = compositeOf(node);
+  const templates = Object.values(branchesOf(node)).map((g) => g.internalName);
   let result: FanResult;
   try {
-    if (inputs.direction === 'in') {
+    if (await skipSucceeded(rc, node, graph, frames)) {
+      // on retry a composite that succeeded opens nothing and closes as it was
+      result = { runId: rc.runId, internalName, status: 'SUCCESS', templates, ...(inputs.direction === 'in' ? { branches: [] } : {}) };
+    } else if (inputs.direction === 'in') {
       const runs = await composite.fanOut(rc, node, graph, frames);
-      result = { runId: rc.runId, internalName, status: 'PROCESSING', branches: runs.map(toBranchSpec) };
+      result = { runId: rc.runId, internalName, status: 'PROCESSING', templates, branches: runs.map(toBranchSpec) };
     } else {
       if (!(await rc.log.step(internalName))) throw usage(`'${internalName}' was not opened in run '${rc.runId}': run \`runnable fan ... in\` first`, node);
       const fanned = await composite.fanIn(rc, node, graph, frames);
-      result = { runId: rc.runId, internalName, status: fanned.status, ...(fanned.next ? { next: fanned.next.map(toBranchSpec) } : {}) };
+      result = { runId: rc.runId, internalName, status: fanned.status, templates, ...(fanned.next ? { next: fanned.next.map(toBranchSpec) } : {}) };
     }
   } catch (err) {
     // as the traversal does: an expected failure of the composite closes it FAIL
     if (!(err instanceof StepFailure)) throw err;
     await closeComposite(rc, node, graph, frames, 'FAIL', err.message);
-    result = { runId: rc.runId, internalName, status: 'FAIL', ...(inputs.direction === 'in' ? { branches: [] } : {}) };
+    result = { runId: rc.runId, internalName, status: 'FAIL', templates, ...(inputs.direction === 'in' ? { branches: [] } : {}) };
   }
   await rc.log.flush();
   return result;
 }
 
 interface OpenedStep {
+  telemetry?: RunTelemetry;
   rc: RunContext;
   node: PipelineNode;
   graph: Graph;
@@ -136,7 +156,7 @@ interface OpenedStep {
  * anything is written: unknown run id, a finished run, a changed pipeline, an unknown step,
  * bad `--map-variable`, a branch that was never opened.
  */
-async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode) => void): Promise<OpenedStep> {
+async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode) => void, traced = false): Promise<OpenedStep> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { store, cwd } = services;
@@ -164,10 +184,12 @@ async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode
       throw usage(`branch '${branch}' is not open in run '${runId}' (check --map-variable; a composite's branches open with \`runnable fan ... in\`)`, node);
     }
   }
+  // a step started by a traced driver (TRACEPARENT) traces its attempts there
+  const telemetry = traced ? await traceRun(services, pipeline, log, 'step', env) : undefined;
   const rc = runContext(services, {
     pipeline,
     log,
-    observer: inputs.observer,
+    observer: telemetry ? bothObservers(inputs.observer, telemetry.observer) : inputs.observer,
     signal: inputs.signal,
     // `runnable retry` counts its retries in the header: then succeeded branches are not reopened
     retrying: Number(header.run_config.retries ?? 0) > 0,
@@ -175,7 +197,7 @@ async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode
   const internalName = resolveName(node.internalName, frames);
   // last, so that nothing above can leave it held: a second process on this step exits 2 here
   const lease = await takeStepLease(store, runId, internalName);
-  return { rc, node, graph, frames, internalName, lease };
+  return { rc, node, graph, frames, internalName, lease, telemetry };
 }
 
 function findStep(root: Graph, step: string): { node: PipelineNode; graph: Graph } {

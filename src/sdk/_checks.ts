@@ -3,7 +3,7 @@
  * SDK pipeline is a RunnableError thrown where the pipeline is built, with the same wording.
  */
 import { RunnableError } from '../errors.js';
-import { IDENTIFIER_RE, NAME_RE } from '../graph/rules.js';
+import { IDENTIFIER_RE, NAME_RE, parameterNameProblem } from '../graph/rules.js';
 
 export function schemaError(message: string, step: string | undefined, field?: string): RunnableError {
   return new RunnableError('E_SCHEMA', message, { step, field });
@@ -28,6 +28,8 @@ export function checkIdentifier(value: unknown, step: string, field: string): st
       field,
     );
   }
+  const problem = parameterNameProblem(value);
+  if (problem) throw schemaError(problem, step, field);
   return value;
 }
 

@@ -1,5 +1,6 @@
 /** Builder options -> checked step fields, shared by the leaf and the composite builders. */
 import type { CatalogSpec } from '../graph/model.js';
+import { CATALOG_GET_ROOT, CATALOG_PUT_ROOT, catalogPatternProblem } from '../graph/rules.js';
 import { checkOverrides, checkStrings, schemaError } from './_checks.js';
 import { describeValue, isPipeline } from './_brand.js';
 import type { CatalogOptions, StepOptions, Traversal } from './types.js';
@@ -41,8 +42,17 @@ export function catalogOf(opts: CatalogOptions | undefined, step: string): Catal
     throw schemaError(`catalog.storeCopy must be true or false`, step, 'catalog.storeCopy');
   }
   return Object.freeze({
-    get: checkStrings(opts.get, step, 'catalog.get'),
-    put: checkStrings(opts.put, step, 'catalog.put'),
+    get: checkPatterns(checkStrings(opts.get, step, 'catalog.get'), CATALOG_GET_ROOT, step, 'catalog.get'),
+    put: checkPatterns(checkStrings(opts.put, step, 'catalog.put'), CATALOG_PUT_ROOT, step, 'catalog.put'),
     storeCopy: opts.storeCopy ?? true,
   });
+}
+
+/** The YAML schema's rule (graph/rules.ts): a pattern that leaves its root fails where the pipeline is built. */
+function checkPatterns(patterns: string[], root: string, step: string, field: string): string[] {
+  patterns.forEach((p, i) => {
+    const problem = catalogPatternProblem(p, root);
+    if (problem) throw schemaError(problem, step, `${field}[${i}]`);
+  });
+  return patterns;
 }

@@ -4,7 +4,7 @@
  */
 import type { CommandType, ReturnSpec } from '../graph/model.js';
 import { returnProblem } from '../graph/command.js';
-import { IDENTIFIER_RE, PARAMETER_KINDS } from '../graph/rules.js';
+import { IDENTIFIER_RE, PARAMETER_KINDS, parameterNameProblem } from '../graph/rules.js';
 import { schemaError } from './_checks.js';
 
 /** A returned parameter: its name (kind json), or `json(name)` / `object(name)` / `metric(name)`. */
@@ -48,6 +48,8 @@ export function normaliseReturns(returns: readonly Returned[] | undefined, comma
     if (!IDENTIFIER_RE.test(spec.name)) {
       throw schemaError(`'${spec.name}' is not a valid name (letters, digits and _, not starting with a digit)`, step, field);
     }
+    const problem = parameterNameProblem(spec.name);
+    if (problem) throw schemaError(problem, step, field);
     if (!(PARAMETER_KINDS as readonly string[]).includes(spec.kind)) {
       throw schemaError(`kind must be one of ${PARAMETER_KINDS.join(', ')}; got '${String(spec.kind)}'`, step, `${field}.kind`);
     }

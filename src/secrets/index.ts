@@ -23,3 +23,4 @@ export const secretsStores = new Registry<SecretsStore>('secrets')
 
 export { EnvSecrets } from './env.js';
 export { DotenvSecrets } from './dotenv.js';
+export { hideSecrets, inheritedEnv, isHiddenSecret, secretForms } from './scope.js';

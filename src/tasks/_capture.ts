@@ -10,6 +10,7 @@
  *
  * The patches are installed once, on the first task, and are inert outside a task's context.
  */
+import { isHiddenSecret } from '../secrets/scope.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { OutputSink } from './types.js';
 
@@ -128,6 +129,8 @@ function envProxy(real: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const lookup = (store: Store, key: string): Lookup => {
     if (store.writes?.has(key)) return { found: true, value: store.writes.get(key) };
     if (Object.hasOwn(store.env, key)) return { found: true, value: store.env[key] };
+    // another step's secret: not there for this one (secrets/scope.ts)
+    if (isHiddenSecret(key)) return { found: true, value: undefined };
     return { found: false };
   };
   return new Proxy(real, {
@@ -164,7 +167,7 @@ function envProxy(real: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
       const store = als.getStore();
       const keys = Reflect.ownKeys(target);
       if (!store) return keys;
-      const all = new Set<string | symbol>(keys);
+      const all = new Set<string | symbol>(keys.filter((k) => typeof k !== 'string' || !isHiddenSecret(k)));
       for (const k of Object.keys(store.env)) all.add(k);
       if (store.writes) for (const [k, v] of store.writes) v === undefined ? all.delete(k) : all.add(k);
       return [...all];

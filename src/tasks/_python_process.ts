@@ -8,6 +8,7 @@
  * jupyter_client starts it), so the helper reports its pid and it is killed here too if the
  * helper could not shut it down. Groups still alive when this process exits are killed.
  */
+import { inheritedEnv } from '../secrets/scope.js';
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { abortMessage } from './_abort.js';
@@ -60,7 +61,7 @@ export function runHelper(run: HelperRun): Promise<HelperMessage> {
   const { input } = run;
   if (input.signal.aborted) return Promise.reject(new TaskFailure(abortMessage(input.signal)));
   return new Promise<HelperMessage>((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...input.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+    const env: NodeJS.ProcessEnv = { ...inheritedEnv(), ...input.env, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
     let child;
     const stdio = ['pipe', 'pipe', 'pipe', 'pipe'] as const;
     try {

@@ -10,6 +10,7 @@
  * and map/loop iteration keeps its own copy (also when a cell fails, to see where).
  */
 import { createHash } from 'node:crypto';
+import { capLength } from '../util/file-name.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,6 +93,8 @@ export function executedNotebookName(command: string, internalName: string): str
   let tag = internalName.replace(/[^A-Za-z0-9_.-]/g, '_');
   // characters replaced: add a hash of the real name so two steps never share a file
   if (tag !== internalName) tag += `-${createHash('sha256').update(internalName).digest('hex').slice(0, 8)}`;
+  // a long map item makes a long internal name: the file name must still fit (ENAMETOOLONG)
+  tag = capLength(tag, internalName);
   const file = `${parsed.name}-${tag}_out.ipynb`;
   // the catalog confines paths: a notebook outside the working directory is kept at the top
   const folder = parsed.dir && !parsed.dir.startsWith('/') && !parsed.dir.split('/').includes('..') ? parsed.dir : '';

@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { isEnvControlName } from '../graph/rules.js';
+import { inheritedEnv } from '../secrets/scope.js';
 import type { Parameter } from '../runlog/types.js';
 import { parseEnvValue, toEnvValue } from '../util/env-value.js';
 import { abortMessage } from './_abort.js';
@@ -57,13 +59,18 @@ export const shellTask: TaskKind = {
 
   /** The command text is all the code; the script receives every parameter it gets as an env var. */
   async cacheIdentity(_node, _cwd, visible) {
-    return { source: '', receives: Object.keys(visible).filter((name) => isEnvParameter(visible[name])) };
+    return { source: '', receives: Object.keys(visible).filter((name) => isEnvParameter(name, visible[name])) };
   },
   sourceChanged: 'command changed',
 };
 
-/** Object parameters live in the catalog in a language-specific form; a script cannot use them. */
-const isEnvParameter = (p: Parameter | undefined): p is Parameter => !!p && p.kind !== 'object' && p.value !== undefined;
+/**
+ * Object parameters live in the catalog in a language-specific form; a script cannot use them.
+ * A name like BASH_ENV or PATH is refused where parameters are named (graph/rules.ts); one that
+ * still comes in (a run log written by hand or by an older version) is never exported.
+ */
+const isEnvParameter = (name: string, p: Parameter | undefined): p is Parameter =>
+  !!p && p.kind !== 'object' && p.value !== undefined && !isEnvControlName(name);
 
 /**
  * The user's env, then every parameter (strings as is, the rest as JSON), then the task's env.
@@ -73,12 +80,12 @@ const isEnvParameter = (p: Parameter | undefined): p is Parameter => !!p && p.ki
  * growing as N², issue 13); the enclosing scope's values are in the run log once already.
  */
 function processEnv(input: TaskInput): { env: NodeJS.ProcessEnv; consumed: string[] } {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = inheritedEnv();
   const consumed: string[] = [];
   const own = new Set(input.params.ownNames());
   for (const name of input.params.names()) {
     const p = input.params.get(name);
-    if (!isEnvParameter(p)) continue;
+    if (!isEnvParameter(name, p)) continue;
     env[name] = toEnvValue(p.value);
     if (own.has(name) || namesWord(input.node.command, name)) consumed.push(name);
   }

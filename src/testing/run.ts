@@ -11,7 +11,7 @@ import { RunnableError } from '../errors.js';
 import type { RunObserver } from '../engine/context.js';
 import { MockedExecutor, type Patch } from '../executors/mocked.js';
 import type { Graph, Job, Pipeline, TaskNode } from '../graph/model.js';
-import { loadInitialParameters, PARAM_NAME } from '../params/load.js';
+import { checkName, loadInitialParameters } from '../params/load.js';
 import { executePrepared } from '../runner/execute.js';
 import { executePreparedJob, prepareJob } from '../runner/job.js';
 import { loadPipelineSource } from '../runner/load.js';
@@ -121,7 +121,7 @@ async function withCatalog<T>(dir: string | undefined, cwd: string, fn: (catalog
 async function initialParameters(opts: TestRunOptions, cwd: string, env: NodeJS.ProcessEnv): Promise<Parameters> {
   const params = await loadInitialParameters({ file: opts.parametersFile, cwd, env });
   for (const [name, value] of Object.entries(opts.parameters ?? {})) {
-    if (!PARAM_NAME.test(name) || name === '__proto__') throw new RunnableError('E_PARAMS', `invalid parameter name '${name}'`, { field: 'parameters' });
+    checkName(name, { field: 'parameters' });
     if (value === undefined) throw new RunnableError('E_PARAMS', `parameter '${name}' is undefined`, { field: `parameters.${name}` });
     params[name] = { kind: 'json', value: JSON.parse(JSON.stringify(value)) as unknown };
   }

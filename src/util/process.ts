@@ -13,23 +13,28 @@ export interface ProcessIdentity {
   process_start: string;
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name (field 3, the state, first; see
+ * proc(5)), or undefined if there is no such process. The name is in parentheses and may hold
+ * spaces, so fields count from the last ')'.
+ */
+export function procStat(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
 /** The start time of `pid` (clock ticks since boot, Linux), '' where /proc is not there, undefined if no such (live) process. */
 export function processStart(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return '';
+  const fields = procStat(pid);
+  if (!fields) {
     // no /proc at all (macOS): only the pid can be checked
-    try {
-      readFileSync('/proc/self/stat');
-      return undefined;
-    } catch {
-      return pidExists(pid) ? '' : undefined;
-    }
+    if (procStat(process.pid)) return undefined;
+    return pidExists(pid) ? '' : undefined;
   }
-  // the command name (field 2) is in parentheses and may hold spaces: fields count from the last ')'
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   if (fields[0] === 'Z' || fields[0] === 'X') return undefined; // dead, not yet reaped
   return fields[19] ?? '';
 }

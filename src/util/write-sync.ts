@@ -13,27 +13,39 @@ export function writeFileAtomic(path: string, content: string): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tmpCounter}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    writeAll(fd, content);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      writeAll(fd, content);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
+    // a full disk mid-write must not leave the temp file behind either
     try {
       unlinkSync(tmp);
     } catch {
       /* already gone */
     }
-    throw e;
+    throw withPath(e, path);
   }
 }
 
-/** writes the whole string (writeSync may write less than asked); returns the byte count */
-export function writeAll(fd: number, content: string): number {
+/** writes the whole string (writeSync may write less than asked); returns the byte count; `path` names the file in errors */
+export function writeAll(fd: number, content: string, path?: string): number {
   const buf = Buffer.from(content, 'utf8');
   let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+  try {
+    while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+  } catch (e) {
+    throw path ? withPath(e, path) : e;
+  }
   return buf.length;
+}
+
+/** A write through a file descriptor fails without a path (`ENOSPC: no space left on device, write`): say which file. */
+function withPath(e: unknown, path: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && err.code && !err.path) err.path = path;
+  return e;
 }
 

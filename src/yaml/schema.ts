@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { CommandType, ParameterKind } from '../graph/model.js';
 
-import { IDENTIFIER_RE, NAME_RE, STEP_TYPES, COMMAND_TYPES, PARAMETER_KINDS } from '../graph/rules.js';
+import { CATALOG_GET_ROOT, CATALOG_PUT_ROOT, catalogPatternProblem, IDENTIFIER_RE, isEnvControlName, parameterNameProblem, NAME_RE, STEP_TYPES, COMMAND_TYPES, PARAMETER_KINDS } from '../graph/rules.js';
 
 // ---- hand-written shapes of validated YAML (zod cannot infer through the recursive getters) ----
 
@@ -91,6 +91,10 @@ const identifier = (what: string) =>
   z
     .string()
     .regex(IDENTIFIER_RE, { message: 'not a valid name (letters, digits and _, not starting with a digit)' })
+    .check((ctx) => {
+      const problem = isEnvControlName(ctx.value) ? parameterNameProblem(ctx.value) : undefined;
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    })
     .describe(what);
 
 const stepName = z.string().regex(NAME_RE, { message: "must not contain '.' (names form dot paths)" });
@@ -112,10 +116,16 @@ export const ReturnSchema = z.union([
   }),
 ]);
 
+const catalogPattern = (root: string) =>
+  z.string().check((ctx) => {
+    const problem = catalogPatternProblem(ctx.value, root);
+    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
+
 export const CatalogSchema = z
   .strictObject({
-    get: z.array(z.string()).optional().describe("globs copied from the run's catalog before the step"),
-    put: z.array(z.string()).optional().describe('globs copied into the catalog after the step succeeds'),
+    get: z.array(catalogPattern(CATALOG_GET_ROOT)).optional().describe("globs copied from the run's catalog before the step"),
+    put: z.array(catalogPattern(CATALOG_PUT_ROOT)).optional().describe('globs copied into the catalog after the step succeeds'),
     store_copy: z.boolean().optional().describe('false: record hashes of `put` files without copying (default true)'),
   })
   .describe('files moved between the working directory and the catalog');

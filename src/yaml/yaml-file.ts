@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Alias } from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import { RunnableError } from '../errors.js';
 
@@ -49,6 +49,8 @@ export function parseYaml(text: string, file: string): YamlFile {
         : bad.message.split('\n')[0]!.replace(/\s*at line \d+, column \d+:?$/, '');
     throw new RunnableError('E_FILE', `invalid YAML: ${msg}`, { file, line: lineAt(bad.pos[0]) });
   }
+  const cycle = aliasCycle(doc);
+  if (cycle) throw new RunnableError('E_FILE', cycle.message, { file, line: lineAt(cycle.offset) });
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 10_000 });
@@ -56,6 +58,28 @@ export function parseYaml(text: string, file: string): YamlFile {
     throw new RunnableError('E_FILE', `invalid YAML: ${(e as Error).message}`, { file });
   }
   return { file, value, lineOf: (p) => lineAt(locate(doc, p)) };
+}
+
+/**
+ * An alias inside the node its anchor names (`dag: &d {steps: {p: {branches: {b: *d}}}}`): YAML
+ * allows it, but it makes a value that contains itself, which every reader after this one would
+ * follow forever (a stack overflow). Every YAML file runnable reads goes through here.
+ */
+export function aliasCycle(doc: Document): { message: string; offset: number | undefined } | undefined {
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias(_key, alias) {
+      const target = alias.resolve(doc);
+      const at = alias.range?.[0];
+      if (target?.range && at !== undefined && at >= target.range[0] && at < target.range[2]) {
+        found = alias;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  const alias = found as Alias | undefined;
+  return alias && { message: `invalid YAML: alias *${alias.source} is inside the anchor &${alias.source} it refers to (a cycle)`, offset: alias.range?.[0] };
 }
 
 /** Offset of the node at `path`, resolving aliases and `<<` merges (a reused anchor points at its definition). */

@@ -19,6 +19,7 @@ const defaults = {
   catalog: { type: 'file-system', config: {} },
   secrets: { type: 'env-secrets', config: {} },
   'step-cache': { type: 'per-step', config: {} },
+  telemetry: { type: 'none', config: {} },
 };
 
 describe('loadConfig', () => {

@@ -12,16 +12,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobExecutors } from '../../src/executors/jobs/index.js';
 import type { RunLog } from '../../src/runlog/types.js';
-import { parseJsonSummary } from '../examples/_run.js';
-import { cleanup, cli, makeWorkdir } from '../executors/_emulate.js';
+import { EXAMPLE_ENV, parseJsonSummary } from '../examples/_run.js';
+import { cleanEnv, cleanup, cli, makeWorkdir } from '../executors/_emulate.js';
+import { ApiServerStandIn } from '../k8s/_apiserver.js';
+import { REPO } from '../examples/_run.js';
 import { IMAGE, ensureImage } from '../executors/_container.js';
 import { ensureCluster } from '../executors/_slurm.js';
 
 afterAll(cleanup);
 
 interface MemberSettings {
-  /** the `config:` of the `job-executor` section, as YAML flow text */
-  config: string;
+  /** the `config:` of the `job-executor` section, as YAML flow text (for the run's folder) */
+  config: string | ((cwd: string) => string);
   /** the `code_identifier_type`s after `git`: where the task ran */
   ranAt: string[];
   /** what the member needs on this machine, made ready (or failing) before its cases */
@@ -34,7 +36,27 @@ const MEMBERS: Record<string, MemberSettings> = {
   emulator: { config: '{}', ranAt: [] },
   'local-container': { config: `{docker_image: '${IMAGE}'}`, ranAt: ['docker'], ready: ensureImage },
   slurm: { config: '{poll_interval: 0.25}', ranAt: ['slurm'], ready: ensureCluster },
+  // Kubernetes: a loopback STAND-IN of the API server (test/k8s/_apiserver.ts) that runs each
+  // Job's container command as a local process; there is no cluster here
+  'k8s-job': { config: (cwd) => k8sConfig(cwd, 'pvc: runnable'), ranAt: ['docker'], ready: startApiServer },
+  'mini-k8s-job': { config: (cwd) => k8sConfig(cwd, ''), ranAt: ['docker'], ready: startApiServer },
 };
+
+let api: ApiServerStandIn | undefined;
+async function startApiServer(): Promise<void> {
+  if (api) return;
+  const env = cleanEnv();
+  delete env.KUBECONFIG;
+  delete env.KUBERNETES_SERVICE_HOST;
+  api = await new ApiServerStandIn(env).start();
+}
+afterAll(() => api?.close());
+
+/** The project's folder "in the image" is the run's folder and runnable-ts is this repository. */
+function k8sConfig(cwd: string, volumes: string): string {
+  api!.writeKubeconfig(join(cwd, 'kubeconfig.yaml'));
+  return `{image: registry.example.com/team/project:1.0, namespace: runs, working_dir: '${cwd}', runnable_ts: '${REPO}', kubeconfig: kubeconfig.yaml, poll_interval: 0.2${volumes ? `, ${volumes}` : ''}}`;
+}
 
 interface JobRun {
   code: number | null;
@@ -44,7 +66,8 @@ interface JobRun {
 
 async function executeJob(type: string, job: string): Promise<JobRun> {
   const cwd = makeWorkdir();
-  writeFileSync(join(cwd, 'job-config.yaml'), `job-executor: {type: ${type}, config: ${MEMBERS[type]!.config}}\nrun-log-store: {type: chunked-fs}\n`);
+  const { config } = MEMBERS[type]!;
+  writeFileSync(join(cwd, 'job-config.yaml'), `job-executor: {type: ${type}, config: ${typeof config === 'string' ? config : config(cwd)}}\nrun-log-store: {type: chunked-fs}\n`);
   const r = await cli(['execute-job', job, '--json', '-c', 'job-config.yaml'], cwd, {}, 600_000);
   const summary = parseJsonSummary(r.stdout);
   if (!summary) throw new Error(`no --json summary from execute-job ${job} under ${type} (exit ${r.code})\n${r.stderr.slice(-3000)}`);
@@ -83,8 +106,9 @@ describe.each(jobExecutors.types().filter((t) => MEMBERS[t]))('job executor %s',
     expect(run.log.job!.status).toBe('FAIL');
     expect(run.log.job!.message).toMatch(/\S/);
     expect(run.log.job!.attempts.at(-1)!.status).toBe('FAIL');
-    // no initial parameters were given: a failed job's run has none
-    expect(run.log.parameters).toEqual({});
+    // the run's parameters are only those of the environment (RUNNABLE_PRM_*): the task returned none
+    expect(run.log.job!.attempts.at(-1)!.output_parameters).toEqual({});
+    expect(Object.keys(run.log.parameters).every((k) => `RUNNABLE_PRM_${k}` in EXAMPLE_ENV)).toBe(true);
   }, 900_000);
 });
 

@@ -113,7 +113,7 @@ describe('loadInitialParameters', () => {
   it('values that JSON cannot carry are rejected', async () => {
     await writeFile(join(cwd, 'inf.yaml'), 'a: 1\nlimits: {max: .inf}\n');
     const e = await paramsError({ file: 'inf.yaml', cwd, env: {} });
-    expect(e.message).toMatch(/limits\.max = Infinity is not a JSON value/);
+    expect(e.message).toMatch(/parameter 'limits' is not a JSON value \(limits\.max is Infinity/);
     expect(e.where.line).toBe(2);
   });
 });

@@ -1,0 +1,217 @@
+/**
+ * The spans of a run, built from the run's observer events. Loaded only when telemetry is on;
+ * the OpenTelemetry packages are imported here, dynamically, so that even the bundled CLI
+ * loads none of them otherwise.
+ *
+ * Parents follow internal names: step `a.b.c` sits in branch `a.b`, which sits in step `a`;
+ * top-level steps sit in the run's span. A task's step span holds one span per attempt. In
+ * the driver, a step that runs in another process (its command got TRACEPARENT) gets its
+ * attempt spans from that process; in that process (`role: 'step'`) the attempts hang from
+ * TRACEPARENT.
+ */
+import type { Context, Span, Tracer } from '@opentelemetry/api';
+import type { RunObserver } from '../engine/context.js';
+import { findNode, templateName } from '../graph/names.js';
+import type { Parameters, Status } from '../runlog/types.js';
+import { maskSecrets } from '../util/mask.js';
+import type { RunTelemetry, TelemetryInputs } from './index.js';
+
+const MAX_VALUE = 256;
+
+interface StepSpan {
+  span: Span;
+  /** a task's current attempt */
+  attempt?: { span: Span; number: number; started: number };
+  /** runs in another process: its attempts are traced there */
+  remote: boolean;
+  lastEnd?: number;
+  status?: Status;
+}
+
+export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry> {
+  const api = await import('@opentelemetry/api');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+  const { resourceFromAttributes } = await import('@opentelemetry/resources');
+  const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
+
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': inputs.env.OTEL_SERVICE_NAME ?? 'runnable-ts', 'process.pid': process.pid, ...inputs.attributes }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: inputs.settings.url, headers: inputs.settings.headers }))],
+  });
+  const tracer: Tracer = provider.getTracer('runnable-ts');
+  const propagator = new W3CTraceContextPropagator();
+  const incoming = inputs.env.TRACEPARENT
+    ? propagator.extract(api.ROOT_CONTEXT, { traceparent: inputs.env.TRACEPARENT, ...(inputs.env.TRACESTATE ? { tracestate: inputs.env.TRACESTATE } : {}) }, api.defaultTextMapGetter)
+    : api.ROOT_CONTEXT;
+  const mask = (s: string) => maskSecrets(s, inputs.secrets);
+  const base = { 'runnable.run_id': inputs.runId };
+
+  const root = inputs.role === 'driver' ? tracer.startSpan(`run ${inputs.runId}`, { attributes: { ...base, 'runnable.pipeline': inputs.graph.internalName || 'pipeline' } }, incoming) : undefined;
+  const rootCtx = root ? api.trace.setSpan(api.ROOT_CONTEXT, root) : incoming;
+  const steps = new Map<string, StepSpan>();
+  const branches = new Map<string, Span>();
+  const ended: { internalName: string; span: Span; number: number; at: number }[] = [];
+
+  const parentCtx = (internalName: string): Context => {
+    const cut = internalName.lastIndexOf('.');
+    if (cut < 0) return rootCtx;
+    const branch = branches.get(internalName.slice(0, cut));
+    return branch ? api.trace.setSpan(api.ROOT_CONTEXT, branch) : rootCtx;
+  };
+  const maxAttempts = (internalName: string): number => {
+    try {
+      const { node } = findNode(inputs.graph, templateName(inputs.graph, internalName));
+      return node.type === 'task' ? node.maxAttempts : 1;
+    } catch {
+      return 1;
+    }
+  };
+  const stepSpan = (internalName: string, type: string): StepSpan => {
+    let s = steps.get(internalName);
+    if (!s) {
+      const span = tracer.startSpan(`step ${internalName}`, { attributes: { ...base, 'runnable.step': internalName, 'runnable.step_type': type } }, parentCtx(internalName));
+      steps.set(internalName, (s = { span, remote: false }));
+    }
+    return s;
+  };
+  const endStep = (internalName: string, s: StepSpan) => {
+    if (s.status) setStatus(s.span, s.status);
+    s.span.end(s.lastEnd);
+    steps.delete(internalName);
+  };
+  const setStatus = (span: Span, status: Status, message?: string) => {
+    span.setAttribute('runnable.status', status);
+    span.setStatus(status === 'FAIL' ? { code: api.SpanStatusCode.ERROR, message: message ? mask(message).slice(0, 500) : undefined } : { code: api.SpanStatusCode.OK });
+  };
+  /**
+   * The attempt's parameters come from the run log, where a task records its attempts once it
+   * is done with them: they are read, and the attempt spans ended, when the trace ends.
+   */
+  const endAttempt = (internalName: string, attempt: { span: Span; number: number }, status: Status, message: string | undefined, cached: boolean, at: number) => {
+    const { span, number } = attempt;
+    span.setAttribute('runnable.attempt', number);
+    if (cached) span.setAttribute('runnable.cache', 'hit');
+    setStatus(span, status, message);
+    ended.push({ internalName, span, number, at });
+  };
+  const withParameters = async ({ internalName, span, number, at }: (typeof ended)[number]) => {
+    try {
+      const rec = (await inputs.log.step(internalName))?.attempts.find((a) => a.attempt_number === number);
+      if (rec) {
+        span.setAttributes(paramAttributes('runnable.input', rec.input_parameters, mask));
+        span.setAttributes(paramAttributes('runnable.output', rec.output_parameters, mask));
+        if (rec.cache) span.setAttribute('runnable.cache', rec.cache.status);
+      }
+    } catch {
+      // the run log is the run's business: the span goes without the parameters
+    }
+    span.end(at);
+  };
+
+  const observer: RunObserver = {
+    stepStarted(e) {
+      if (inputs.role === 'step') {
+        if (e.attempt === undefined) return; // a fan process opens composites: traced by the driver
+        const span = tracer.startSpan(`attempt ${e.attempt}`, { attributes: { ...base, 'runnable.step': e.internalName, 'runnable.attempt': e.attempt } }, incoming);
+        steps.set(e.internalName, { span, remote: false, attempt: { span, number: e.attempt, started: Date.now() } });
+        return;
+      }
+      const s = stepSpan(e.internalName, e.type);
+      if (e.attempt !== undefined && !s.remote) {
+        const span = tracer.startSpan(`attempt ${e.attempt}`, { attributes: { ...base, 'runnable.step': e.internalName, 'runnable.attempt': e.attempt } }, api.trace.setSpan(api.ROOT_CONTEXT, s.span));
+        s.attempt = { span, number: e.attempt, started: Date.now() };
+      }
+    },
+    stepFinished(e) {
+      const now = Date.now();
+      const s = steps.get(e.internalName) ?? (inputs.role === 'driver' ? stepSpan(e.internalName, e.type) : undefined);
+      if (!s) return;
+      if (s.attempt) {
+        endAttempt(e.internalName, s.attempt, e.status, e.message, !!e.cached, now);
+        const number = s.attempt.number;
+        s.attempt = undefined;
+        if (inputs.role === 'step') {
+          steps.delete(e.internalName);
+          return;
+        }
+        s.status = e.status;
+        s.lastEnd = now;
+        if (e.status === 'SUCCESS' || number >= maxAttempts(e.internalName)) endStep(e.internalName, s);
+        return;
+      }
+      s.status = e.status;
+      s.lastEnd = now;
+      if (e.message && e.status === 'FAIL') s.span.setAttribute('runnable.message', mask(e.message).slice(0, 500));
+      endStep(e.internalName, s);
+    },
+    stepSkipped(e) {
+      if (inputs.role !== 'driver') return;
+      const s = stepSpan(e.internalName, e.type);
+      s.span.setAttribute('runnable.skipped', true);
+      s.status = 'SUCCESS';
+      endStep(e.internalName, s);
+    },
+    branchStarted(e) {
+      if (inputs.role !== 'driver') return;
+      const cut = e.internalName.lastIndexOf('.');
+      const composite = steps.get(e.internalName.slice(0, cut));
+      const ctx = composite ? api.trace.setSpan(api.ROOT_CONTEXT, composite.span) : parentCtx(e.internalName.slice(0, cut));
+      branches.set(e.internalName, tracer.startSpan(`branch ${e.internalName}`, { attributes: { ...base, 'runnable.branch': e.internalName } }, ctx));
+    },
+    branchFinished(e) {
+      const span = branches.get(e.internalName);
+      if (!span) return;
+      // steps of the branch still open (a task whose last attempt failed) end with it
+      for (const [name, s] of steps) if (name.startsWith(`${e.internalName}.`)) endStep(name, s);
+      setStatus(span, e.status);
+      span.end();
+      branches.delete(e.internalName);
+    },
+  };
+
+  return {
+    observer,
+    commandEnv(internalName) {
+      if (inputs.role !== 'driver') return {};
+      const s = stepSpan(internalName, 'step');
+      s.remote = true;
+      if (s.attempt) {
+        // started before we knew it runs elsewhere: its process traces the attempt
+        s.attempt = undefined;
+      }
+      const carrier: Record<string, string> = {};
+      propagator.inject(api.trace.setSpan(api.ROOT_CONTEXT, s.span), carrier, api.defaultTextMapSetter);
+      if (!carrier.traceparent) return {};
+      // the endpoint too: a container or a cluster job does not inherit this process's environment
+      return { TRACEPARENT: carrier.traceparent, ...(carrier.tracestate ? { TRACESTATE: carrier.tracestate } : {}), OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: inputs.settings.url };
+    },
+    async end(status) {
+      try {
+        for (const [name, s] of [...steps]) {
+          if (s.attempt) endAttempt(name, s.attempt, s.status ?? 'FAIL', 'interrupted', false, Date.now());
+          if (inputs.role === 'driver') endStep(name, s);
+        }
+        for (const span of branches.values()) span.end();
+        if (root) {
+          if (status) setStatus(root, status);
+          root.end();
+        }
+        for (const a of ended) await withParameters(a);
+        await provider.forceFlush();
+        await provider.shutdown();
+      } catch {
+        // a collector that is down must not fail the run
+      }
+    },
+  };
+}
+
+function paramAttributes(prefix: string, params: Parameters, mask: (s: string) => string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, p] of Object.entries(params)) {
+    const text = p.kind === 'object' ? `<object ${String(p.value)}>` : (JSON.stringify(p.value) ?? 'undefined');
+    out[`${prefix}.${name}`] = mask(text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text);
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+/**
+ * OpenTelemetry: a local OTLP/HTTP receiver on loopback gets the trace of a nested run (a map
+ * in a parallel in a loop) run under `emulate`, where every step runs in a child process of
+ * its own: one trace, every span's parent in it, attempts from the children's processes under
+ * their steps' spans.
+ */
+import { createServer, type Server } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeProject, runCli } from './_helpers.js';
+
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  attributes: { key: string; value: Record<string, unknown> }[];
+  pid: number;
+}
+
+const project = makeProject();
+const spans: OtlpSpan[] = [];
+let server: Server;
+let endpoint = '';
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      if (req.url === '/v1/traces') {
+        const data = JSON.parse(body) as { resourceSpans: { resource: OtlpSpan['attributes'] extends infer A ? { attributes: A } : never; scopeSpans: { spans: Omit<OtlpSpan, 'pid'>[] }[] }[] };
+        for (const rs of data.resourceSpans) {
+          const pid = Number(rs.resource.attributes.find((a) => a.key === 'process.pid')?.value.intValue ?? 0);
+          for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, pid });
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  project.cleanup();
+});
+
+const attr = (s: OtlpSpan, key: string) => {
+  const v = s.attributes.find((a) => a.key === key)?.value;
+  return v ? (v.stringValue ?? v.intValue ?? v.boolValue) : undefined;
+};
+
+describe('OpenTelemetry trace of a nested run under emulate', () => {
+  it('arrives as one trace with correctly parented spans, from every process', { timeout: 600_000 }, async () => {
+    writeFileSync(join(project.cwd, 'emulate.yaml'), 'pipeline-executor:\n  type: emulate\nrun-log-store:\n  type: chunked-fs\n');
+    const run = await runCli(project.cwd, ['execute', 'test/views/fixtures/nested.yaml', '-c', 'emulate.yaml', '--run-id', 'traced-1'], { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, 600_000);
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+
+    const traces = new Set(spans.map((s) => s.traceId));
+    expect(traces.size).toBe(1);
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const named = (name: string) => spans.filter((s) => s.name === name);
+    const root = named('run traced-1');
+    expect(root).toHaveLength(1);
+    expect(root[0]!.parentSpanId ?? '').toBe('');
+    // every other span's parent is in the trace
+    for (const s of spans) if (s !== root[0]) expect(byId.has(s.parentSpanId ?? ''), `parent of ${s.name}`).toBe(true);
+    const parentName = (name: string) => byId.get(named(name)[0]!.parentSpanId!)!.name;
+
+    // the nesting, by internal name: loop > round > parallel > branch > map > item > task
+    expect(parentName('step rounds')).toBe('run traced-1');
+    expect(parentName('branch rounds.1')).toBe('step rounds');
+    expect(parentName('step rounds.1.both')).toBe('branch rounds.1');
+    expect(parentName('branch rounds.1.both.fan')).toBe('step rounds.1.both');
+    expect(parentName('step rounds.1.both.fan.each')).toBe('branch rounds.1.both.fan');
+    expect(parentName('branch rounds.1.both.fan.each.3')).toBe('step rounds.1.both.fan.each');
+    expect(parentName('step rounds.1.both.fan.each.3.work')).toBe('branch rounds.1.both.fan.each.3');
+
+    // six map items over two rounds; each task's attempt span comes from its own child process
+    const works = spans.filter((s) => /^step rounds\.\d\.both\.fan\.each\.\d\.work$/.test(s.name));
+    expect(works).toHaveLength(6);
+    const attempts = spans.filter((s) => s.name === 'attempt 1');
+    const taskSteps = spans.filter((s) => s.name.startsWith('step ') && attr(s, 'runnable.step_type') === 'task');
+    expect(taskSteps.length).toBe(6 + 2 * 3); // work x6, setup, score, check per round
+    for (const step of taskSteps) {
+      const mine = attempts.filter((a) => a.parentSpanId === step.spanId);
+      expect(mine, step.name).toHaveLength(1);
+      expect(mine[0]!.pid).not.toBe(root[0]!.pid);
+      expect(attr(mine[0]!, 'runnable.status')).toBe('SUCCESS');
+    }
+    const work = attempts.find((a) => attr(a, 'runnable.step') === 'rounds.0.both.fan.each.2.work')!;
+    expect(attr(work, 'runnable.input.item')).toBe('2');
+    expect(attr(work, 'runnable.output.doubled')).toBe('4');
+    expect(attr(root[0]!, 'runnable.status')).toBe('SUCCESS');
+  });
+
+  it('sends nothing and loads no OpenTelemetry when no endpoint is set', async () => {
+    const before = spans.length;
+    const hooks = join(project.cwd, 'no-otel-hooks.mjs');
+    writeFileSync(hooks, "export async function resolve(s, c, next) { if (s.startsWith('@opentelemetry/')) throw new Error('OpenTelemetry loaded: ' + s); return next(s, c); }\n");
+    const register = join(project.cwd, 'no-otel.mjs');
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
+    const hookUrl = `file://${register}`;
+    const run = await runCli(project.cwd, ['execute', 'test/views/fixtures/nested.yaml', '--run-id', 'untraced-1'], {
+      // a module hook that fails any import of an OpenTelemetry package
+      NODE_OPTIONS: `--import=${hookUrl}`,
+    });
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(spans.length).toBe(before);
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * `runnable graph` as text (Mermaid, dot), `runnable timeline --console`, and reports of a run
+ * that is still running and of one whose runner was killed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, makeProject, runCli } from './_helpers.js';
+
+const project = makeProject();
+const cwd = project.cwd;
+afterAll(() => project.cleanup());
+
+describe('runnable graph', () => {
+  it('draws composites as clusters in Mermaid and dot', async () => {
+    const m = await runCli(cwd, ['graph', 'test/views/fixtures/nested.yaml']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(m.stdout.startsWith('flowchart TD\n')).toBe(true);
+    for (const label of ['rounds (loop)', 'both (parallel)', 'each (map)', 'fan', 'solo', 'each iteration']) expect(m.stdout).toContain(`["${label}"]`);
+    const d = await runCli(cwd, ['graph', 'test/views/fixtures/nested.yaml', '--format', 'dot']);
+    expect(d.stdout).toMatch(/^digraph pipeline \{/);
+    // rounds, its iteration, both, fan, solo, each, its iteration
+    expect(d.stdout.match(/subgraph cluster_/g)).toHaveLength(7);
+  });
+
+  it('draws on_failure edges dashed and colours steps by a run', async () => {
+    const run = await runCli(cwd, ['execute', 'test/views/fixtures/on-failure.yaml', '--run-id', 'of-1']);
+    expect(run.code).toBe(0);
+    const m = await runCli(cwd, ['graph', 'test/views/fixtures/on-failure.yaml', '--run', 'of-1']);
+    expect(m.stdout).toMatch(/n0 -\.->\|on_failure\| n\d+/);
+    expect(m.stdout).toContain('class n0 fail');
+    const d = await runCli(cwd, ['graph', 'test/views/fixtures/on-failure.yaml', '--format', 'dot']);
+    expect(d.stdout).toContain('[style=dashed, color="#dc2626", label="on_failure"]');
+    const s = await runCli(cwd, ['graph', 'test/views/fixtures/on-failure.yaml', '-o', 'g.svg']);
+    expect(s.code).toBe(0);
+    expect(readFileSync(join(cwd, 'g.svg'), 'utf8')).toContain('class="edge on-failure"');
+  });
+
+  it('refuses an unknown format with one line and exit 2', async () => {
+    const r = await runCli(cwd, ['graph', 'test/views/fixtures/nested.yaml', '--format', 'png']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('runnable timeline', () => {
+  it('--console folds iterations into one line with their count', async () => {
+    const run = await runCli(cwd, ['execute', 'test/views/fixtures/nested.yaml', '--run-id', 'c-1']);
+    expect(run.code).toBe(0);
+    const r = await runCli(cwd, ['timeline', 'c-1', '--console']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('run c-1 SUCCESS');
+    expect(r.stdout).toMatch(/✓ rounds \[2 rounds: 2 ✓\]/);
+    expect(r.stdout).toContain('█ critical path');
+  });
+
+  it('reports an unknown run id with exit 2 and writes nothing', async () => {
+    const r = await runCli(cwd, ['timeline', 'no-such-run', '-o', 'none.html']);
+    expect(r.code).toBe(2);
+    expect(existsSync(join(cwd, 'none.html'))).toBe(false);
+  });
+
+  it('reports a run still running, then the same run once its runner is killed', async () => {
+    const child = spawn(process.execPath, [CLI, 'execute', 'test/views/fixtures/progress.yaml', '--run-id', 'live-2'], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', RUNNABLE_PRM_n: '10', RUNNABLE_PRM_hold_at: '4' },
+      stdio: 'ignore',
+    });
+    // item 4 holds until a file `release` exists, which this test never creates
+    const until = Date.now() + 120_000;
+    for (;;) {
+      const r = await runCli(cwd, ['runs', 'show', 'live-2', '--json']);
+      if (r.code === 0 && JSON.parse(r.stdout).steps.each?.branches['each.4']) break;
+      if (Date.now() > until) throw new Error('the run never reached item 4');
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const running = await runCli(cwd, ['timeline', 'live-2', '-o', 'running.html']);
+    expect(running.code, running.stderr).toBe(0);
+    const html = readFileSync(join(cwd, 'running.html'), 'utf8');
+    expect(html).toContain('id="run-status">PROCESSING<');
+    expect(html).toContain('(still running)');
+    child.kill('SIGKILL');
+    await new Promise((res) => child.on('close', res));
+    const dead = await runCli(cwd, ['timeline', 'live-2', '-o', 'dead.html']);
+    expect(dead.code).toBe(0);
+    expect(readFileSync(join(cwd, 'dead.html'), 'utf8')).toContain('id="run-status">INTERRUPTED<');
+  });
+});
