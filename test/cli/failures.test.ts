@@ -67,3 +67,18 @@ describe.concurrent('failed runs', () => {
     expect(r.stderr).not.toContain('retry with');
   });
 });
+
+describe.concurrent('help', () => {
+  it('hides the plumbing commands from the top-level list; they keep their own --help', async ({ expect }) => {
+    const cwd = workdir();
+    const top = await cli(['--help'], cwd);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('execute');
+    expect(top.stdout).not.toMatch(/execute-single-node|^\s+fan\b/m);
+    for (const cmd of ['execute-single-node', 'fan']) {
+      const own = await cli([cmd, '--help'], cwd);
+      expect(own.code).toBe(0);
+      expect(own.stdout).toContain(`Usage: runnable ${cmd}`);
+    }
+  });
+});
