@@ -129,6 +129,9 @@ def inject(nb, language, params):
             break
     usable = {k: v for k, v in params.items() if language.valid(k)}
     cell = nbformat.v4.new_code_cell(language.parameters_cell(usable, source), metadata={"tags": [INJECTED_TAG]})
+    if "id" in cell:
+        # a fixed id, not nbformat's random one: the same run gives the same executed copy (its hash is recorded)
+        cell["id"] = "runnable-injected-parameters"
     nb.cells.insert(index, cell)
     return index, list(usable)
 
@@ -165,7 +168,9 @@ async def execute(request):
             return super().output(outs, msg, display_id, cell_index)
 
     def make_client():
-        return Client(nb, kernel_name=kernel_name, timeout=None, iopub_timeout=IOPUB_WAIT_SECONDS, raise_on_iopub_timeout=True, shutdown_kernel="graceful", startup_timeout=request.get("startup_timeout", 60),
+        return Client(nb, kernel_name=kernel_name, timeout=None, iopub_timeout=IOPUB_WAIT_SECONDS, raise_on_iopub_timeout=True,
+                      # no per-cell timestamps: the executed copy of the same run is the same file (its hash is recorded)
+                      record_timing=False, shutdown_kernel="graceful", startup_timeout=request.get("startup_timeout", 60),
                       resources={"metadata": {"path": request["cwd"]}})
 
     # seconds since this helper started, for bench/notebook.mjs
