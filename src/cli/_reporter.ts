@@ -7,6 +7,7 @@
 import pc from 'picocolors';
 import type { RunObserver } from '../engine/context.js';
 import type { Parameters, RunLog, Status } from '../runlog/types.js';
+import { attemptLogPath, failedSteps, indentLines, retryCommandLine } from './_failures.js';
 import type { Graph } from '../graph/model.js';
 import { findGraph, templateName } from '../graph/names.js';
 import { writeFd as write } from './_fd.js';
@@ -14,7 +15,7 @@ import { formatDuration } from '../util/duration.js';
 
 export { formatDuration };
 import { LiveProgress } from './_progress.js';
-import { printable } from '../util/printable.js';
+import { printable, printableLines } from '../util/printable.js';
 
 export interface ReporterOptions {
   /** task stdout goes to stderr (fd 2) so stdout holds only the JSON result */
@@ -118,7 +119,7 @@ export class TerminalReporter implements RunObserver {
     this.line(`${this.c.bold('runnable')} run ${this.c.cyan(printable(runId))} started`);
   }
 
-  summary(run: { runId: string; status: Status; location: string; runLog: RunLog }): void {
+  summary(run: { runId: string; status: Status; location: string; catalogLocation?: string; runLog: RunLog }): void {
     this.live?.stop();
     const { c } = this;
     const ok = run.status === 'SUCCESS';
@@ -131,7 +132,21 @@ export class TerminalReporter implements RunObserver {
     if (params.length) lines.push(`  parameters  ${params.join('\n              ')}`);
     const metrics = describe(run.runLog.parameters, (k) => k === 'metric');
     if (metrics.length) lines.push(`  metrics     ${metrics.join('\n              ')}`);
+    if (run.status === 'FAIL') lines.push(...this.failures(run));
     write(2, `${lines.join('\n')}\n`);
+  }
+
+  /** Each failed step with its whole error and its output's file, then the command that continues the run. */
+  private failures(run: { catalogLocation?: string; runLog: RunLog }): string[] {
+    const { c } = this;
+    const lines: string[] = [];
+    for (const step of failedSteps(run.runLog)) {
+      lines.push(`  ${c.red('failed')}      ${c.bold(printable(step.name))}${step.attempt > 1 ? c.dim(` (attempt ${step.attempt})`) : ''}`);
+      if (step.message) lines.push(c.red(indentLines(printableLines(step.message), '                ')));
+      if (run.catalogLocation) lines.push(`              log  ${printable(attemptLogPath(run.catalogLocation, step))}`);
+    }
+    lines.push(`  retry with  ${c.bold(printable(retryCommandLine(run.runLog)))}`);
+    return lines;
   }
 }
 

@@ -84,7 +84,8 @@ async function run(argv: string[]): Promise<number> {
 
   stepOptions(
     program
-      .command('execute-single-node')
+      // plumbing the executors call: hidden from the top-level list (as runnable does), still with its own --help
+      .command('execute-single-node', { hidden: true })
       .argument('<run_id>', 'an existing run')
       .argument('<pipeline>', 'the pipeline file the run was started from')
       .argument('<step>', 'internal name of the step, e.g. map_step.map_variable_placeholder.inner'),
@@ -98,7 +99,7 @@ async function run(argv: string[]): Promise<number> {
 
   stepOptions(
     program
-      .command('fan')
+      .command('fan', { hidden: true })
       .argument('<run_id>', 'an existing run')
       .argument('<step>', 'internal name of a parallel, map, conditional or loop step')
       .argument('<pipeline>', 'the pipeline file the run was started from')

@@ -4,10 +4,11 @@ import { loadServices } from '../runner/prepare.js';
 import { assemble } from '../runlog/assemble.js';
 import type { JobLog, RunLog, StepLog } from '../runlog/types.js';
 import { formatDuration, useColour } from './_reporter.js';
+import { indentLines } from './_failures.js';
 import { isInterrupted } from '../runner/retry.js';
 import { summariseRuns, type RunSummary } from '../views/run-summaries.js';
 import { EXIT_OK, reportError } from './_errors.js';
-import { printable as p } from '../util/printable.js';
+import { printable as p, printableLines } from '../util/printable.js';
 import { writeJson } from '../util/json-stream.js';
 
 export interface RunsListFlags {
@@ -101,7 +102,7 @@ function render(log: RunLog, location: string, interrupted: boolean, damaged: nu
     const last = entry.attempts.at(-1);
     const ms = first && last?.end_time ? Date.parse(last.end_time) - Date.parse(first.start_time) : NaN;
     const attempts = entry.attempts.length > 1 ? ` ${entry.attempts.length} attempts` : '';
-    const msg = entry.status === 'FAIL' && entry.message ? `  ${p(entry.message.split('\n')[0]!)}` : '';
+    const msg = entry.status === 'FAIL' && entry.message ? `\n${indentLines(printableLines(entry.message), '  '.repeat(depth + 4))}` : '';
     const mock = entry.mock ? ' (mock)' : '';
     out.push(`${'  '.repeat(depth + 2)}${p(name)} ${status(entry.status)} ${formatDuration(ms)}${attempts}${mock}${msg}`);
     if (log.job) for (const item of entry.data_catalog) if (item.stage === 'put') out.push(`${'  '.repeat(depth + 3)}put ${p(item.name)} ${p(item.data_hash.slice(0, 12))}`);

@@ -31,6 +31,8 @@ export interface RunResult {
   runLog: RunLog;
   /** where the run log lives (a handed-over run: the file written) */
   location: string;
+  /** where the run's catalog lives (its `.logs/` hold each step attempt's output) */
+  catalogLocation?: string;
   /** set when the executor handed the pipeline to another engine instead of running it (argo) */
   handOff?: HandOff;
 }
@@ -109,7 +111,7 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
   }
   await settle(log, status);
   await telemetry?.end(status);
-  return { runId, status, runLog: await log.assemble(), location: store.location(runId) };
+  return { runId, status, runLog: await log.assemble(), location: store.location(runId), catalogLocation: services.catalog.location(runId) };
 }
 
 /** The terminal step has set the run's status; an interrupted traversal has not. */

@@ -4,6 +4,10 @@
  * (secrets, RUNNABLE_RUN_ID, ...). Both are scoped with AsyncLocalStorage, so tasks running
  * concurrently in one process never see each other's output or env.
  *
+ * `process.exit()` inside a task ends the task, not the runner (which holds the run and the
+ * other tasks): it throws where it was called and tells the task's `onExit`, so the task fails
+ * even when user code catches the throw.
+ *
  * The patches are installed once, on the first task, and are inert outside a task's context.
  */
 import { isHiddenSecret } from '../secrets/scope.js';
@@ -14,6 +18,16 @@ export interface TaskContext {
   /** env vars visible through process.env inside the task only */
   env: Record<string, string>;
   output: OutputSink;
+  /** told when the task calls process.exit(code) */
+  onExit?: (code: number | string | null | undefined) => void;
+}
+
+/** Thrown at a task's `process.exit()` call, to stop the task's code there as an exit would. */
+export class TaskExit extends Error {
+  constructor(readonly code: number | string | null | undefined) {
+    super(`process.exit(${code ?? ''}) called`);
+    this.name = 'TaskExit';
+  }
 }
 
 interface Store {
@@ -21,6 +35,7 @@ interface Store {
   /** the task's own process.env writes/deletes (undefined = deleted), made on first write */
   writes: Map<string, string | undefined> | undefined;
   output: OutputSink;
+  onExit: TaskContext['onExit'];
   /** set while the sink runs, so a sink that writes to process.stdout reaches the terminal */
   inSink: boolean;
 }
@@ -38,7 +53,7 @@ export function runInTaskContext<T>(ctx: TaskContext, fn: () => T): T {
   const outer = als.getStore();
   // A task started from inside another sees the outer task's env under its own.
   const env = outer ? { ...envOf(outer), ...ctx.env } : ctx.env;
-  return als.run({ env, writes: undefined, output: ctx.output, inSink: false }, fn);
+  return als.run({ env, writes: undefined, output: ctx.output, onExit: ctx.onExit, inSink: false }, fn);
 }
 
 /** Runs `fn` outside any task context (engine work started from inside a task's callbacks). */
@@ -63,6 +78,13 @@ function install(): void {
   process.stdout.write = captured(rawStdout, 'stdout');
   process.stderr.write = captured(rawStderr, 'stderr');
   process.env = envProxy(process.env);
+  const rawExit = process.exit;
+  process.exit = function (code?: number | string | null) {
+    const store = als.getStore();
+    if (!store) return Reflect.apply(rawExit, process, arguments);
+    store.onExit?.(code);
+    throw new TaskExit(code);
+  } as typeof process.exit;
 }
 
 function captured(raw: Write, which: 'stdout' | 'stderr'): Write {

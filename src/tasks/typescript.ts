@@ -10,7 +10,7 @@ import type { ReturnSpec, TaskNode } from '../graph/model.js';
 import { RunnableError } from '../errors.js';
 import { abortMessage } from './_abort.js';
 import { bindArguments, boundNames, signatureOf } from './_bind.js';
-import { runInTaskContext } from './_capture.js';
+import { runInTaskContext, TaskExit } from './_capture.js';
 import { checkCommand, loadExport, parseCommand } from './_module.js';
 import { sha256 } from '../util/sha256.js';
 import type { Parameters } from '../runlog/types.js';
@@ -30,14 +30,18 @@ export const typescriptTask: TaskKind = {
     const label = labelOf(node.command, fn);
     const { args, consumed } = await bindArguments(fn, input.params, label, await originalSource(node.command, input.cwd));
     let value: unknown;
+    let exited: TaskExit | undefined;
+    const onExit = (code: TaskExit['code']) => void (exited ??= new TaskExit(code));
     try {
-      const result = runInTaskContext({ env: input.env, output: input.output }, () => fn(...args));
+      const result = runInTaskContext({ env: input.env, output: input.output, onExit }, () => fn(...args));
       value = isThenable(result) ? await untilAborted(result, input.signal) : result;
     } catch (e) {
       if (e === ABORTED) throw new TaskFailure(abortMessage(input.signal), consumed);
+      if (exited || e instanceof TaskExit) throw new TaskFailure(exitMessage(exited ?? (e as TaskExit), label), consumed);
       input.output.stderr(describeThrown(e) + '\n');
       throw new TaskFailure(summary(e), consumed);
     }
+    if (exited) throw new TaskFailure(exitMessage(exited, label), consumed);
     try {
       return { returns: mapReturns(value, node.returns, label), consumed };
     } catch (e) {
@@ -132,6 +136,12 @@ function labelOf(command: string, fn: Function): string {
     labels.set(fn, label);
   }
   return label;
+}
+
+/** A TS step runs in the runner's process: its process.exit() fails the step rather than end the run. */
+function exitMessage(exit: TaskExit, label: string): string {
+  const code = exit.code ?? 0;
+  return `${label} called process.exit(${code}): a typescript step runs inside the runner's process, so the step fails instead; throw an Error to fail a step, return to end it`;
 }
 
 /** `<Name>: <message>`, the one line a failed attempt records. */
