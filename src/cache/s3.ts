@@ -7,7 +7,7 @@
  * A lookup is one GET; a save two PUTs, each replacing a whole object atomically, the key first
  * (a crash in between leaves a usable entry whose step pointer is older).
  */
-import { sha256 } from '../catalog/_files.js';
+import { sha256 } from '../util/sha256.js';
 import type { Bucket } from '../s3/bucket.js';
 import type { CacheEntry, StepCache } from './types.js';
 
