@@ -44,11 +44,11 @@ export interface Compiled {
 }
 
 /** `runnable execute PIPELINE -c argo.yaml` in `cwd` (a fresh copy of examples/ by default); the manifest is valid. */
-export async function compile(pipeline: string, opts: { config?: string; params?: boolean | string; cwd?: string } = {}): Promise<Compiled> {
+export async function compile(pipeline: string, opts: { config?: string; params?: boolean | string; cwd?: string; env?: Record<string, string> } = {}): Promise<Compiled> {
   const cwd = opts.cwd ?? makeWorkdir();
   writeFileSync(join(cwd, 'argo.yaml'), opts.config ?? argoConfig());
   const params = opts.params === true ? INITIAL_PARAMETERS : opts.params || undefined;
-  const r = await cli(['execute', pipeline, '-c', 'argo.yaml', ...(params ? ['-p', params] : [])], cwd);
+  const r = await cli(['execute', pipeline, '-c', 'argo.yaml', ...(params ? ['-p', params] : [])], cwd, opts.env);
   if (r.code !== 0) throw new Error(`compiling ${pipeline} exited ${r.code}\n${r.stderr}`);
   const file = /to (\S+) \(nothing ran\)/.exec(r.stderr)?.[1] ?? 'argo-pipeline.yaml';
   const manifest = parse(readFileSync(join(cwd, file), 'utf8')) as Record<string, any>;
@@ -78,9 +78,14 @@ export async function interpret(c: Compiled, runId: string, opts: Partial<Interp
 }
 
 /** The run log on the claim, read with the CLI (`runs show --json`), undefined if there is none. */
-export async function runLogOnClaim(cwd: string, runId: string): Promise<RunLog | undefined> {
-  writeFileSync(join(cwd, 'claim-view.yaml'), `run-log-store: {type: chunked-fs, config: {log_folder: ${PVC_DIR}/run-log-store}}\ncatalog: {type: file-system, config: {catalog_location: ${PVC_DIR}/catalog}}\n`);
-  const r = await cli(['runs', 'show', runId, '--json', '-c', 'claim-view.yaml'], cwd);
+export function runLogOnClaim(cwd: string, runId: string): Promise<RunLog | undefined> {
+  return shownRunLog(cwd, runId, `run-log-store: {type: chunked-fs, config: {log_folder: ${PVC_DIR}/run-log-store}}\ncatalog: {type: file-system, config: {catalog_location: ${PVC_DIR}/catalog}}\n`);
+}
+
+/** The run log as `runs show --json` gives it under the stores of `config`, undefined if there is none. */
+export async function shownRunLog(cwd: string, runId: string, config: string, env: Record<string, string> = {}): Promise<RunLog | undefined> {
+  writeFileSync(join(cwd, 'view.yaml'), config);
+  const r = await cli(['runs', 'show', runId, '--json', '-c', 'view.yaml'], cwd, env);
   if (r.code !== 0) return undefined;
   return (parseJsonSummary(r.stdout) as unknown as RunLog | undefined) ?? (JSON.parse(r.stdout) as RunLog);
 }

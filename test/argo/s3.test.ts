@@ -6,15 +6,12 @@
  * interpreter (./_interpreter.ts, standing in for an Argo controller) runs every pod as a real
  * `runnable` process against s3rver on loopback; the run ends as under `local`.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { INITIAL_PARAMETERS, parseJsonSummary } from '../examples/_run.js';
-import { cleanEnv, cleanup, cli, makeWorkdir, runUnder, signature } from '../executors/_emulate.js';
-import type { RunLog } from '../../src/runlog/types.js';
+import { cleanEnv, cleanup, runUnder, signature } from '../executors/_emulate.js';
 import { startS3, type TestS3 } from '../_s3.js';
-import { catalogHashes, expectValid, uniqueRunId } from './_harness.js';
+import { catalogHashes, compile, shownRunLog, uniqueRunId } from './_harness.js';
 import { runWorkflow } from './_interpreter.js';
 
 const SECRET = 'argo-s3-s3cret-5d1e';
@@ -54,30 +51,22 @@ const CASES = [
 describe.each(CASES)('$pipeline on chunked-s3 + s3 catalog', (c) => {
   test('compiles without a PersistentVolumeClaim and runs in the interpreter to the same result as local', async () => {
     const local = await runUnder('local', c.pipeline, { params: c.params });
-    const cwd = makeWorkdir();
-    writeFileSync(join(cwd, 'argo.yaml'), argoS3Config());
-    const compiled = await cli(['execute', c.pipeline, '-c', 'argo.yaml', ...(c.params ? ['-p', INITIAL_PARAMETERS] : [])], cwd, env);
-    expect(compiled.code, compiled.stderr).toBe(0);
-    const text = readFileSync(join(cwd, 'argo-pipeline.yaml'), 'utf8');
-    const manifest = parse(text) as Record<string, any>;
-    expectValid(manifest);
+    const compiled = await compile(c.pipeline, { config: argoS3Config(), params: c.params, env });
+    const text = readFileSync(join(compiled.cwd, 'argo-pipeline.yaml'), 'utf8');
     expect(text).not.toContain('persistentVolumeClaim');
     expect(text).not.toContain(SECRET);
 
     const runId = uniqueRunId('argo-s3');
-    const run = await runWorkflow(manifest, { cwd, claims: {}, arguments: { run_id: runId }, env: cleanEnv(), secrets: { s3: { key: 'S3RVER', secret: SECRET } } });
+    const run = await runWorkflow(compiled.manifest, { cwd: compiled.cwd, claims: {}, arguments: { run_id: runId }, env: cleanEnv(), secrets: { s3: { key: 'S3RVER', secret: SECRET } } });
     const failed = run.pods.filter((p) => p.phase !== 'Succeeded').map((p) => `${p.template}: ${p.stderr.slice(-400)}`);
     expect(run.phase, failed.join('\n')).toBe('Succeeded');
     // nothing of the run on the disk the pods share: it is all in the bucket
-    expect(existsSync(join(cwd, '.run_log_store')) || existsSync(join(cwd, '.catalog'))).toBe(false);
+    expect(existsSync(join(compiled.cwd, '.run_log_store')) || existsSync(join(compiled.cwd, '.catalog'))).toBe(false);
 
-    writeFileSync(join(cwd, 'view.yaml'), stores);
-    const shown = await cli(['runs', 'show', runId, '--json', '-c', 'view.yaml'], cwd, env);
-    expect(shown.code, shown.stderr).toBe(0);
-    const log = (parseJsonSummary(shown.stdout) as unknown as RunLog | undefined) ?? (JSON.parse(shown.stdout) as RunLog);
-    expect(log.status).toBe('SUCCESS');
-    expect(signature(log)).toEqual(signature(local.runLog));
-    expect(catalogHashes(log)).toEqual(catalogHashes(local.runLog));
+    const log = await shownRunLog(compiled.cwd, runId, stores, env);
+    expect(log?.status).toBe('SUCCESS');
+    expect(signature(log!)).toEqual(signature(local.runLog));
+    expect(catalogHashes(log!)).toEqual(catalogHashes(local.runLog));
     expect(JSON.stringify(log)).not.toContain(SECRET);
   }, 900_000);
 });
