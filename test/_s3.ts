@@ -73,6 +73,37 @@ function makeAtomic(): void {
 }
 makeAtomic();
 
+/**
+ * S3 has honoured conditional writes (`If-None-Match: *` on PutObject: 412 PreconditionFailed
+ * when the key exists) since 2024, as MinIO, Ceph RGW and R2 do; s3rver 3.7 predates them and
+ * ignores the header. The stores create runs and lease entries that way, so the stand-in does it
+ * as S3 does: PUTs of one key take turns, and a conditional one of an existing key is refused.
+ */
+function honourConditionalWrites(): void {
+  interface Ctx { headers: Record<string, string | undefined>; params: { bucket: string; key: string }; store: { existsObject(bucket: string, key: string): Promise<boolean> } }
+  const controller = require('s3rver/lib/controllers/object') as { putObject: (ctx: Ctx) => Promise<void>; __conditional?: true };
+  const S3Error = require('s3rver/lib/models/error') as new (code: string, message: string) => Error;
+  if (controller.__conditional) return;
+  controller.__conditional = true;
+  const plain = controller.putObject;
+  const turns = new Map<string, Promise<unknown>>();
+  controller.putObject = (ctx: Ctx) => {
+    const id = `${ctx.params.bucket}/${ctx.params.key}`;
+    const run = async () => {
+      if (ctx.headers['if-none-match'] === '*' && (await ctx.store.existsObject(ctx.params.bucket, ctx.params.key))) {
+        throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+      }
+      await plain(ctx);
+    };
+    const next = (turns.get(id) ?? Promise.resolve()).then(run, run);
+    const settled = next.catch(() => undefined);
+    turns.set(id, settled);
+    void settled.then(() => turns.get(id) === settled && turns.delete(id));
+    return next;
+  };
+}
+honourConditionalWrites();
+
 export const S3_ACCESS_KEY = 'S3RVER';
 export const S3_SECRET_KEY = 'S3RVER';
 

@@ -35,22 +35,22 @@ export const unknownRun = (runId: string, where: string): RunnableError =>
 export const runExistsError = (runId: string, where: string): RunnableError =>
   new RunnableError('E_RUN_ID', `run id '${runId}' already exists in ${where}`);
 
-/** a lease taken by a live holder (the `acquireLease` capability) */
-export function busy(runId: string, step: string | undefined, holder: LeaseHolder): RunnableError {
+/**
+ * a lease taken by a live holder (the `acquireLease` capability); `lapsesAt`: when a holder on
+ * another host loses it unless it renews it (`_lease.ts`)
+ */
+export function busy(runId: string, step: string | undefined, holder: LeaseHolder, lapsesAt?: string): RunnableError {
   const what = step === undefined ? `run ${runId}` : `step '${step}' of run ${runId}`;
-  return new RunnableError('E_RUN_BUSY', `${what} is being driven by pid ${holder.pid} since ${holder.since} on host ${holder.host}`);
+  const lapse = lapsesAt ? ` (unless it renews its lease, it lapses at ${lapsesAt})` : '';
+  return new RunnableError('E_RUN_BUSY', `${what} is being driven by pid ${holder.pid} since ${holder.since} on host ${holder.host}${lapse}`);
 }
 
 /** a held lease whose `release` runs `giveUp` once, however often it is called */
-export function heldLease(holder: LeaseHolder, giveUp: () => void): Lease {
-  let released = false;
+export function heldLease(holder: LeaseHolder, giveUp: () => void | Promise<void>): Lease {
+  let released: Promise<void> | undefined;
   return {
     holder,
-    release: async () => {
-      if (released) return;
-      released = true;
-      giveUp();
-    },
+    release: () => (released ??= Promise.resolve().then(giveUp)),
   };
 }
 

@@ -74,7 +74,7 @@ export class BufferedRunLogStore implements RunLogStore {
     const current = this.leases.get(key);
     if (current) throw busy(runId, step, current);
     this.leases.set(key, holder);
-    return heldLease(holder, () => this.leases.delete(key));
+    return heldLease(holder, () => void this.leases.delete(key));
   }
 
   private run(runId: string): BufferedRun {

@@ -22,12 +22,15 @@ import { join } from 'node:path';
 import { isErrno, statOrUndefined, writeFileAtomic } from './_fs.js';
 import { recordFileName } from './_names.js';
 import { checkRunId, initialRecords, newestFirst, parseRecord, readRecords, recordText, runExistsError, timeSeq, unknownRun, type ReadRecords } from './_records.js';
-import { acquireFileLease } from './_lease.js';
+import { acquireFileLease } from './_fs-lease.js';
+import type { LeaseTiming } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
 export interface ChunkedFsStoreOptions {
   /** absolute path of the folder holding one folder per run */
   logFolder: string;
+  /** how leases are renewed and lapse (`_lease.ts`); default LEASE_TIMING */
+  leaseTiming?: LeaseTiming;
 }
 
 export class ChunkedFsRunLogStore implements RunLogStore {
@@ -38,8 +41,11 @@ export class ChunkedFsRunLogStore implements RunLogStore {
   /** per run, the seq of each record file this process has written or read (a seq never changes) */
   private readonly seqs = new Map<string, Map<string, number>>();
 
+  private readonly leaseTiming?: LeaseTiming;
+
   constructor(options: ChunkedFsStoreOptions) {
     this.logFolder = options.logFolder;
+    this.leaseTiming = options.leaseTiming;
   }
 
   location(runId: string): string {
@@ -139,7 +145,7 @@ export class ChunkedFsRunLogStore implements RunLogStore {
   /** the run's (or a step's) one-live-holder lease: numbered O_EXCL files under `<log_folder>/.leases/` (`_lease.ts`) */
   async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
     if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
-    return acquireFileLease(this.logFolder, runId, holder, step);
+    return acquireFileLease(this.logFolder, runId, holder, step, this.leaseTiming);
   }
 
   private runDir(runId: string): string {

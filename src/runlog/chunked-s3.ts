@@ -17,10 +17,12 @@
  *     endpoint_url: http://localhost:9000
  */
 import type { Bucket } from '../s3/bucket.js';
+import type { LeaseTiming } from './_lease.js';
 import { recordFileName } from './_names.js';
+import { acquireS3Lease } from './_s3-lease.js';
 import { initialRecords, parseRecord, readRecords, recordText, runExistsError, timeSeq, unknownRun, type ReadRecords } from './_records.js';
 import { listRuns, runPrefix } from './_s3-runs.js';
-import type { NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
+import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
 const HEADER = 'run.json';
 const READS_AT_ONCE = 16;
@@ -35,9 +37,13 @@ export class ChunkedS3RunLogStore implements RunLogStore {
   /** per run, the seq of each record object this process has written or read (a seq never changes) */
   private readonly seqs = new Map<string, Map<string, number>>();
 
-  constructor(options: { bucket: Bucket; type?: string }) {
+  private readonly leaseTiming?: LeaseTiming;
+
+  /** `leaseTiming`: how leases are renewed and lapse (`_lease.ts`); default LEASE_TIMING */
+  constructor(options: { bucket: Bucket; type?: string; leaseTiming?: LeaseTiming }) {
     this.bucket = options.bucket;
     this.type = options.type ?? 'chunked-s3';
+    this.leaseTiming = options.leaseTiming;
   }
 
   location(runId: string): string {
@@ -51,8 +57,14 @@ export class ChunkedS3RunLogStore implements RunLogStore {
   async create(header: RunHeader): Promise<void> {
     const runId = header.run_id;
     if (await this.exists(runId)) throw runExistsError(runId, this.bucket.url);
-    this.seqs.set(runId, new Map());
-    for (const record of initialRecords(header)) await this.put(runId, record);
+    // the header created only if absent, so of two creators racing one wins
+    const [head, ...rest] = initialRecords(header);
+    const seq = timeSeq();
+    if ((await this.bucket.putIfAbsent(this.key(runId, HEADER), recordText({ ...head!, seq } as RunRecord) + '\n')) === undefined) {
+      throw runExistsError(runId, this.bucket.url);
+    }
+    this.seqs.set(runId, new Map([[HEADER, seq]]));
+    for (const record of rest) await this.put(runId, record);
   }
 
   async exists(runId: string): Promise<boolean> {
@@ -99,6 +111,12 @@ export class ChunkedS3RunLogStore implements RunLogStore {
 
   runs(): Promise<string[]> {
     return listRuns(this.bucket, HEADER);
+  }
+
+  /** the run's (or a step's) one-live-holder lease: numbered objects under `RUN_ID/.leases/` (`_s3-lease.ts`) */
+  async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
+    if (!(await this.exists(runId))) throw unknownRun(runId, this.bucket.url);
+    return acquireS3Lease(this.bucket, runId, holder, step, this.leaseTiming);
   }
 
   async flush(runId: string): Promise<void> {

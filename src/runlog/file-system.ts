@@ -46,7 +46,8 @@ import { isErrno, statOrUndefined, writeAll, writeFileAtomic } from './_fs.js';
 import { RecordSet } from './_record-set.js';
 import { checkRunLogShape } from './_shape.js';
 import { checkRunId, initialRecords, newestFirst, runExistsError, unknownRun } from './_records.js';
-import { acquireFileLease } from './_lease.js';
+import { acquireFileLease } from './_fs-lease.js';
+import type { LeaseTiming } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
 
 export interface FileSystemStoreOptions {
@@ -54,6 +55,8 @@ export interface FileSystemStoreOptions {
   logFolder: string;
   /** least time between two materialisations triggered by `put`, in ms; default 2000 */
   materialiseEveryMs?: number;
+  /** how leases are renewed and lapse (`_lease.ts`); default LEASE_TIMING */
+  leaseTiming?: LeaseTiming;
 }
 
 /** what this store last saw of a file, to notice another writer */
@@ -83,11 +86,13 @@ export class FileSystemRunLogStore implements RunLogStore {
   readonly sharedAcrossProcesses = true;
   readonly logFolder: string;
   private readonly every: number;
+  private readonly leaseTiming?: LeaseTiming;
   private readonly cache = new Map<string, RunState>();
 
   constructor(options: FileSystemStoreOptions) {
     this.logFolder = options.logFolder;
     this.every = options.materialiseEveryMs ?? 2000;
+    this.leaseTiming = options.leaseTiming;
   }
 
   location(runId: string): string {
@@ -179,7 +184,7 @@ export class FileSystemRunLogStore implements RunLogStore {
   /** the run's (or a step's) one-live-holder lease: numbered O_EXCL files under `<log_folder>/.leases/` (`_lease.ts`) */
   async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
     if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
-    return acquireFileLease(this.logFolder, runId, holder, step);
+    return acquireFileLease(this.logFolder, runId, holder, step, this.leaseTiming);
   }
 
   private jsonPath(runId: string): string {

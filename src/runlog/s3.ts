@@ -29,10 +29,12 @@
 import { RunnableError } from '../errors.js';
 import { mapLimit } from '../util/map-limit.js';
 import type { Bucket } from '../s3/bucket.js';
+import type { LeaseTiming } from './_lease.js';
 import { RecordSet } from './_record-set.js';
+import { acquireS3Lease } from './_s3-lease.js';
 import { initialRecords, runExistsError, timeSeq, unknownRun } from './_records.js';
 import { listRuns, runPrefix } from './_s3-runs.js';
-import type { NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
+import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
 
 const RUN_LOG = 'runlog.json';
 const JOURNAL = 'journal/';
@@ -48,6 +50,8 @@ export interface S3StoreOptions {
   type?: string;
   /** least time between two materialisations triggered by `put`, in ms; default 5000 */
   materialiseEveryMs?: number;
+  /** how leases are renewed and lapse (`_lease.ts`); default LEASE_TIMING */
+  leaseTiming?: LeaseTiming;
 }
 
 interface RunState {
@@ -69,6 +73,7 @@ export class S3RunLogStore implements RunLogStore {
   readonly remote = true;
   readonly bucket: Bucket;
   private readonly every: number;
+  private readonly leaseTiming?: LeaseTiming;
   private readonly cache = new Map<string, RunState>();
   /** per run, the operation in progress: this process's operations on a run take turns (branches under `local` write at once) */
   private readonly turns = new Map<string, Promise<unknown>>();
@@ -77,6 +82,7 @@ export class S3RunLogStore implements RunLogStore {
     this.bucket = options.bucket;
     this.type = options.type ?? 's3';
     this.every = options.materialiseEveryMs ?? 5000;
+    this.leaseTiming = options.leaseTiming;
   }
 
   location(runId: string): string {
@@ -96,8 +102,12 @@ export class S3RunLogStore implements RunLogStore {
     if (this.cache.has(runId) || (await this.exists(runId))) throw runExistsError(runId, this.bucket.url);
     const state: RunState = { set: new RecordSet(), lastJournal: '', pending: [], etag: '', materialiseAt: 0 };
     for (const record of initialRecords(header)) state.set.add(record);
+    // the SPEC's object exists from the start; created only if absent, so of two creators racing one wins
+    const etag = await this.bucket.putIfAbsent(this.key(runId, RUN_LOG), state.set.materialise());
+    if (etag === undefined) throw runExistsError(runId, this.bucket.url);
+    state.etag = etag;
+    state.materialiseAt = Date.now() + this.every;
     this.cache.set(runId, state);
-    await this.materialise(runId, state); // the SPEC's object exists from the start
   }
 
   async exists(runId: string): Promise<boolean> {
@@ -136,6 +146,12 @@ export class S3RunLogStore implements RunLogStore {
 
   runs(): Promise<string[]> {
     return listRuns(this.bucket, RUN_LOG);
+  }
+
+  /** the run's (or a step's) one-live-holder lease: numbered objects under `RUN_ID/.leases/` (`_s3-lease.ts`) */
+  async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
+    if (!(await this.exists(runId))) throw unknownRun(runId, this.bucket.url);
+    return acquireS3Lease(this.bucket, runId, holder, step, this.leaseTiming);
   }
 
   flush(runId: string): Promise<void> {

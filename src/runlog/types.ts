@@ -180,13 +180,15 @@ export interface RunLogStore {
    * `step` (a resolved internal name), that step's lease, taken by a process that runs one step
    * of a run driven by another (`execute-single-node`, `fan`): a step never runs in two
    * processes at once, and a driver's own step processes are not refused because it holds the
-   * run's lease. Taken atomically: of two takers exactly one gets it; a lease whose holder is
-   * known dead (see `isAlive` in src/util/process.ts) or released is taken over; otherwise
-   * throws RunnableError `E_RUN_BUSY` "run X is being driven by pid N since T". A store that
-   * cannot take leases leaves this out (`retry` then falls back to the runner recorded in the
-   * run header).
-   * File stores: a numbered lease file per taking, created with O_EXCL (`_lease.ts`);
-   * buffered: in memory; S3: a conditional PutObject (If-None-Match) works the same way.
+   * run's lease. Taken atomically: of two takers exactly one gets it; a lease that was released,
+   * whose holder on this host is dead (see `isAlive` in src/util/process.ts), or whose holder on
+   * another host stopped renewing it (`_lease.ts`) is taken over; otherwise throws RunnableError
+   * `E_RUN_BUSY` "run X is being driven by pid N since T". A step's lease held on another host
+   * is waited for until it lapses. A store that cannot take leases leaves this out (`retry` then
+   * falls back to the runner recorded in the run header).
+   * File stores: a numbered lease file per taking, created with O_EXCL (`_fs-lease.ts`); S3
+   * stores: a numbered object per taking, created with a conditional PUT (`_s3-lease.ts`);
+   * buffered: in memory.
    */
   acquireLease?(runId: string, holder: LeaseHolder, step?: string): Promise<Lease>;
   /**

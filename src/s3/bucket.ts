@@ -141,6 +141,20 @@ export class Bucket {
    * new one). Content-MD5 lets the server refuse a body damaged in transit. Returns the ETag.
    */
   async put(key: string, body: Buffer | string, metadata?: Record<string, string>): Promise<string> {
+    return (await this.send(key, body, metadata, false))!;
+  }
+
+  /**
+   * Creates the object only if there is none (a conditional PUT, `If-None-Match: *`): the ETag,
+   * or undefined when the key exists (412) or a concurrent conditional write of it won (409).
+   * S3 has honoured the condition since 2024, as do MinIO, Ceph RGW and R2; a server that
+   * ignores it overwrites, so callers that need one winner read the object back (`_s3-lease.ts`).
+   */
+  putIfAbsent(key: string, body: Buffer | string, metadata?: Record<string, string>): Promise<string | undefined> {
+    return this.send(key, body, metadata, true);
+  }
+
+  private async send(key: string, body: Buffer | string, metadata: Record<string, string> | undefined, ifAbsent: boolean): Promise<string | undefined> {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     try {
       const r = await this.client.send(
@@ -150,10 +164,12 @@ export class Bucket {
           Body: bytes,
           ContentMD5: createHash('md5').update(bytes).digest('base64'),
           ...(metadata ? { Metadata: metadata } : {}),
+          ...(ifAbsent ? { IfNoneMatch: '*' } : {}),
         }),
       );
       return r.ETag ?? '';
     } catch (e) {
+      if (ifAbsent && isConditionFailed(e)) return undefined;
       throw this.fail(e, `cannot write ${key} to`);
     }
   }
@@ -219,6 +235,12 @@ export class Bucket {
     this.client.destroy();
   }
 }
+
+const isConditionFailed = (e: unknown): boolean => {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = err.$metadata?.httpStatusCode;
+  return err.name === 'PreconditionFailed' || err.name === 'ConditionalRequestConflict' || status === 412 || status === 409;
+};
 
 const isNotFound = (e: unknown): boolean => {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };

@@ -1,0 +1,52 @@
+/** The file stores' lease entries (`_lease.ts`): numbered files in `<log_folder>/.leases/<run_id>/`, created with O_EXCL. */
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isErrno, writeAll, writeFileAtomic } from './_fs.js';
+import { acquireNumberedLease, type LeaseMedium, type LeaseTiming } from './_lease.js';
+import type { Lease, LeaseHolder } from './types.js';
+
+export function acquireFileLease(logFolder: string, runId: string, holder: LeaseHolder, step: string | undefined, timing?: LeaseTiming): Promise<Lease> {
+  return acquireNumberedLease(fileLeases(join(logFolder, '.leases', runId)), runId, holder, step, timing);
+}
+
+function fileLeases(dir: string): LeaseMedium {
+  const path = (base: string, n: number) => join(dir, `${base}.${n}`);
+  return {
+    async highest(base) {
+      mkdirSync(dir, { recursive: true });
+      let n = 0;
+      for (const name of readdirSync(dir)) {
+        if (!name.startsWith(base + '.')) continue;
+        const num = Number(name.slice(base.length + 1));
+        if (Number.isInteger(num) && num > n) n = num;
+      }
+      return n;
+    },
+    async read(base, n) {
+      try {
+        return readFileSync(path(base, n), 'utf8');
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return undefined;
+        throw e;
+      }
+    },
+    async create(base, n, text) {
+      let fd: number;
+      try {
+        fd = openSync(path(base, n), 'wx');
+      } catch (e) {
+        if (isErrno(e, 'EEXIST')) return false;
+        throw e;
+      }
+      try {
+        writeAll(fd, text);
+      } finally {
+        closeSync(fd);
+      }
+      return true;
+    },
+    async replace(base, n, text) {
+      writeFileAtomic(path(base, n), text);
+    },
+  };
+}
