@@ -79,8 +79,14 @@ export class RecordSet {
     return record && (copy(record) as Extract<RunRecord, { kind: K }>);
   }
 
-  list(): RunRecord[] {
-    return copy([...this.records.values()]).sort(bySeq);
+  /**
+   * Every record, in seq order: copies that share nothing with the set, unless `handOver` (the
+   * caller is the set's last user, so the records need no defensive copy: a cold read of a
+   * 10,000-step run spends a fifth of its time copying otherwise).
+   */
+  list(handOver = false): RunRecord[] {
+    const records = [...this.records.values()];
+    return (handOver ? records : copy(records)).sort(bySeq);
   }
 
   /** the SPEC's RunLog document */

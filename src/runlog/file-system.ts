@@ -141,9 +141,11 @@ export class FileSystemRunLogStore implements RunLogStore {
   }
 
   async list(runId: string): Promise<RunRecord[]> {
-    const state = this.readable(runId);
+    checkRunId(runId);
+    // a cold read (runs show, timeline, diff): the records just parsed are handed over, not kept
+    const state = this.cache.has(runId) ? this.readable(runId) : this.load(runId);
     if (!state) throw unknownRun(runId, this.logFolder);
-    return state.set.list();
+    return state.set.list(!this.cache.has(runId));
   }
 
   async runs(): Promise<string[]> {
