@@ -3,7 +3,7 @@
  * that is still running and of one whose runner was killed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, makeProject, runCli } from './_helpers.js';
@@ -53,6 +53,26 @@ describe('runnable timeline', () => {
     expect(r.stdout).toContain('run c-1 SUCCESS');
     expect(r.stdout).toMatch(/✓ rounds \[2 rounds: 2 ✓\]/);
     expect(r.stdout).toContain('█ critical path');
+  });
+
+  it('--open hands the written report to the desktop opener (xdg-open) as one argument, and says so when there is none', async () => {
+    const run = await runCli(cwd, ['execute', 'test/views/fixtures/nested.yaml', '--run-id', 'open-1']);
+    expect(run.code, run.stderr).toBe(0);
+    // a stand-in opener first on PATH: it records the argument it was given
+    const bin = join(cwd, 'opener-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'xdg-open'), '#!/bin/sh\nprintf "%s\\n" "$#" "$1" > "$(dirname "$0")/opened.tmp" && mv "$(dirname "$0")/opened.tmp" "$(dirname "$0")/opened"\n', { mode: 0o755 });
+    const r = await runCli(cwd, ['timeline', 'open-1', '-o', 'my report.html', '--open'], { PATH: `${bin}:${process.env.PATH}` });
+    expect(r.code, r.stderr).toBe(0);
+    // the opener is detached and may end after the CLI: wait for what it records
+    while (!existsSync(join(bin, 'opened'))) await new Promise((done) => setTimeout(done, 20));
+    expect(readFileSync(join(bin, 'opened'), 'utf8')).toBe(`1\n${join(cwd, 'my report.html')}\n`);
+    expect(readFileSync(join(cwd, 'my report.html'), 'utf8')).toContain('<html');
+
+    const none = await runCli(cwd, ['timeline', 'open-1', '-o', 'again.html', '--open'], { PATH: join(cwd, 'empty-bin') });
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stderr.trim().split('\n')).toEqual(['runnable: wrote again.html', `runnable: could not start xdg-open; open ${join(cwd, 'again.html')} in a browser`]);
+    expect(existsSync(join(cwd, 'again.html'))).toBe(true);
   });
 
   it('reports an unknown run id with exit 2 and writes nothing', async () => {
