@@ -54,7 +54,8 @@ export interface RunContext {
   objectsInMemory?: Map<string, unknown>;
   /**
    * extra environment variables for the process of a step run elsewhere (a protocol command's
-   * `env`, which every launcher passes on), e.g. W3C `TRACEPARENT`; absent: none
+   * `env`, which every launcher passes on), e.g. W3C `TRACEPARENT`; `type`: the node's type
+   * (task, stub, map, ...); absent: none
    */
-  commandEnv?: (internalName: string) => Record<string, string>;
+  commandEnv?: (internalName: string, type: string) => Record<string, string>;
 }

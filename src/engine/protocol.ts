@@ -140,20 +140,20 @@ export function pipelineFile(rc: RunContext): string {
 export function stepCommand(rc: RunContext, node: Leaf, frames: IterVars): StepCommand {
   const internalName = resolveName(node.internalName, frames);
   const args = ['execute-single-node', rc.runId, pipelineFile(rc), node.internalName, ...commonArgs(rc, frames)];
-  return { kind: 'execute-single-node', args, node, internalName, env: rc.commandEnv?.(internalName) ?? {} };
+  return { kind: 'execute-single-node', args, node, internalName, env: rc.commandEnv?.(internalName, node.type) ?? {} };
 }
 
 /** The `fan ... in|out` command of a composite in the iteration `frames`. */
 export function fanCommand(rc: RunContext, node: CompositeNode, frames: IterVars, direction: typeof FAN_OPEN | typeof FAN_CLOSE): StepCommand {
   const internalName = resolveName(node.internalName, frames);
   const args = ['fan', rc.runId, node.internalName, pipelineFile(rc), direction, ...commonArgs(rc, frames), '--json'];
-  return { kind: 'fan', args, node, internalName, env: rc.commandEnv?.(internalName) ?? {} };
+  return { kind: 'fan', args, node, internalName, env: rc.commandEnv?.(internalName, node.type) ?? {} };
 }
 
 /** The `job-task` command of a job run whose job is in `jobFile`. */
 export function jobTaskCommand(rc: RunContext, task: PipelineNode, jobFile: string, internalName: string): StepCommand {
   const args = [rc.runId, jobFile, ...(rc.configFile ? [rc.configFile] : [])];
-  return { kind: 'job-task', args, node: task, internalName, env: rc.commandEnv?.(internalName) ?? {} };
+  return { kind: 'job-task', args, node: task, internalName, env: rc.commandEnv?.(internalName, task.type) ?? {} };
 }
 
 /** The fan direction of a `fan` command (`in` or `out`). */

@@ -53,11 +53,27 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
   const branches = new Map<string, Span>();
   const ended: { internalName: string; span: Span; number: number; at: number }[] = [];
 
+  /**
+   * A step's span is a child of its branch's. A step submitted ahead of its turn (Slurm queues
+   * a branch's jobs before the branch starts) needs its span, for its TRACEPARENT, before the
+   * branch has started: the branch's span is then started with it, under its composite's.
+   */
   const parentCtx = (internalName: string): Context => {
     const cut = internalName.lastIndexOf('.');
     if (cut < 0) return rootCtx;
-    const branch = branches.get(internalName.slice(0, cut));
+    const branch = branchSpan(internalName.slice(0, cut));
     return branch ? api.trace.setSpan(api.ROOT_CONTEXT, branch) : rootCtx;
+  };
+  /** the branch's span, started now if the branch has not started yet (undefined: not a branch) */
+  const branchSpan = (branchName: string): Span | undefined => {
+    const open = branches.get(branchName);
+    if (open || inputs.role !== 'driver') return open;
+    const cut = branchName.lastIndexOf('.');
+    const composite = cut < 0 ? undefined : steps.get(branchName.slice(0, cut));
+    if (!composite) return undefined;
+    const span = tracer.startSpan(`branch ${branchName}`, { attributes: { ...base, 'runnable.branch': branchName } }, api.trace.setSpan(api.ROOT_CONTEXT, composite.span));
+    branches.set(branchName, span);
+    return span;
   };
   const maxAttempts = (internalName: string): number => {
     try {
@@ -153,7 +169,7 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
       endStep(e.internalName, s);
     },
     branchStarted(e) {
-      if (inputs.role !== 'driver') return;
+      if (inputs.role !== 'driver' || branches.has(e.internalName)) return; // started already by a step submitted ahead
       const cut = e.internalName.lastIndexOf('.');
       const composite = steps.get(e.internalName.slice(0, cut));
       const ctx = composite ? api.trace.setSpan(api.ROOT_CONTEXT, composite.span) : parentCtx(e.internalName.slice(0, cut));
@@ -172,9 +188,9 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
 
   return {
     observer,
-    commandEnv(internalName) {
+    commandEnv(internalName, type) {
       if (inputs.role !== 'driver') return {};
-      const s = stepSpan(internalName, 'step');
+      const s = stepSpan(internalName, type);
       s.remote = true;
       if (s.attempt) {
         // started before we knew it runs elsewhere: its process traces the attempt

@@ -25,7 +25,7 @@ export interface TelemetrySettings {
 export interface RunTelemetry {
   observer: RunObserver;
   /** the environment a step's command gets to join the trace (TRACEPARENT) */
-  commandEnv(internalName: string): Record<string, string>;
+  commandEnv(internalName: string, type: string): Record<string, string>;
   /** ends the open spans and sends everything; never throws */
   end(status?: Status): Promise<void>;
 }

@@ -4,54 +4,26 @@
  * its own: one trace, every span's parent in it, attempts from the children's processes under
  * their steps' spans.
  */
-import { createServer, type Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, runCli } from './_helpers.js';
-
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes: { key: string; value: Record<string, unknown> }[];
-  pid: number;
-}
+import { attr, startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from './_otlp.js';
 
 const project = makeProject();
-const spans: OtlpSpan[] = [];
-let server: Server;
+let receiver: OtlpReceiver;
+let spans: OtlpSpan[];
 let endpoint = '';
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8').on('data', (d: string) => (body += d));
-    req.on('end', () => {
-      if (req.url === '/v1/traces') {
-        const data = JSON.parse(body) as { resourceSpans: { resource: OtlpSpan['attributes'] extends infer A ? { attributes: A } : never; scopeSpans: { spans: Omit<OtlpSpan, 'pid'>[] }[] }[] };
-        for (const rs of data.resourceSpans) {
-          const pid = Number(rs.resource.attributes.find((a) => a.key === 'process.pid')?.value.intValue ?? 0);
-          for (const ss of rs.scopeSpans) for (const s of ss.spans) spans.push({ ...s, pid });
-        }
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  receiver = await startOtlpReceiver();
+  spans = receiver.spans;
+  endpoint = receiver.endpoint;
 });
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await receiver.close();
   project.cleanup();
 });
-
-const attr = (s: OtlpSpan, key: string) => {
-  const v = s.attributes.find((a) => a.key === key)?.value;
-  return v ? (v.stringValue ?? v.intValue ?? v.boolValue) : undefined;
-};
 
 describe('OpenTelemetry trace of a nested run under emulate', () => {
   it('arrives as one trace with correctly parented spans, from every process', { timeout: 600_000 }, async () => {
