@@ -9,21 +9,13 @@
  * s3rver...) path-style addressing is the default and the SDK's optional request checksums are
  * only sent where S3 requires them, since S3-compatible servers often do not know the newer
  * (CRC32, aws-chunked) ones.
+ *
+ * The SDK (a few MB of modules) is loaded on the first request, not with this module: every
+ * command and step process of a run on local stores would otherwise pay for it at start.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { RunnableError } from '../errors.js';
 import { splitBucket, type S3ConnectionConfig } from './config.js';
 
@@ -36,6 +28,10 @@ import { splitBucket, type S3ConnectionConfig } from './config.js';
 function silenceNodeVersionWarning(): void {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdkModules: Promise<[Sdk, typeof import('@smithy/node-http-handler')]> | undefined;
+const loadSdk = () => (sdkModules ??= Promise.all([import('@aws-sdk/client-s3'), import('@smithy/node-http-handler')]));
 
 export interface ObjectInfo {
   key: string;
@@ -56,7 +52,6 @@ const CONNECT_TIMEOUT_MS = 5000;
 const DELETE_BATCH = 1000;
 
 export class Bucket {
-  readonly client: S3Client;
   readonly name: string;
   /** '' or ending in '/' */
   readonly prefix: string;
@@ -64,6 +59,9 @@ export class Bucket {
   readonly url: string;
   private readonly endpoint: string;
   private verified?: Promise<void>;
+  private readonly options: S3ClientConfig;
+  private made?: Promise<[Sdk, S3Client]>;
+  private madeClient?: S3Client;
 
   constructor(config: S3ConnectionConfig) {
     silenceNodeVersionWarning();
@@ -73,15 +71,22 @@ export class Bucket {
     this.url = `s3://${place.bucket}${place.prefix ? `/${place.prefix.slice(0, -1)}` : ''}`;
     this.endpoint = config.endpoint_url ?? 'AWS S3';
     const custom = config.endpoint_url !== undefined;
-    const options: S3ClientConfig = {
+    this.options = {
       forcePathStyle: config.force_path_style ?? custom,
-      requestHandler: new NodeHttpHandler({ connectionTimeout: CONNECT_TIMEOUT_MS }),
       ...(custom ? { endpoint: config.endpoint_url, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
       // an S3-compatible server ignores the region, but the SDK signs with one
       ...(config.region ? { region: config.region } : custom ? { region: process.env.AWS_REGION ?? 'us-east-1' } : {}),
       ...(config.aws_access_key_id ? { credentials: { accessKeyId: config.aws_access_key_id, secretAccessKey: config.aws_secret_access_key! } } : {}),
     };
-    this.client = new S3Client(options);
+  }
+
+  /** the SDK and this bucket's client, made on the first request */
+  sdk(): Promise<[Sdk, S3Client]> {
+    this.made ??= loadSdk().then(([m, http]) => {
+      this.madeClient = new m.S3Client({ ...this.options, requestHandler: new http.NodeHttpHandler({ connectionTimeout: CONNECT_TIMEOUT_MS }) });
+      return [m, this.madeClient];
+    });
+    return this.made;
   }
 
   /** the full key of a key relative to the prefix */
@@ -94,7 +99,7 @@ export class Bucket {
    * failure is an exit-2 config error naming the bucket and the endpoint.
    */
   verify(field: string): Promise<void> {
-    this.verified ??= this.client.send(new HeadBucketCommand({ Bucket: this.name })).then(
+    this.verified ??= this.sdk().then(([m, client]) => client.send(new m.HeadBucketCommand({ Bucket: this.name }))).then(
       () => undefined,
       (e: unknown) => {
         this.verified = undefined;
@@ -106,7 +111,8 @@ export class Bucket {
 
   async get(key: string): Promise<ObjectBody | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+      const [m, client] = await this.sdk();
+      const r = await client.send(new m.GetObjectCommand({ Bucket: this.name, Key: key }));
       const body = Buffer.from(await r.Body!.transformToByteArray());
       return { body, etag: r.ETag ?? '', metadata: r.Metadata ?? {} };
     } catch (e) {
@@ -118,7 +124,8 @@ export class Bucket {
   /** the object's body as a stream, and its metadata; undefined when absent */
   async stream(key: string): Promise<{ body: Readable; metadata: Record<string, string>; size: number } | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
+      const [m, client] = await this.sdk();
+      const r = await client.send(new m.GetObjectCommand({ Bucket: this.name, Key: key }));
       return { body: r.Body as Readable, metadata: r.Metadata ?? {}, size: r.ContentLength ?? 0 };
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -128,7 +135,8 @@ export class Bucket {
 
   async head(key: string): Promise<{ etag: string; size: number; metadata: Record<string, string> } | undefined> {
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.name, Key: key }));
+      const [m, client] = await this.sdk();
+      const r = await client.send(new m.HeadObjectCommand({ Bucket: this.name, Key: key }));
       return { etag: r.ETag ?? '', size: r.ContentLength ?? 0, metadata: r.Metadata ?? {} };
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -157,8 +165,9 @@ export class Bucket {
   private async send(key: string, body: Buffer | string, metadata: Record<string, string> | undefined, ifAbsent: boolean): Promise<string | undefined> {
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     try {
-      const r = await this.client.send(
-        new PutObjectCommand({
+      const [m, client] = await this.sdk();
+      const r = await client.send(
+        new m.PutObjectCommand({
           Bucket: this.name,
           Key: key,
           Body: bytes,
@@ -180,8 +189,9 @@ export class Bucket {
     do {
       let page;
       try {
-        page = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token, ...(startAfter && !token ? { StartAfter: startAfter } : {}) }),
+        const [m, client] = await this.sdk();
+        page = await client.send(
+          new m.ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token, ...(startAfter && !token ? { StartAfter: startAfter } : {}) }),
         );
       } catch (e) {
         throw this.fail(e, `cannot list ${prefix || '/'} in`);
@@ -203,7 +213,8 @@ export class Bucket {
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
       const batch = keys.slice(i, i + DELETE_BATCH);
       try {
-        await this.client.send(new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        const [m, client] = await this.sdk();
+        await client.send(new m.DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
       } catch (e) {
         throw this.fail(e, `cannot delete ${batch.length} object(s) from`);
       }
@@ -214,7 +225,8 @@ export class Bucket {
   async copy(fromKey: string, toKey: string): Promise<boolean> {
     if (fromKey === toKey) return !!(await this.head(fromKey)); // S3 refuses a copy onto itself
     try {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.name, Key: toKey, CopySource: `${this.name}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}` }));
+      const [m, client] = await this.sdk();
+      await client.send(new m.CopyObjectCommand({ Bucket: this.name, Key: toKey, CopySource: `${this.name}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}` }));
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
@@ -232,7 +244,7 @@ export class Bucket {
   }
 
   destroy(): void {
-    this.client.destroy();
+    this.madeClient?.destroy();
   }
 }
 

@@ -93,7 +93,7 @@ beforeEach(() => {
 /** every object under the prefix has the sha256 of its bytes as metadata */
 async function everyObjectMatchesItsHash(prefix: string): Promise<number> {
   const direct = catalogs.create('s3', s3.config('faults'), { cwd: base }) as S3Catalog;
-  const client = direct.bucket.client;
+  const [, client] = await direct.bucket.sdk();
   const listed = await client.send(new ListObjectsV2Command({ Bucket: 'faults', Prefix: prefix }));
   for (const o of listed.Contents ?? []) {
     const head = await client.send(new HeadObjectCommand({ Bucket: 'faults', Key: o.Key }));

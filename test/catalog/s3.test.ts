@@ -56,7 +56,7 @@ afterEach(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-const head = (key: string) => cat.bucket.client.send(new HeadObjectCommand({ Bucket: 'catalog-test', Key: key }));
+const head = async (key: string) => (await cat.bucket.sdk())[1].send(new HeadObjectCommand({ Bucket: 'catalog-test', Key: key }));
 
 describe('s3 catalog', () => {
   it('takes runnable\'s minio keys, a bucket with a prefix, and the alias minio; bad config is one clear field error', () => {
@@ -152,7 +152,7 @@ describe('s3 catalog', () => {
     expect(await cat.list('later-run')).toEqual(['data/b.csv']);
     expect(await cat.hashes('later-run', ['**'])).toEqual({ 'data/b.csv': sha('bb') });
     // an object put by something else (no metadata) is hashed from its bytes
-    await cat.bucket.client.send(new PutObjectCommand({ Bucket: 'catalog-test', Key: `p${prefixes}/${RUN}/data/c.csv`, Body: 'ccc' }));
+    await (await cat.bucket.sdk())[1].send(new PutObjectCommand({ Bucket: 'catalog-test', Key: `p${prefixes}/${RUN}/data/c.csv`, Body: 'ccc' }));
     expect((await cat.hashes(RUN, ['data/c.csv']))['data/c.csv']).toBe(sha('ccc'));
   });
 
@@ -161,7 +161,7 @@ describe('s3 catalog', () => {
     await write(cwd, 'big/blob.bin', big);
     // the requests the catalog's client sends, observed (not replaced) by a middleware
     const sent: string[] = [];
-    cat.bucket.client.middlewareStack.add((next, context) => (args) => {
+    (await cat.bucket.sdk())[1].middlewareStack.add((next, context) => (args) => {
       sent.push(context.commandName!);
       return next(args);
     });
@@ -183,11 +183,11 @@ describe('s3 catalog', () => {
     await write(cwd, 'a.csv', 'original');
     await cat.put(RUN, ['a.csv'], cwd, true);
     const key = `p${prefixes}/${RUN}/a.csv`;
-    await cat.bucket.client.send(new PutObjectCommand({ Bucket: 'catalog-test', Key: key, Body: 'tampered', Metadata: { sha256: sha('original') } }));
+    await (await cat.bucket.sdk())[1].send(new PutObjectCommand({ Bucket: 'catalog-test', Key: key, Body: 'tampered', Metadata: { sha256: sha('original') } }));
     const other = join(base, 'other');
     await rejects(cat.get(RUN, ['a.csv'], other), 'E_CATALOG', /does not match the sha256 recorded/);
     expect(existsSync(join(other, 'a.csv'))).toBe(false);
-    const body = await cat.bucket.client.send(new GetObjectCommand({ Bucket: 'catalog-test', Key: key }));
+    const body = await (await cat.bucket.sdk())[1].send(new GetObjectCommand({ Bucket: 'catalog-test', Key: key }));
     expect(await body.Body!.transformToString()).toBe('tampered');
   });
 });
