@@ -27,7 +27,6 @@ import { readFile } from 'node:fs/promises';
 import { posix, resolve } from 'node:path';
 import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Upload } from '@aws-sdk/lib-storage';
 import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
 import type { Bucket } from '../s3/bucket.js';
@@ -159,8 +158,10 @@ export class S3Catalog implements CatalogStore {
           },
         }),
       );
+      // loaded with the first large file, not with the catalog (bucket.ts says why)
+      const [{ Upload }, [, client]] = await Promise.all([import('@aws-sdk/lib-storage'), this.bucket.sdk()]);
       const upload = new Upload({
-        client: this.bucket.client,
+        client,
         params: { Bucket: this.bucket.name, Key: key, Body: body, Metadata: { [SHA256]: hash } },
         partSize: PART_SIZE,
         queueSize: PARTS_IN_FLIGHT,
