@@ -178,6 +178,16 @@ export const sharedS3 = {
     sharedServer = undefined;
     await server.close();
   },
+  /** every key under the prefix of `config(dir, what)`, relative to it: what a store or catalog left in the bucket */
+  async keys(dir: string, what: string): Promise<string[]> {
+    const { Bucket } = await import('../src/s3/bucket.js');
+    const bucket = new Bucket(this.config(dir, what) as never);
+    try {
+      return (await bucket.listAll(bucket.prefix)).map((o) => o.key.slice(bucket.prefix.length)).sort();
+    } finally {
+      bucket.destroy();
+    }
+  },
   /** the store/catalog config under a prefix named after `dir` */
   config(dir: string, what: string): Record<string, unknown> {
     if (!sharedServer) throw new Error('sharedS3.setup() has not run');

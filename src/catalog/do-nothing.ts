@@ -36,6 +36,11 @@ export class DoNothingCatalog implements CatalogStore {
     return [];
   }
 
+  /** Capability: a run's files removed: it has none. */
+  async deleteRun(_runId: string): Promise<number> {
+    return 0;
+  }
+
   /** Capability: what a `get` would fetch, hashed: nothing, without making a temporary folder to find out. */
   async hashes(_runId: string, _globs: string[]): Promise<Record<string, string>> {
     return {};

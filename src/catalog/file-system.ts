@@ -3,7 +3,7 @@
  * `<catalog_location>/<run_id>/<relative path>`, the same relative path they have in the step's
  * working directory.
  */
-import { lstat, readFile as fsReadFile } from 'node:fs/promises';
+import { lstat, readFile as fsReadFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { escapePath, glob, isDynamicPattern } from 'tinyglobby';
 import { RunnableError } from '../errors.js';
@@ -111,6 +111,16 @@ export class FileSystemCatalog implements CatalogStore {
     // dot: true — a run's files include the dot folders (`.objects/`) the catalog itself writes.
     const files = await glob(['**'], { cwd: this.location(runId), dot: true, onlyFiles: true, followSymbolicLinks: false });
     return files.filter((f) => !isTempName(f)).sort();
+  }
+
+  /**
+   * Capability: the run's folder, counted first (temp files of a killed writer go too, uncounted).
+   * `rm` removes a symlink in the folder, or the folder itself if it is one, without following it.
+   */
+  async deleteRun(runId: string): Promise<number> {
+    const count = (await this.list(runId)).length;
+    await rm(this.location(runId), { recursive: true, force: true });
+    return count;
   }
 
   /**

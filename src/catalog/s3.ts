@@ -43,6 +43,9 @@ const PART_SIZE = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
 const LARGE_AT_ONCE = 2;
 
+/** a key below a run's prefix that names a file by a plain relative path (not one written by something else) */
+const isPlainPath = (rel: string): boolean => !!rel && !rel.endsWith('/') && posix.normalize(rel) === rel && !rel.startsWith('../');
+
 export class S3Catalog implements CatalogStore {
   readonly remote = true;
   /** recorded as every entry's `catalog_handler_location` */
@@ -119,6 +122,14 @@ export class S3Catalog implements CatalogStore {
     }
   }
 
+  /** Capability: every object under the run's prefix, counted as `list` counts files (keys that are not a plain path go too, uncounted) */
+  async deleteRun(runId: string): Promise<number> {
+    const prefix = this.runPrefix(runId);
+    const keys = (await this.bucket.listAll(prefix)).map((o) => o.key);
+    await this.bucket.delete(keys);
+    return keys.filter((key) => isPlainPath(key.slice(prefix.length))).length;
+  }
+
   private runPrefix(runId: string): string {
     validateRunId(runId);
     return this.bucket.key(`${runId}/`);
@@ -127,8 +138,7 @@ export class S3Catalog implements CatalogStore {
   /** the run's files, catalog-relative; keys that are not a plain relative path (written by something else) are left out */
   private async runFiles(runId: string): Promise<string[]> {
     const prefix = this.runPrefix(runId);
-    const rels = (await this.bucket.listAll(prefix)).map((o) => o.key.slice(prefix.length));
-    return rels.filter((rel) => rel && !rel.endsWith('/') && posix.normalize(rel) === rel && !rel.startsWith('../'));
+    return (await this.bucket.listAll(prefix)).map((o) => o.key.slice(prefix.length)).filter(isPlainPath);
   }
 
   private async selectInRun(runId: string, globs: string[]): Promise<Map<string, string>> {

@@ -36,4 +36,11 @@ export interface CatalogStore {
    * inside the store (file-system: a file copy; s3: CopyObject). Absent: readFile + writeFile.
    */
   copyBetweenRuns?(fromRunId: string, toRunId: string, relPath: string): Promise<void>;
+  /**
+   * Capability: removes every file of the run's catalog (`runnable runs delete|prune`) and
+   * returns how many there were; 0 for a run with none (not an error). file-system: the folder
+   * `<catalog_location>/<run_id>/`; s3: every object under `PREFIX/RUN_ID/`; do-nothing: nothing
+   * to remove. Absent: the files stay, and the caller says so.
+   */
+  deleteRun?(runId: string): Promise<number>;
 }

@@ -1,5 +1,5 @@
 /** The file stores' lease entries (`_lease.ts`): numbered files in `<log_folder>/.leases/<run_id>/`, created with O_EXCL. */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno, writeAll, writeFileAtomic } from './_fs.js';
 import { acquireNumberedLease, type LeaseMedium, type LeaseTiming } from './_lease.js';
@@ -7,6 +7,11 @@ import type { Lease, LeaseHolder } from './types.js';
 
 export function acquireFileLease(logFolder: string, runId: string, holder: LeaseHolder, step: string | undefined, timing?: LeaseTiming): Promise<Lease> {
   return acquireNumberedLease(fileLeases(join(logFolder, '.leases', runId)), runId, holder, step, timing);
+}
+
+/** every lease entry of the run (the run's and its steps'), for `deleteRun`: the caller has abandoned its own */
+export function deleteFileLeases(logFolder: string, runId: string): void {
+  rmSync(join(logFolder, '.leases', runId), { recursive: true, force: true });
 }
 
 function fileLeases(dir: string): LeaseMedium {

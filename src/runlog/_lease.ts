@@ -111,8 +111,9 @@ const lapsesAt = (entry: LeaseEntry, timing: LeaseTiming): string =>
 
 /**
  * The held lease: renewed every `renewMs` (a timer that does not keep the process alive) until
- * released. Writes of the entry take turns, so a renewal still in flight can never land after
- * the release and make the entry held again.
+ * released, or abandoned (the timer stops and nothing is written: the run is being deleted).
+ * Writes of the entry take turns, so a renewal still in flight can never land after the release
+ * (or the deletion) and make the entry held again.
  */
 function holding(medium: LeaseMedium, base: string, n: number, holder: LeaseHolder, timing: LeaseTiming): Lease {
   let writes: Promise<void> = Promise.resolve();
@@ -125,10 +126,17 @@ function holding(medium: LeaseMedium, base: string, n: number, holder: LeaseHold
     if (!done) void write({ holder, renewed: new Date().toISOString() });
   }, timing.renewMs);
   timer.unref();
-  return heldLease(holder, async () => {
+  const stop = async () => {
     done = true;
     clearInterval(timer);
     await writes;
-    await medium.replace(base, n, JSON.stringify({ holder, renewed: new Date().toISOString(), released: true } satisfies LeaseEntry));
-  });
+  };
+  return heldLease(
+    holder,
+    async () => {
+      await stop();
+      await medium.replace(base, n, JSON.stringify({ holder, renewed: new Date().toISOString(), released: true } satisfies LeaseEntry));
+    },
+    stop,
+  );
 }

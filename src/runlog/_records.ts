@@ -45,12 +45,16 @@ export function busy(runId: string, step: string | undefined, holder: LeaseHolde
   return new RunnableError('E_RUN_BUSY', `${what} is being driven by pid ${holder.pid} since ${holder.since} on host ${holder.host}${lapse}`);
 }
 
-/** a held lease whose `release` runs `giveUp` once, however often it is called */
-export function heldLease(holder: LeaseHolder, giveUp: () => void | Promise<void>): Lease {
-  let released: Promise<void> | undefined;
+/**
+ * a held lease whose `release` runs `giveUp` and whose `abandon` runs `stop` (default `giveUp`):
+ * whichever comes first, once, however often either is called
+ */
+export function heldLease(holder: LeaseHolder, giveUp: () => void | Promise<void>, stop: () => void | Promise<void> = giveUp): Lease {
+  let ended: Promise<void> | undefined;
   return {
     holder,
-    release: () => (released ??= Promise.resolve().then(giveUp)),
+    release: () => (ended ??= Promise.resolve().then(giveUp)),
+    abandon: () => (ended ??= Promise.resolve().then(stop)),
   };
 }
 

@@ -27,3 +27,14 @@ export async function listRuns(bucket: Bucket, marker: string): Promise<string[]
   for (const runId of latest.keys()) if (!marked.has(runId)) latest.delete(runId);
   return newestFirst(latest);
 }
+
+/**
+ * Every object under `PREFIX/RUN_ID/` (records, journal, `.leases/`), for `deleteRun`. The marker
+ * goes last, so that a deletion cut short leaves a run that `runs()` still lists and a second
+ * `deleteRun` finishes, never objects nothing lists.
+ */
+export async function deleteRunObjects(bucket: Bucket, runId: string, marker: string): Promise<void> {
+  const prefix = runPrefix(bucket, runId);
+  await bucket.delete((await bucket.listAll(prefix)).map((o) => o.key).filter((key) => key !== prefix + marker));
+  await bucket.delete([prefix + marker]);
+}

@@ -77,6 +77,13 @@ export class BufferedRunLogStore implements RunLogStore {
     return heldLease(holder, () => void this.leases.delete(key));
   }
 
+  /** Capability: the run's records and its leases go from memory. */
+  async deleteRun(runId: string): Promise<void> {
+    this.run(runId);
+    this.store.delete(runId);
+    for (const key of this.leases.keys()) if (key.startsWith(`${runId}\0`)) this.leases.delete(key);
+  }
+
   private run(runId: string): BufferedRun {
     const run = this.store.get(runId);
     if (!run) throw unknownRun(runId, 'memory (buffered run log store)');

@@ -17,12 +17,12 @@
  *   config:
  *     log_folder: .run_log_store   # the default; relative to the working directory
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno, statOrUndefined, writeFileAtomic } from './_fs.js';
 import { recordFileName } from './_names.js';
 import { checkRunId, initialRecords, newestFirst, parseRecord, readRecords, recordText, runExistsError, timeSeq, unknownRun, type ReadRecords } from './_records.js';
-import { acquireFileLease } from './_fs-lease.js';
+import { acquireFileLease, deleteFileLeases } from './_fs-lease.js';
 import type { LeaseTiming } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
@@ -148,10 +148,23 @@ export class ChunkedFsRunLogStore implements RunLogStore {
     return acquireFileLease(this.logFolder, runId, holder, step, this.leaseTiming);
   }
 
+  /**
+   * Capability: the run's folder, `run.json` last (so that a deletion cut short leaves a run
+   * that `runs()` still lists and a second `deleteRun` finishes), then its lease entries.
+   */
+  async deleteRun(runId: string): Promise<void> {
+    if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
+    this.seqs.delete(runId);
+    const dir = this.runDir(runId);
+    const header = recordFileName('run', '');
+    for (const name of readdirSync(dir)) if (name !== header) rmSync(join(dir, name), { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+    deleteFileLeases(this.logFolder, runId);
+  }
+
   private runDir(runId: string): string {
     return join(this.logFolder, runId);
   }
-
 }
 
 const recordFiles = (names: string[]): string[] => names.filter((name) => !name.startsWith('.') && name.endsWith('.json')); // not temp files, strays

@@ -21,7 +21,7 @@ import type { LeaseTiming } from './_lease.js';
 import { recordFileName } from './_names.js';
 import { acquireS3Lease } from './_s3-lease.js';
 import { initialRecords, parseRecord, readRecords, recordText, runExistsError, timeSeq, unknownRun, type ReadRecords } from './_records.js';
-import { listRuns, runPrefix } from './_s3-runs.js';
+import { deleteRunObjects, listRuns, runPrefix } from './_s3-runs.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLogStore, RunRecord } from './types.js';
 
 const HEADER = 'run.json';
@@ -117,6 +117,13 @@ export class ChunkedS3RunLogStore implements RunLogStore {
   async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
     if (!(await this.exists(runId))) throw unknownRun(runId, this.bucket.url);
     return acquireS3Lease(this.bucket, runId, holder, step, this.leaseTiming);
+  }
+
+  /** Capability: every object of the run (`run.json` last: `_s3-runs.ts`) */
+  async deleteRun(runId: string): Promise<void> {
+    if (!(await this.exists(runId))) throw unknownRun(runId, this.bucket.url);
+    this.seqs.delete(runId);
+    await deleteRunObjects(this.bucket, runId, HEADER);
   }
 
   async flush(runId: string): Promise<void> {

@@ -46,7 +46,7 @@ import { isErrno, statOrUndefined, writeAll, writeFileAtomic } from './_fs.js';
 import { RecordSet } from './_record-set.js';
 import { checkRunLogShape } from './_shape.js';
 import { checkRunId, initialRecords, newestFirst, runExistsError, unknownRun } from './_records.js';
-import { acquireFileLease } from './_fs-lease.js';
+import { acquireFileLease, deleteFileLeases } from './_fs-lease.js';
 import type { LeaseTiming } from './_lease.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
 
@@ -187,6 +187,21 @@ export class FileSystemRunLogStore implements RunLogStore {
   async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
     if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
     return acquireFileLease(this.logFolder, runId, holder, step, this.leaseTiming);
+  }
+
+  /** Capability: the run's two files, the temp files a killed writer left of them (`writeFileAtomic`), and its lease entries. */
+  async deleteRun(runId: string): Promise<void> {
+    if (!(await this.exists(runId))) throw unknownRun(runId, this.logFolder);
+    const state = this.cache.get(runId);
+    if (state?.fd !== undefined) closeSync(state.fd);
+    this.cache.delete(runId);
+    // `.<id>.json.<pid>.<n>.tmp`: the exact shape, so that run `a` never takes run `a.json`'s temp files
+    const isTemp = (name: string) =>
+      ['json', 'journal'].some((ext) => name.startsWith(`.${runId}.${ext}.`) && /^\d+\.\d+\.tmp$/.test(name.slice(runId.length + ext.length + 3)));
+    for (const name of readdirSync(this.logFolder)) if (isTemp(name)) rmSync(join(this.logFolder, name), { force: true });
+    rmSync(this.jsonPath(runId), { force: true });
+    rmSync(this.journalPath(runId), { force: true });
+    deleteFileLeases(this.logFolder, runId);
   }
 
   private jsonPath(runId: string): string {

@@ -33,7 +33,7 @@ import type { LeaseTiming } from './_lease.js';
 import { RecordSet } from './_record-set.js';
 import { acquireS3Lease } from './_s3-lease.js';
 import { initialRecords, runExistsError, timeSeq, unknownRun } from './_records.js';
-import { listRuns, runPrefix } from './_s3-runs.js';
+import { deleteRunObjects, listRuns, runPrefix } from './_s3-runs.js';
 import type { Lease, LeaseHolder, NewRecord, RecordKind, RunHeader, RunLog, RunLogStore, RunRecord } from './types.js';
 
 const RUN_LOG = 'runlog.json';
@@ -152,6 +152,15 @@ export class S3RunLogStore implements RunLogStore {
   async acquireLease(runId: string, holder: LeaseHolder, step?: string): Promise<Lease> {
     if (!(await this.exists(runId))) throw unknownRun(runId, this.bucket.url);
     return acquireS3Lease(this.bucket, runId, holder, step, this.leaseTiming);
+  }
+
+  /** Capability: every object of the run (`runlog.json` last: `_s3-runs.ts`), after this process's operations on it */
+  deleteRun(runId: string): Promise<void> {
+    return this.inTurn(runId, async () => {
+      if (!(await this.exists(runId))) throw unknownRun(runId, this.bucket.url);
+      this.cache.delete(runId);
+      await deleteRunObjects(this.bucket, runId, RUN_LOG);
+    });
   }
 
   flush(runId: string): Promise<void> {

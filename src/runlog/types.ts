@@ -135,6 +135,13 @@ export interface LeaseHolder {
 export interface Lease {
   readonly holder: LeaseHolder;
   release(): Promise<void>;
+  /**
+   * Stops renewing the lease without writing its entry again, for a holder about to delete the
+   * run (`deleteRun`), whose lease entries go with it: a release or renewal after the deletion
+   * would write an entry back. The entry stays held while this process lives (seen from another
+   * host, until it lapses); `release` afterwards does nothing.
+   */
+  abandon(): Promise<void>;
 }
 
 export interface RunLogStore {
@@ -197,4 +204,14 @@ export interface RunLogStore {
    * A torn last journal line (a writer killed mid-line) is normal, not damage.
    */
   damage?(runId: string): Promise<string[]>;
+  /**
+   * Optional capability: removes every trace of the run from the store: its records and its
+   * lease entries (`runnable runs delete|prune`); throws RunnableError(E_RUN_ID) for an unknown
+   * run. The caller holds the run's lease and abandons it first (`Lease.abandon`), so no driver
+   * starts meanwhile and nothing writes an entry back. Other runs and the step cache stay (a
+   * cache entry whose run is gone is a miss). file-system: `<id>.json`, `<id>.journal` and their
+   * temp files; chunked-fs: the run's folder; both also `<log_folder>/.leases/<id>/`; s3 and
+   * chunked-s3: every object under `PREFIX/RUN_ID/` (`.leases/` included); buffered: memory.
+   */
+  deleteRun?(runId: string): Promise<void>;
 }

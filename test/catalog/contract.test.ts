@@ -74,9 +74,41 @@ describe.each(catalogs.types())('catalog contract: %s', (type) => {
       expect(await filesIn(dir)).toEqual(['work/a.csv']);
       expect(await catalogHashes(catalog, RUN, ['**'])).toEqual({});
       if (catalog.hashes) expect(await catalog.hashes(RUN, ['**'])).toEqual({});
+      if (catalog.deleteRun) expect(await catalog.deleteRun(RUN)).toBe(0);
     });
     return;
   }
+
+  it("deletes a run's files, every one, and nothing of another run's (deleteRun)", async (ctx) => {
+    if (!catalog.deleteRun) ctx.skip();
+    await write(cwd, 'out/deep/a.csv', 'a');
+    await write(cwd, 'b.bin', BYTES);
+    await catalog.put(RUN, ['out/**', 'b.bin'], cwd, true);
+    await catalog.writeFile(RUN, '.logs/step.attempt-1.log', 'log');
+    await catalog.writeFile(RUN, '.objects/_root/x.v8', 'obj');
+    await catalog.put(OTHER, ['b.bin'], cwd, true);
+    const before = (await fixture.keys?.(dir)) ?? [];
+    expect(await catalog.deleteRun!(RUN)).toBe(4);
+    expect(await catalog.list(RUN)).toEqual([]);
+    expect(await catalog.get(RUN, ['**'], await elsewhere('other'))).toEqual([]);
+    await rejectsCatalog(catalog.readFile(RUN, 'b.bin'), /b\.bin/);
+    expect(await catalog.list(OTHER)).toEqual(['b.bin']);
+    expect(await catalog.readFile(OTHER, 'b.bin')).toEqual(BYTES);
+    if (fixture.keys) {
+      const of = (id: string) => (k: string) => k === id || k.startsWith(`${id}/`);
+      expect(before.filter(of(RUN))).toHaveLength(4);
+      const after = await fixture.keys(dir);
+      expect(after.filter(of(RUN))).toEqual([]);
+      expect(after.filter(of(OTHER))).toEqual(before.filter(of(OTHER)));
+    }
+    // a run with no files (or deleted already) is not an error; its id takes files again
+    expect(await catalog.deleteRun!(RUN)).toBe(0);
+    expect(await catalog.deleteRun!('no-such-run')).toBe(0);
+    await catalog.writeFile(RUN, 'again.txt', 'again');
+    expect(await catalog.list(RUN)).toEqual(['again.txt']);
+    for (const bad of ['../up', 'a/b', '', '.']) await expect(catalog.deleteRun!(bad)).rejects.toThrow(RunnableError);
+    expect(await catalog.list(OTHER)).toEqual(['b.bin']);
+  });
 
   it('refuses run ids that are not one path segment', async () => {
     await write(cwd, 'a.txt', 'a');

@@ -3,7 +3,8 @@
  * contract, which builds each store to get its cache): for each registered store type, the
  * `run-log-store.config` of a store kept under a test's own folder.
  */
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import type { MemberHooks } from '../_members.js';
 import { sharedS3 } from '../_s3.js';
 
@@ -12,15 +13,29 @@ export interface RunLogStoreFixture extends MemberHooks {
   config(dir: string): unknown;
   /** environment the store reads its settings from (credentials); default: none */
   env?(): NodeJS.ProcessEnv;
+  /** every file or object the store keeps under `dir`, relative to its folder or prefix (what `deleteRun` must leave no trace of a run in); absent for a store in memory */
+  keys?(dir: string): Promise<string[]>;
 }
 
+const files = async (dir: string) => filesBelow(join(dir, 'logs'));
+const objects = (dir: string) => sharedS3.keys(dir, 'runs');
+
 export const runLogStoreMembers: Record<string, RunLogStoreFixture> = {
-  'file-system': { config: (dir) => ({ log_folder: join(dir, 'logs') }) },
-  'chunked-fs': { config: (dir) => ({ log_folder: join(dir, 'logs') }) },
+  'file-system': { config: (dir) => ({ log_folder: join(dir, 'logs') }), keys: files },
+  'chunked-fs': { config: (dir) => ({ log_folder: join(dir, 'logs') }), keys: files },
   buffered: { config: () => ({}) },
   // object storage: s3rver on loopback, a prefix per test folder
-  s3: { ...sharedS3, config: (dir) => sharedS3.config(dir, 'runs') },
-  minio: { ...sharedS3, config: (dir) => sharedS3.config(dir, 'runs') },
-  'chunked-s3': { ...sharedS3, config: (dir) => sharedS3.config(dir, 'runs') },
-  'chunked-minio': { ...sharedS3, config: (dir) => sharedS3.config(dir, 'runs') },
+  s3: { ...sharedS3, config: (dir) => sharedS3.config(dir, 'runs'), keys: objects },
+  minio: { ...sharedS3, config: (dir) => sharedS3.config(dir, 'runs'), keys: objects },
+  'chunked-s3': { ...sharedS3, config: (dir) => sharedS3.config(dir, 'runs'), keys: objects },
+  'chunked-minio': { ...sharedS3, config: (dir) => sharedS3.config(dir, 'runs'), keys: objects },
 };
+
+/** every file (and empty folder) below `root`, relative, '/'-separated, sorted; [] when there is no `root` */
+export function filesBelow(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => !e.isDirectory() || !readdirSync(join(e.parentPath, e.name)).length)
+    .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'))
+    .sort();
+}

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunnableError } from '../../src/errors.js';
 import { assemble, disassemble, runLogStores } from '../../src/runlog/index.js';
 import type { NewRecord, RunLogStore, StepRecordData } from '../../src/runlog/types.js';
+import { leaseHolder } from '../../src/runner/lease.js';
 import { memberFixture } from '../_members.js';
 import { runChild, runlogIndexUrl, writeChild } from './_child.js';
 import { executionOrder, header, nestedRunLog, step } from './_fixture.js';
@@ -177,6 +178,46 @@ describe.each(runLogStores.types())('run-log store contract: %s', (type) => {
     }
     expect(order[0]).toBe('r2');
     expect([...order].sort()).toEqual(['r1', 'r2', 'r3']);
+  });
+
+  it('deletes a run: its records and lease entries go, other runs stay, the id is free again (deleteRun)', async (ctx) => {
+    if (!store.deleteRun) ctx.skip();
+    await writeNested();
+    await store.create(header('r2'));
+    await store.put('r2', stepRecord('a'));
+    await store.flush('r2');
+    const before = (await fixture.keys?.(cwd)) ?? [];
+    // as `runs delete` does: the run's lease taken, then abandoned; a step's lease held too
+    if (store.acquireLease) {
+      await store.acquireLease('r1', leaseHolder(), 'map_step.a.nested');
+      await (await store.acquireLease('r1', leaseHolder())).abandon();
+    }
+    await store.deleteRun!('r1');
+    expect(await store.exists('r1')).toBe(false);
+    expect(await store.runs()).toEqual(['r2']);
+    expect(await store.get('r1', 'run', '')).toBeUndefined();
+    await rejectsWithCode(store.list('r1'), 'E_RUN_ID', /r1/);
+    await rejectsWithCode(store.deleteRun!('r1'), 'E_RUN_ID', /unknown run id 'r1'/);
+    expect(Object.keys(assemble(await store.list('r2')).steps)).toEqual(['a']);
+    if (store.sharedAcrossProcesses) {
+      const other = make();
+      expect(await other.exists('r1')).toBe(false);
+      expect(await other.runs()).toEqual(['r2']);
+    }
+    if (fixture.keys) {
+      const traceOf = (id: string) => (k: string) => new RegExp(`(^|/)\\.?${id}([./]|$)`).test(k);
+      expect(before.filter(traceOf('r1')).length).toBeGreaterThan(0);
+      const after = await fixture.keys(cwd);
+      expect(after.filter(traceOf('r1'))).toEqual([]);
+      expect(after.filter(traceOf('r2'))).toEqual(before.filter(traceOf('r2')));
+    }
+    // no lease entry is left to refuse the next run of that id
+    await store.create(header('r1'));
+    expect(assemble(await store.list('r1'))).toEqual({ ...header('r1'), steps: {}, parameters: {} });
+    if (store.acquireLease) {
+      await (await store.acquireLease('r1', leaseHolder())).release();
+      await (await store.acquireLease('r1', leaseHolder(), 'map_step.a.nested')).release();
+    }
   });
 
   it('rejects an unknown run id with E_RUN_ID naming it: list, put, flush', async () => {
