@@ -3,6 +3,9 @@ import { Argument, Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT, reportError } from './_errors.js';
 import { packageVersion } from '../util/package-root.js';
 
+/** `--help`'s closing lines: an example or two of the command, as a user would type them. */
+const examples = (...lines: string[]): string => `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+
 /** Never rejects: whatever a command throws is reported in one line (./_errors.ts). */
 export async function main(argv: string[]): Promise<number> {
   installLastResort();
@@ -46,6 +49,7 @@ async function run(argv: string[]): Promise<number> {
     .option('--no-cache', 'run cached steps anyway (recorded as cache misses); their results refresh the step cache')
     .option('--detach', 'hand the run to the executor and return at once (slurm: a driver job runs it in the cluster)')
     .description('run a pipeline')
+    .addHelpText('after', examples('runnable execute pipeline.yaml -p parameters.yaml', 'runnable execute pipeline.ts -c runnable-config.yaml --tag nightly --json'))
     .action(async (pipeline: string | undefined, flags) => {
       const file = pipeline ?? flags.file;
       if (!file) throw new CommanderError(EXIT_BAD_INPUT, 'runnable.usage', 'error: missing pipeline file\n');
@@ -56,6 +60,7 @@ async function run(argv: string[]): Promise<number> {
   runOptions(program.command('execute-job').argument('<job>', "job YAML (top-level 'job:') or TS/JS module default-exporting a job"))
     .option('--dry-run', 'print what the job executor would submit (k8s-job: the Job manifest) and run nothing')
     .description('run a single-task job')
+    .addHelpText('after', examples('runnable execute-job job.yaml -c k8s-config.yaml', 'runnable execute-job job.yaml -c k8s-config.yaml --dry-run'))
     .action(async (job: string, flags) => {
       const { executeJobCommand } = await import('./execute-job.js');
       code = await executeJobCommand(job, flags);
@@ -69,6 +74,7 @@ async function run(argv: string[]): Promise<number> {
     .option('--no-cache', 'run cached steps anyway (recorded as cache misses); their results refresh the step cache')
     .option('--detach', 'hand the run to the executor and return at once (slurm: a driver job runs it in the cluster)')
     .description('continue a failed or interrupted run: succeeded steps are skipped, the others run again')
+    .addHelpText('after', examples('runnable retry brave-curie-120000-abc123', 'runnable retry brave-curie-120000-abc123 -c runnable-config.yaml'))
     .action(async (runId: string, flags) => {
       const { retryCommand } = await import('./retry.js');
       code = await retryCommand(runId, flags);
@@ -113,7 +119,8 @@ async function run(argv: string[]): Promise<number> {
     });
 
   program
-    .command('open-run')
+    // plumbing: an Argo workflow's first pod calls it
+    .command('open-run', { hidden: true })
     .argument('<run_id>', 'the run to create, or to continue if it failed')
     .argument('<pipeline>', 'the pipeline file')
     .option('-c, --config <file>', 'configuration file (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)')
@@ -130,6 +137,7 @@ async function run(argv: string[]): Promise<number> {
     .argument('<pipeline>')
     .option('-c, --config <file>', 'check the config too, and what the executor would write (argo: the manifest, against the Argo schema)')
     .description('check a pipeline without running it')
+    .addHelpText('after', examples('runnable validate pipeline.yaml', 'runnable validate pipeline.yaml -c argo-config.yaml'))
     .action(async (pipeline: string, flags) => {
       const { validateCommand } = await import('./validate.js');
       code = await validateCommand(pipeline, flags);
@@ -154,6 +162,7 @@ async function run(argv: string[]): Promise<number> {
     .option('--run <run_id>', 'colour the steps by how they ended in that run')
     .option('-c, --config <file>', 'configuration file naming the run-log store (with --run)')
     .description('draw the pipeline: composites as clusters, on_failure edges dashed')
+    .addHelpText('after', examples('runnable graph pipeline.yaml -o pipeline.svg', 'runnable graph pipeline.yaml --run brave-curie-120000-abc123 --format mermaid'))
     .action(async (pipeline: string, flags) => {
       const { graphCommand } = await import('./graph.js');
       code = await graphCommand(pipeline, flags);
@@ -168,20 +177,29 @@ async function run(argv: string[]): Promise<number> {
     .option('--history <n>', 'earlier runs of the same pipeline in the metric chart (default 20)')
     .option('-c, --config <file>', 'configuration file naming the run-log store and catalog')
     .description('a report of a run: Gantt of steps and attempts, step details, logs, metrics')
+    .addHelpText('after', examples('runnable timeline brave-curie-120000-abc123 --open', 'runnable timeline brave-curie-120000-abc123 --console'))
     .action(async (runId: string, flags) => {
       const { timelineCommand } = await import('./timeline.js');
       code = await timelineCommand(runId, flags);
     });
 
-  const runs = program.command('runs').description('runs in the configured run-log store');
+  const runs = program
+    .command('runs')
+    .description('list, show, compare and delete the runs in the configured run-log store')
+    .addHelpText('after', examples('runnable runs list --limit 10', 'runnable runs prune --older-than 30d --keep 20'));
+  const configOption = '-c, --config <file>';
+  const configHelp = 'configuration file naming the run-log store and catalog (else RUNNABLE_CONFIGURATION_FILE, else runnable-config.yaml)';
   runs
     .command('list')
-    .option('-c, --config <file>')
-    .option('--json')
+    .option(configOption, configHelp)
+    .option('--json', 'print the runs as a JSON array on stdout')
     .option('--metrics', 'a column per metric the runs recorded')
     .option('--tag <tag>', 'only runs with this tag')
     .option('--since <when>', 'only runs started since an ISO time or a duration back (30m, 12h, 7d)')
     .option('--status <status>', 'only runs with this status (SUCCESS, FAIL, PROCESSING, INTERRUPTED)')
+    .option('--limit <n>', 'at most N runs, the newest first (default: all)')
+    .description('the runs, newest first: run id, status and tag (--metrics: a column per metric)')
+    .addHelpText('after', examples('runnable runs list --limit 10', 'runnable runs list --status FAIL --since 7d --json'))
     .action(async (flags) => {
       const { runsListCommand } = await import('./runs.js');
       code = await runsListCommand(flags);
@@ -189,10 +207,12 @@ async function run(argv: string[]): Promise<number> {
   runs
     .command('show')
     .argument('<run_id>')
-    .option('-c, --config <file>')
-    .option('--json')
+    .option(configOption, configHelp)
+    .option('--json', 'print the whole run log as JSON on stdout')
     .option('--status <status>', 'only steps with this status, and the composites holding them')
     .option('--step <text>', 'only steps whose internal name contains the text, and the composites holding them')
+    .description('one run: its steps, branches, attempts, failures and parameters')
+    .addHelpText('after', examples('runnable runs show brave-curie-120000-abc123', 'runnable runs show brave-curie-120000-abc123 --status FAIL'))
     .action(async (runId: string, flags) => {
       const { runsShowCommand } = await import('./runs.js');
       code = await runsShowCommand(runId, flags);
@@ -202,13 +222,37 @@ async function run(argv: string[]): Promise<number> {
     .command('diff')
     .argument('<run_a>')
     .argument('<run_b>')
-    .option('-c, --config <file>')
+    .option(configOption, configHelp)
     .option('--all', 'show unchanged rows too')
-    .option('--json')
+    .option('--json', 'print the comparison as JSON on stdout')
     .description('parameters, metrics, catalog hashes, step statuses and durations of two runs side by side')
+    .addHelpText('after', examples('runnable runs diff brave-curie-120000-abc123 calm-bohr-120001-def456'))
     .action(async (a: string, b: string, flags) => {
       const { runsDiffCommand } = await import('./runs-diff.js');
       code = await runsDiffCommand(a, b, flags);
+    });
+
+  const deleteOptions = (cmd: Command) =>
+    cmd
+      .option(configOption, configHelp)
+      .option('--dry-run', 'print what would be deleted; delete nothing')
+      .option('--json', 'print {dry_run, deleted, skipped} as JSON on stdout');
+  deleteOptions(runs.command('delete').argument('<run_id...>', 'one or more runs'))
+    .description('delete runs: their run logs and catalog files (a run being driven is refused, exit 1)')
+    .addHelpText('after', examples('runnable runs delete brave-curie-120000-abc123', 'runnable runs delete brave-curie-120000-abc123 calm-bohr-120001-def456 --dry-run'))
+    .action(async (runIds: string[], flags) => {
+      const { runsDeleteCommand } = await import('./runs-delete.js');
+      code = await runsDeleteCommand(runIds, flags);
+    });
+  deleteOptions(runs.command('prune'))
+    .option('--older-than <when>', 'only runs started before an ISO time or a duration back (12h, 7d, 4w)')
+    .option('--status <status>', 'only runs with this status (SUCCESS, FAIL, INTERRUPTED, ...)')
+    .option('--keep <n>', 'keep the N newest of those runs, whatever their age')
+    .description('delete old runs with their catalog files (runs being driven are skipped with a warning)')
+    .addHelpText('after', examples('runnable runs prune --older-than 30d --dry-run', 'runnable runs prune --status FAIL --keep 5'))
+    .action(async (flags) => {
+      const { runsPruneCommand } = await import('./runs-delete.js');
+      code = await runsPruneCommand(flags);
     });
 
   try {

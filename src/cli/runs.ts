@@ -1,8 +1,9 @@
-/** `runnable runs list` and `runnable runs show RUN_ID [--json]`: read the configured run-log store. */
+/** `runnable runs list` and `runnable runs show RUN_ID [--json]`: read the configured run-log store (`runs delete|prune`: runs-delete.ts). */
 import pc from 'picocolors';
 import { loadServices } from '../runner/prepare.js';
 import { assemble } from '../runlog/assemble.js';
-import type { JobLog, RunLog, StepLog } from '../runlog/types.js';
+import { RunnableError } from '../errors.js';
+import type { JobLog, RunLog, RunLogStore, StepLog } from '../runlog/types.js';
 import { formatDuration, useColour } from './_reporter.js';
 import { indentLines } from './_failures.js';
 import { isInterrupted } from '../runner/retry.js';
@@ -19,12 +20,17 @@ export interface RunsListFlags {
   tag?: string;
   since?: string;
   status?: string;
+  /** at most this many runs, the newest first; default: all */
+  limit?: string;
 }
 
 export async function runsListCommand(flags: RunsListFlags): Promise<number> {
   try {
+    const limit = flags.limit === undefined ? undefined : positive(flags.limit, '--limit');
     const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
-    const runs = await summariseRuns(store, { tag: flags.tag, since: flags.since, status: flags.status });
+    const runs = await summariseRuns(store, { tag: flags.tag, since: flags.since, status: flags.status, limit });
+    // said on stderr: stdout stays the (empty) list that scripts read
+    if (!runs.length && !flags.json) process.stderr.write(`runnable: ${await noRuns(store, flags)}\n`);
     if (flags.json) {
       const rows = runs.map((r) => ({ run_id: r.run_id, status: r.status, tag: r.tag, ...(flags.metrics ? { started_at: r.started_at, metrics: r.metrics } : {}) }));
       process.stdout.write(`${JSON.stringify(rows)}\n`);
@@ -34,6 +40,19 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
   } catch (err) {
     return reportError(err);
   }
+}
+
+/** `--limit N`: a whole number, 1 or more */
+function positive(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) throw new RunnableError('E_USAGE', `${flag} takes a whole number (1 or more); got '${text}'`);
+  return Number(text);
+}
+
+/** why the list is empty: no runs at all, or none that the filters let through */
+async function noRuns(store: RunLogStore, flags: RunsListFlags): Promise<string> {
+  const filters = (['tag', 'since', 'status'] as const).filter((f) => flags[f] !== undefined);
+  if (!filters.length || !(await store.runs()).length) return `no runs in the run-log store (${store.type}${store.logFolder ? ` at ${p(store.logFolder)}` : ''})`;
+  return `no runs match ${filters.map((f) => `--${f} ${p(flags[f]!)}`).join(' ')}`;
 }
 
 /** One row per run, one column per metric any of them recorded; tab-separated, with a header. */

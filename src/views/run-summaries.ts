@@ -71,11 +71,11 @@ export async function summariseRun(store: RunLogStore, id: string): Promise<RunS
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** `--since`: an ISO date/time, or a duration back from now (`90m`, `12h`, `7d`). */
-export function sinceTime(text: string, now: number): number {
+/** `--since` (and `runs prune --older-than`, named by `flag`): an ISO date/time, or a duration back from now (`90m`, `12h`, `7d`). */
+export function sinceTime(text: string, now: number, flag = '--since'): number {
   const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
   if (m) return now - Number(m[1]) * UNITS[m[2]!]!;
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new RunnableError('E_USAGE', `--since takes an ISO date or a duration like 30m, 12h, 7d; got '${text}'`);
+  if (Number.isNaN(t)) throw new RunnableError('E_USAGE', `${flag} takes an ISO date or a duration like 30m, 12h, 7d; got '${text}'`);
   return t;
 }
