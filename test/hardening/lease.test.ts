@@ -201,24 +201,28 @@ function start(cwd: string): { done: Promise<CliResult>; pid: number } {
 }
 
 describe('concurrent retries', () => {
+  /** one trial in a folder of its own: two retries of a failed run started at once */
+  async function trial(n: number): Promise<void> {
+    const cwd = failedRun();
+    const a = start(cwd);
+    const b = start(cwd);
+    // the loser ends by itself (the winner waits in its step for `go`)
+    const first = await Promise.race([a.done.then((r) => ({ r, loser: a, winner: b })), b.done.then((r) => ({ r, loser: b, winner: a }))]);
+    expect(first.r.code, `trial ${n}: ${first.r.stderr}`).toBe(2);
+    const line = first.r.stderr.trim();
+    expect(line.split('\n'), line).toHaveLength(1);
+    expect(line).toMatch(new RegExp(`^runnable: run twice is being driven by pid ${first.winner.pid} since \\d{4}-\\d\\d-\\d\\dT`));
+    writeFileSync(join(cwd, 'go'), '');
+    const won = await first.winner.done;
+    expect(won.code, won.stderr).toBe(0);
+    // the first execute's attempt and one retry's: never two
+    expect(readFileSync(join(cwd, 'ran.txt'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(existsSync(join(cwd, '.run_log_store', 'twice.json'))).toBe(true);
+    expect((await cli(['runs', 'list'], cwd)).stdout).toContain('twice\tSUCCESS');
+  }
+
   it('of two retries started at once, exactly one proceeds, the other exits 2 naming the driver (30 trials)', async () => {
-    for (let trial = 0; trial < 30; trial++) {
-      const cwd = failedRun();
-      const a = start(cwd);
-      const b = start(cwd);
-      // the loser ends by itself (the winner waits in its step for `go`)
-      const first = await Promise.race([a.done.then((r) => ({ r, loser: a, winner: b })), b.done.then((r) => ({ r, loser: b, winner: a }))]);
-      expect(first.r.code, `trial ${trial}: ${first.r.stderr}`).toBe(2);
-      const line = first.r.stderr.trim();
-      expect(line.split('\n'), line).toHaveLength(1);
-      expect(line).toMatch(new RegExp(`^runnable: run twice is being driven by pid ${first.winner.pid} since \\d{4}-\\d\\d-\\d\\dT`));
-      writeFileSync(join(cwd, 'go'), '');
-      const won = await first.winner.done;
-      expect(won.code, won.stderr).toBe(0);
-      // the first execute's attempt and one retry's: never two
-      expect(readFileSync(join(cwd, 'ran.txt'), 'utf8').trim().split('\n')).toHaveLength(2);
-      expect(existsSync(join(cwd, '.run_log_store', 'twice.json'))).toBe(true);
-      expect((await cli(['runs', 'list'], cwd)).stdout).toContain('twice\tSUCCESS');
-    }
+    // three trials at a time, each in its own folder: they share nothing but the machine
+    for (let batch = 0; batch < 30; batch += 3) await Promise.all([0, 1, 2].map((i) => trial(batch + i)));
   }, 600_000);
 });
