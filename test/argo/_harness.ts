@@ -90,12 +90,16 @@ export async function shownRunLog(cwd: string, runId: string, config: string, en
   return (parseJsonSummary(r.stdout) as unknown as RunLog | undefined) ?? (JSON.parse(r.stdout) as RunLog);
 }
 
-/** sha256 of every catalog entry, by step and name: what must match between executors. */
+/**
+ * sha256 of every catalog entry, by step and name: what must match between executors. Step logs
+ * (`.logs/`) and executed notebooks (`*_out.ipynb`: nbclient records each cell's execution
+ * times in them) differ from run to run under any executor, so they are left out.
+ */
 export function catalogHashes(log: RunLog): Record<string, string> {
   const out: Record<string, string> = {};
   const visit = (c: { steps: Record<string, StepLog> }) => {
     for (const s of Object.values(c.steps ?? {})) {
-      for (const d of s.data_catalog ?? []) if (!d.name.startsWith('.logs/')) out[`${s.internal_name} ${d.stage} ${d.name}`] = d.data_hash;
+      for (const d of s.data_catalog ?? []) if (!d.name.startsWith('.logs/') && !d.name.endsWith('_out.ipynb')) out[`${s.internal_name} ${d.stage} ${d.name}`] = d.data_hash;
       for (const b of Object.values(s.branches ?? {}) as BranchLog[]) visit(b);
     }
   };

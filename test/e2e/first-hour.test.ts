@@ -7,7 +7,7 @@
  * pipeline with exit 2 and one line. Run `npm run build` first.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,15 +31,28 @@ beforeAll(() => {
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** A fresh project: `npm init -y` (CommonJS), or ESM; the tarball installed into it. */
-function project(name: string, type: 'commonjs' | 'module'): string {
-  const dir = join(root, name);
+let installed: string | undefined;
+/** `npm init -y` (CommonJS) with the tarball installed into it, once per test file: the projects start as copies of it */
+function installedProject(): string {
+  if (installed) return installed;
+  const dir = join(root, 'installed');
   mkdirSync(dir);
   execFileSync('npm', ['init', '-y', '--loglevel=error'], { cwd: dir });
-  if (type === 'module') execFileSync('npm', ['pkg', 'set', 'type=module'], { cwd: dir });
   let r = spawnSync('npm', ['install', tarball, ...NPM_FLAGS], { cwd: dir, encoding: 'utf8' });
   if (r.status !== 0) r = spawnSync('npm', ['install', tarball, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
+  return (installed = dir);
+}
+
+/**
+ * A fresh project, CommonJS (as `npm init -y` makes it) or ESM, with the tarball installed: a
+ * copy of one `npm install` (npm would write the same files into each; installing three times
+ * only cost the suite a minute).
+ */
+function project(name: string, type: 'commonjs' | 'module'): string {
+  const dir = join(root, name);
+  cpSync(installedProject(), dir, { recursive: true, verbatimSymlinks: true });
+  if (type === 'module') execFileSync('npm', ['pkg', 'set', 'type=module'], { cwd: dir });
   return dir;
 }
 
