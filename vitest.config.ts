@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -7,5 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The suite mostly waits on other processes (steps, Slurm jobs, containers, npm): a worker per
+    // core keeps both of CI's two cores busy, where vitest's default (cores - 1) ran one file at a
+    // time there.
+    maxWorkers: Math.max(2, availableParallelism()),
   },
 });
