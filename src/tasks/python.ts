@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { TaskNode } from '../graph/model.js';
 import { ForeignObject } from '../params/objects.js';
 import { pythonForTasks, SHIM } from './_python.js';
+import { inspectPython } from './_python_inspect.js';
 import { runHelper, type HelperMessage } from './_python_process.js';
 import { fileHash } from '../util/sha256.js';
 import { TaskFailure, type ParamView, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
@@ -23,6 +24,9 @@ export const pythonTask: TaskKind = {
   async check(_node: TaskNode, _cwd: string): Promise<void> {
     await pythonForTasks();
   },
+
+  /** Each module found as `import` would find it and the function read from its source, running none of it (./_python_inspect.ts). */
+  inspect: inspectPython,
 
   /** The module's file under the working directory ('' when it is installed elsewhere); every visible parameter. */
   async cacheIdentity(node, cwd, visible) {

@@ -1,5 +1,6 @@
 /** Task kinds: how one `command_type` runs a command with parameters in and returns out. */
 import type { CommandType, TaskNode } from '../graph/model.js';
+import type { RunnableError } from '../errors.js';
 import type { Parameter, Parameters } from '../runlog/types.js';
 
 /** The parameters a task can see: its branch's over its parent's, lazily loaded. */
@@ -63,10 +64,34 @@ export interface CacheIdentity {
   receives: string[];
 }
 
+/** What `TaskKind.inspect` found out about one task's command. */
+export interface Inspection {
+  /** what will make the step fail */
+  problem?: RunnableError;
+  /**
+   * the problem depends on this machine (a module whose import threw, a Python module not
+   * found): where steps run in processes of their own (a container, a Slurm job), it may not hold
+   */
+  environmental?: boolean;
+  /** what could not be made sure of */
+  warning?: RunnableError;
+  /** what the command is, for messages: `function 'train'` */
+  label?: string;
+  /** the parameters the command takes by name with no default; absent: the kind cannot tell */
+  requires?: string[];
+}
+
 export interface TaskKind {
   readonly type: CommandType;
   /** checks a command before anything runs (e.g. that a module path exists); throws RunnableError */
   check?(node: TaskNode, cwd: string): Promise<void>;
+  /**
+   * Looks further than `check`, still running no step (`runnable validate`, and `execute` before
+   * a run): finds the command's code as a run would and reads what it takes. Given every task of
+   * this kind at once, whose `check` passed (a kind that needs a process, Python, starts one for
+   * all); answers one Inspection per task, in order.
+   */
+  inspect?(nodes: readonly TaskNode[], cwd: string): Promise<Inspection[]>;
   run(input: TaskInput): Promise<TaskOutput>;
   /**
    * The code identity the step cache keys this task on (not the run log's `code_identities`),

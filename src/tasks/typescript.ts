@@ -14,13 +14,34 @@ import { runInTaskContext, TaskExit } from './_capture.js';
 import { checkCommand, loadExport, parseCommand } from './_module.js';
 import { sha256 } from '../util/sha256.js';
 import type { Parameters } from '../runlog/types.js';
-import { TaskFailure, type CacheIdentity, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
+import { TaskFailure, type CacheIdentity, type Inspection, type TaskInput, type TaskKind, type TaskOutput } from './types.js';
 
 export const typescriptTask: TaskKind = {
   type: 'typescript',
 
   async check(node: TaskNode, cwd: string): Promise<void> {
     await checkCommand(node.command, cwd);
+  },
+
+  /**
+   * Each function loaded exactly as `run` loads it (its module evaluated once, as the run would
+   * anyway, and kept for it; nothing called), and the parameters its signature takes with no
+   * default, read as `run` binds them.
+   */
+  async inspect(nodes, cwd) {
+    const out: Inspection[] = [];
+    for (const node of nodes) {
+      try {
+        const fn = await loadFunction(node.command, cwd);
+        const label = labelOf(node.command, fn);
+        const sig = signatureOf(fn, label, await originalSource(node.command, cwd));
+        out.push({ label, requires: sig.slots.filter((s) => !s.optional).map((s) => s.name) });
+      } catch (e) {
+        if (!(e instanceof RunnableError)) throw e;
+        out.push(loadFailure(e));
+      }
+    }
+    return out;
   },
 
   async run(input: TaskInput): Promise<TaskOutput> {
@@ -56,6 +77,20 @@ export const typescriptTask: TaskKind = {
   },
   sourceChanged: 'function source changed',
 };
+
+/**
+ * Why a function did not load, as an inspection. With no cause (no such file or export, not a
+ * function) or one in the source itself (it does not compile or link), the step will fail. An
+ * import not found (`ERR_MODULE_NOT_FOUND`) may be there where steps run (an image). Top-level
+ * code that threw may depend on what earlier steps do: the step loads the module again, so that
+ * is only a warning.
+ */
+function loadFailure(e: RunnableError): Inspection {
+  const cause = (e as { cause?: unknown }).cause as { name?: unknown; code?: unknown } | undefined;
+  if (cause === undefined || cause.name === 'TransformError' || cause.name === 'SyntaxError') return { problem: e };
+  if (typeof cause.code === 'string' && cause.code.startsWith('ERR_')) return { problem: e, environmental: true };
+  return { warning: new RunnableError(e.code, `${e.message} (its top-level code threw; the step loads it again when it runs)`, e.where) };
+}
 
 const sourceHashes = new WeakMap<Function, string>();
 
