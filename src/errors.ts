@@ -61,4 +61,21 @@ export class RunnableError extends Error {
   }
 }
 
+/**
+ * Several problems found at once (the checks before a run collect them all): the CLI prints each
+ * on its own line; as one error it reads as the first, with how many more there are.
+ */
+export class RunnableErrors extends RunnableError {
+  constructor(readonly problems: readonly RunnableError[]) {
+    const first = problems[0]!;
+    super(first.code, `${first.message} (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})`, first.where);
+  }
+}
+
+/** Throws the one problem as it is, several as RunnableErrors; nothing when there is none. */
+export function throwProblems(problems: readonly RunnableError[]): void {
+  if (problems.length === 1) throw problems[0];
+  if (problems.length > 1) throw new RunnableErrors(problems);
+}
+
 export const isRunnableError = (e: unknown): e is RunnableError => e instanceof RunnableError;

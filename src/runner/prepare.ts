@@ -1,7 +1,7 @@
 /**
  * Everything that can be wrong with the input is found here, before a run exists: the config
- * and its plugins, the pipeline, the parameters, the run id, commands, secrets. A RunnableError
- * from here means exit 2 and nothing written.
+ * and its plugins, the pipeline, the parameters, the run id, commands, secrets (./preflight.ts:
+ * all the problems at once). A RunnableError from here means exit 2 and nothing written.
  */
 import { telemetrySettings } from '../telemetry/index.js';
 import path from 'node:path';
@@ -9,18 +9,17 @@ import { cacheModes, type CacheMode } from '../cache/index.js';
 import { catalogs } from '../catalog/index.js';
 import type { CatalogStore } from '../catalog/types.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { RunnableError } from '../errors.js';
+import { RunnableError, throwProblems } from '../errors.js';
 import { pipelineExecutors, type PipelineExecutor } from '../executors/index.js';
 import type { Pipeline } from '../graph/model.js';
-import { walkNodes } from '../graph/walk.js';
 import { loadInitialParameters } from '../params/load.js';
 import type { PluginEnv } from '../registry.js';
 import { runLogStores } from '../runlog/index.js';
 import type { Parameters, RunLogStore } from '../runlog/types.js';
-import { hideSecrets, secretsStores } from '../secrets/index.js';
+import { secretsStores } from '../secrets/index.js';
 import type { SecretsStore } from '../secrets/types.js';
 import { loadPipelineSource } from './load.js';
-import { checkCommand, pythonForTasks, taskKindFor } from '../tasks/index.js';
+import { pipelineProblems } from './preflight.js';
 import { generateRunId, validateRunId } from '../util/run-id.js';
 
 export interface RunInputs {
@@ -34,6 +33,12 @@ export interface RunInputs {
   env?: NodeJS.ProcessEnv;
   /** `--detach`: the executor hands the run over and returns (slurm); others refuse */
   detach?: boolean;
+  /**
+   * also load each task's code and follow the parameters to each step (./preflight.ts `deep`):
+   * what a step would fail on is exit 2 before the run. `runnable execute` asks for it; the
+   * library leaves a pipeline to fail where it fails (tests of failing steps rely on it).
+   */
+  deep?: boolean;
 }
 
 export interface Services {
@@ -54,6 +59,8 @@ export interface PreparedRun extends Services {
   parametersFile?: string;
   runId: string;
   tag: string;
+  /** what the deep checks could not be sure of, for the user to see before the run starts */
+  warnings?: RunnableError[];
 }
 
 /** Config and the plugins it names. */
@@ -104,49 +111,29 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
   const { cwd } = services;
   await checkAccess(services);
   const pipeline = typeof inputs.pipeline === 'string' ? await loadPipelineSource(inputs.pipeline, cwd) : inputs.pipeline;
-  // secrets are checked where the steps run; a pipeline handed to another engine (argo) gets them there
-  await checkPipeline(services.executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, services.executor.handOff ? undefined : services.secrets);
   const parametersFile = inputs.parametersFile ?? env.RUNNABLE_PARAMETERS_FILE;
   const parameters = await loadInitialParameters({ file: parametersFile, cwd, env });
+  const { executor } = services;
+  const found = await pipelineProblems(executor.pipelineToCheck?.(pipeline, services.store) ?? pipeline, cwd, {
+    // secrets are checked where the steps run; a pipeline handed to another engine (argo) gets them there
+    secrets: executor.handOff ? undefined : services.secrets,
+    deep: inputs.deep ? { parameters, inProcess: executor.exclusive, executor: executor.type } : undefined,
+  });
+  throwProblems(found.errors);
 
   const runId = inputs.runId ?? env.RUNNABLE_RUN_ID ?? generateRunId();
   validateRunId(runId);
   if (await services.store.exists(runId)) {
     throw new RunnableError('E_RUN_ID', `run id '${runId}' is already used in ${services.store.location(runId)}`);
   }
-  return { ...services, pipeline, parameters, parametersFile, runId, tag: inputs.tag ?? env.RUNNABLE_RUN_TAG ?? '' };
+  return { ...services, pipeline, parameters, parametersFile, runId, tag: inputs.tag ?? env.RUNNABLE_RUN_TAG ?? '', warnings: found.warnings };
 }
 
 /**
  * Every task's command kind exists and its command resolves; every secret is there (when a
- * secrets store is given: `validate` checks the pipeline, not the environment it runs in).
+ * secrets store is given: `validate` checks the pipeline, not the environment it runs in). All
+ * the problems are found before one is thrown (./preflight.ts).
  */
 export async function checkPipeline(pipeline: Pipeline, cwd: string, secrets?: SecretsStore): Promise<void> {
-  const file = pipeline.source.path;
-  // the pipeline is about to run: its secrets reach only the steps that declare them (secrets/scope.ts)
-  if (secrets) hideSecrets([...walkNodes(pipeline.graph)].flatMap((n) => (n.type === 'task' ? n.secrets : [])));
-  for (const node of walkNodes(pipeline.graph)) {
-    if (node.type !== 'task' && !(node.type === 'map' && node.reducer)) continue;
-    const where = { file, step: node.internalName };
-    try {
-      if (node.type === 'map') {
-        // a TS/JS reducer module must exist; a Python reducer (lambda, dotted name) needs a Python
-        if (MODULE_REDUCER.test(node.reducer!)) await checkCommand(node.reducer!, cwd).catch((e) => Promise.reject(asReducerError(e)));
-        else await pythonForTasks().catch((e) => Promise.reject(asReducerError(e)));
-        continue;
-      }
-      const kind = taskKindFor(node.commandType);
-      await kind.check?.(node, cwd);
-      if (secrets) for (const name of node.secrets) await secrets.get(name);
-    } catch (err) {
-      if (err instanceof RunnableError && !err.where.step) throw new RunnableError(err.code, err.message, { ...where, ...err.where, file: err.where.file ?? file });
-      throw err;
-    }
-  }
-}
-
-const MODULE_REDUCER = /\.(m?ts|m?js)(:|$)/;
-
-function asReducerError(err: unknown): unknown {
-  return err instanceof RunnableError ? new RunnableError(err.code, err.message, { ...err.where, field: 'reducer' }) : err;
+  throwProblems((await pipelineProblems(pipeline, cwd, { secrets })).errors);
 }
