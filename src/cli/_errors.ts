@@ -1,11 +1,11 @@
 /**
  * Errors at the CLI boundary, the last resort for every command: whatever reaches here is
  * printed as one line, escaped (util/printable.ts), never as a stack trace.
- * - a RunnableError (bad input): its one line, exit 2;
+ * - a RunnableError (bad input): its one line, exit 2 (several found at once: a line each);
  * - a system error (a full disk, a read-only folder, no permission): what failed on which path, exit 2;
  * - anything else is a bug: its name and message, exit 1; `RUNNABLE_DEBUG=1` adds the stack.
  */
-import { isRunnableError } from '../errors.js';
+import { isRunnableError, type RunnableError } from '../errors.js';
 import { printable } from '../util/printable.js';
 
 export const EXIT_OK = 0;
@@ -29,10 +29,18 @@ const SYSTEM_ERRORS: Record<string, string> = {
 };
 
 export function reportError(err: unknown): number {
+  // several problems found at once (the checks before a run): one line each
+  const problems = isRunnableError(err) ? (err as { problems?: unknown }).problems : undefined;
+  if (Array.isArray(problems) && problems.length) return Math.max(...problems.map((p: unknown) => reportError(p)));
   const [line, code] = describeError(err);
   process.stderr.write(`runnable: ${printable(line)}\n`);
   if (code === EXIT_FAILED && process.env.RUNNABLE_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return code;
+}
+
+/** A problem that does not stop anything (the checks before a run), on its one line. */
+export function reportWarning(err: RunnableError): void {
+  process.stderr.write(`runnable: warning: ${printable(err.format())}\n`);
 }
 
 /** The one line and the exit status for any thrown value. */

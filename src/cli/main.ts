@@ -136,7 +136,9 @@ async function run(argv: string[]): Promise<number> {
     .command('validate')
     .argument('<pipeline>')
     .option('-c, --config <file>', 'check the config too, and what the executor would write (argo: the manifest, against the Argo schema)')
-    .description('check a pipeline without running it')
+    .option('-p, --parameters <file>', 'the parameters the run would get (else RUNNABLE_PARAMETERS_FILE), with RUNNABLE_PRM_*')
+    .option('--parameters-file <file>', 'the same as -p (runnable spells it so)')
+    .description('check a pipeline without running it: every problem a run would meet before or at a step, one line each')
     .addHelpText('after', examples('runnable validate pipeline.yaml', 'runnable validate pipeline.yaml -c argo-config.yaml'))
     .action(async (pipeline: string, flags) => {
       const { validateCommand } = await import('./validate.js');

@@ -255,7 +255,8 @@ describe('configuration', () => {
   test('runnable validate -c checks the config and the manifest it would write', async () => {
     const cwd = makeWorkdir();
     writeFileSync(join(cwd, 'argo.yaml'), argoConfig());
-    const r = await cli(['validate', 'examples/07-map/map.yaml', '-c', 'argo.yaml'], cwd);
+    // with the parameters the run needs (the map iterates on `chunks`): validate follows them to each step
+    const r = await cli(['validate', 'examples/07-map/map.yaml', '-c', 'argo.yaml', '-p', 'examples/common/initial_parameters.yaml'], cwd);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('argo manifest valid');
     expect(existsSync(join(cwd, 'argo-pipeline.yaml'))).toBe(false);

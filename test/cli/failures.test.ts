@@ -18,13 +18,21 @@ dag:
 `;
 
 describe.concurrent('failed runs', () => {
-  it('a TS syntax error: the summary shows the esbuild error itself, the log file and the retry command with -c', async ({ expect }) => {
+  it('a TS syntax error: refused before the run; met in a run (a dynamic import), the summary shows the esbuild error itself, the log file and the retry command with -c', async ({ expect }) => {
     const cwd = workdir({
       'p.yaml': pipeline('bad.ts:oops'),
+      'lazy.yaml': pipeline('lazy.ts:oops'),
       'bad.ts': 'export function oops(: number) { return 1 }\n',
+      'lazy.ts': "export async function oops() {\n  return (await import('./bad.ts')).oops(1);\n}\n",
       'cfg.yaml': 'run-log-store: {type: file-system}\n',
     });
-    const r = await cli(['execute', 'p.yaml', '-c', 'cfg.yaml', '--run-id', 'syntax-run'], cwd);
+    // execute loads each step's module before the run (as validate does): exit 2, the error on one line, no run
+    const refused = await cli(['execute', 'p.yaml', '-c', 'cfg.yaml', '--run-id', 'refused-run'], cwd);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/step 'broken', field 'command': cannot load module bad\.ts: Transform failed with 1 error: .*bad\.ts:1:\d+: ERROR: Expected identifier/);
+    expect(existsSync(join(cwd, '.run_log_store', 'refused-run.json'))).toBe(false);
+    const r = await cli(['execute', 'lazy.yaml', '-c', 'cfg.yaml', '--run-id', 'syntax-run'], cwd);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/failed\s+broken/);
     expect(r.stderr).toContain('Transform failed with 1 error:');

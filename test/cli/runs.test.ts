@@ -91,7 +91,8 @@ describe.concurrent('runnable runs', () => {
 
 describe.concurrent('runnable validate / schema', () => {
   it('validate: 0 for a valid pipeline, 2 and one line naming the problem otherwise', async ({ expect }) => {
-    const ok = await cli(['validate', 'ok.yaml'], cwd);
+    // the map's iterate_on must be set, as execute sets it above (validate follows parameters)
+    const ok = await cli(['validate', 'ok.yaml'], cwd, { RUNNABLE_PRM_items: '["a", "b"]' });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain('valid');
 
