@@ -98,11 +98,17 @@ function iteration(branch: Graph, name: string, frames: IterVars, frame: IterFra
  * declaration order), `branch-<i>.json`, a JSON array of the `--map-variable` (JSON text) of each
  * of its branches to run now (a map's iterations, a loop's next iteration; [] for none), and
  * `run-<i>`, `true` or `false` whether it has any (a parallel's branches, a conditional's choice).
+ *
+ * An engine may take a user's value for one of its own expressions: Argo substitutes `{{...}}`
+ * in stages, and a map item `{{item}}` put into a template by one stage is expanded by the
+ * next. So `{{` never appears in these files: it is written `\u007b\u007b`, the same characters
+ * to a JSON parser (`{{` occurs in JSON text only inside strings: an object's first token is a
+ * key, never another object).
  */
 export function branchOutputFiles(templates: string[], specs: BranchSpec[]): Record<string, string> {
   const files: Record<string, string> = {};
   templates.forEach((template, i) => {
-    const mine = specs.filter((s) => s.branch === template).map((s) => JSON.stringify(s.map_variable));
+    const mine = specs.filter((s) => s.branch === template).map((s) => JSON.stringify(s.map_variable).replaceAll('{{', '\\u007b\\u007b'));
     files[`branch-${i}.json`] = JSON.stringify(mine);
     files[`run-${i}`] = String(mine.length > 0);
   });

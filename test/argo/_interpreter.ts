@@ -117,7 +117,10 @@ class Interpreter {
   }
 
   private async dag(t: Obj, inputs: Record<string, string>, depth: number): Promise<Ended> {
-    const tasks: Obj[] = t.dag.tasks;
+    // Argo resolves a template in two stages: its inputs and the globals into the whole template
+    // first (`{{tasks.*}}` and `{{item}}` left for later), then each task's fields as it starts. A
+    // value put in by the first stage is scanned again by the second, as in Argo.
+    const tasks = substituteAll(t.dag.tasks, { ...this.globals, ...inputs }, LATER) as Obj[];
     const results = new Map<string, Phase>();
     const outputs = new Map<string, Record<string, string>>();
     const started = new Set<string>();
@@ -314,19 +317,26 @@ function itemScope(item: unknown): Record<string, string> {
   return scope;
 }
 
-/** `{{name}}` replaced from `scope`; an unresolved reference is an error, as Argo rejects it. */
-function substitute(text: string, scope: Record<string, string>): string {
-  return text.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (_, name: string) => {
+/** references a DAG template's first stage leaves to each task's own (see `dag`) */
+const LATER = (name: string): boolean => name === 'item' || name.startsWith('item.') || name.startsWith('tasks.');
+
+/**
+ * `{{name}}` replaced from `scope`; an unresolved reference is an error, as Argo rejects it,
+ * unless `later` says a later stage resolves it (then it is left as it is).
+ */
+function substitute(text: string, scope: Record<string, string>, later?: (name: string) => boolean): string {
+  return text.replace(/\{\{\s*([^{}]+?)\s*\}\}/g, (whole, name: string) => {
     const v = scope[name];
+    if (v === undefined && later?.(name)) return whole;
     if (v === undefined) throw new Error(`unresolved {{${name}}} in '${text}'`);
     return v;
   });
 }
 
-function substituteAll(value: unknown, scope: Record<string, string>): unknown {
-  if (typeof value === 'string') return substitute(value, scope);
-  if (Array.isArray(value)) return value.map((v) => substituteAll(v, scope));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteAll(v, scope)]));
+function substituteAll(value: unknown, scope: Record<string, string>, later?: (name: string) => boolean): unknown {
+  if (typeof value === 'string') return substitute(value, scope, later);
+  if (Array.isArray(value)) return value.map((v) => substituteAll(v, scope, later));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteAll(v, scope, later)]));
   return value;
 }
 
