@@ -11,9 +11,7 @@ export { sha256, sha256File } from '../util/sha256.js';
  * at the destination is replaced rather than written through.
  */
 export async function atomically(dest: string, write: (tmp: string) => Promise<void>): Promise<void> {
-  // A dot name: globs with `dot: false` (a concurrent step's put) never pick up a half-written
-  // file; the base is cut so the temporary name stays within the 255-byte name limit.
-  const tmp = join(dirname(dest), `.${basename(dest).slice(0, 100)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = tempName(dest);
   try {
     await write(tmp);
     await rename(tmp, dest);
@@ -22,6 +20,12 @@ export async function atomically(dest: string, write: (tmp: string) => Promise<v
     throw e;
   }
 }
+
+/**
+ * A temporary sibling of `dest`. A dot name: globs with `dot: false` (a concurrent step's put)
+ * never pick up a half-written file; the base is cut so the name stays within the 255-byte limit.
+ */
+export const tempName = (dest: string): string => join(dirname(dest), `.${basename(dest).slice(0, 100)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 
 /** Matches the temporary names above, so listings can leave out writes in flight. */
 export const isTempName = (name: string): boolean => /(^|\/)\.[^/]*\.\d+\.[0-9a-f]{8}\.tmp$/.test(name);

@@ -78,6 +78,16 @@ export function pathMatcher(normal: string): (rel: string) => boolean {
   return picomatch(pattern, { dot: false, posix: true });
 }
 
+/** The folder (file-system) or key prefix (s3) below a run's files that holds its claim records (types.ts ClaimRecords): never listed, got or hashed as a file. */
+export const CLAIMS_FOLDER = '.claims';
+export const isClaimRecord = (rel: string): boolean => rel.startsWith(`${CLAIMS_FOLDER}/`);
+
+/** A claim record's key as one safe file name or key segment; anything else is a bug of the caller. */
+export function claimKey(key: string): string {
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(key)) throw new Error(`catalog claim key '${key}' is not a short safe name`);
+  return key;
+}
+
 export function catalogEntry(runId: string, rel: string, hash: string, stage: 'get' | 'put', handlerLocation: string): DataCatalog {
   return {
     name: rel,

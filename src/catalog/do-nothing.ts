@@ -4,7 +4,7 @@
  */
 import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
-import type { CatalogStore } from './types.js';
+import type { CatalogStore, PutOptions } from './types.js';
 
 export class DoNothingCatalog implements CatalogStore {
   readonly type = 'do-nothing';
@@ -17,8 +17,8 @@ export class DoNothingCatalog implements CatalogStore {
     return [];
   }
 
-  /** Even a glob that matches nothing passes: this catalog does not look at files at all. */
-  async put(_runId: string, _globs: string[], _cwd: string, _storeCopy: boolean): Promise<DataCatalog[]> {
+  /** Even a glob that matches nothing passes: this catalog does not look at files at all (nor calls `admit`: nothing is kept to overwrite). */
+  async put(_runId: string, _globs: string[], _cwd: string, _storeCopy: boolean, _options?: PutOptions): Promise<DataCatalog[]> {
     return [];
   }
 

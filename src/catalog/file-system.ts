@@ -3,17 +3,17 @@
  * `<catalog_location>/<run_id>/<relative path>`, the same relative path they have in the step's
  * working directory.
  */
-import { lstat, readFile as fsReadFile, rm } from 'node:fs/promises';
+import { link, lstat, mkdir, readFile as fsReadFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { escapePath, glob, isDynamicPattern } from 'tinyglobby';
 import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
 import { validateRunId } from '../util/run-id.js';
-import { copyAtomic, isTempName, sha256File, writeAtomic } from './_files.js';
+import { copyAtomic, isTempName, sha256File, tempName, writeAtomic } from './_files.js';
 import { ConfinedRoot, isInside, normalizeRelPath } from './_paths.js';
-import { catalogEntry, CONCURRENCY, CWD, putSelection, RUN_FOLDER, select, verifySources, type Source } from './_select.js';
+import { catalogEntry, claimKey, CLAIMS_FOLDER, CONCURRENCY, CWD, isClaimRecord, putSelection, RUN_FOLDER, select, verifySources, type Source } from './_select.js';
 import { mapLimit } from '../util/map-limit.js';
-import type { CatalogStore } from './types.js';
+import type { CatalogStore, ClaimRecords, PutOptions } from './types.js';
 
 export const DEFAULT_CATALOG_LOCATION = '.catalog';
 
@@ -76,19 +76,58 @@ export class FileSystemCatalog implements CatalogStore {
     if (dest !== path) await copyAtomic(path, dest);
   }
 
-  async put(runId: string, globs: string[], cwd: string, storeCopy: boolean): Promise<DataCatalog[]> {
+  async put(runId: string, globs: string[], cwd: string, storeCopy: boolean, options: PutOptions = {}): Promise<DataCatalog[]> {
     const root = resolve(cwd);
     const from = new ConfinedRoot(root, CWD, false);
     const to = new ConfinedRoot(this.location(runId), RUN_FOLDER, true);
     const sources = await verifySources(from, await putSelection(globs, root, this.ownFolderIgnore(root)), 'catalog put');
+    const { admit } = options;
     return mapLimit(sources, CONCURRENCY, async ({ rel, pattern, path, size }) => {
-      const [hash] = await Promise.all([
-        sha256File(path, size),
-        storeCopy ? to.target(rel, `catalog put: pattern '${pattern}'`).then((dest) => copyAtomic(path, dest)) : undefined,
-      ]);
+      const store = () => (storeCopy ? to.target(rel, `catalog put: pattern '${pattern}'`).then((dest) => copyAtomic(path, dest)) : undefined);
+      let hash: string;
+      if (admit) {
+        // vetted before anything is stored: hash, admit, then copy
+        hash = await sha256File(path, size);
+        await admit({ name: rel, sha256: hash, pattern });
+        await store();
+      } else {
+        [hash] = await Promise.all([sha256File(path, size), store()]);
+      }
       return this.entry(runId, rel, hash, 'put');
     });
   }
+
+  /**
+   * Capability: claim records in `<run folder>/.claims/`. A record is written whole to a
+   * temporary name and hard-linked into place (link fails if the name exists), so it is created
+   * once and a reader never sees half of it; a file system without hard links gets an O_EXCL
+   * create instead.
+   */
+  readonly claims: ClaimRecords = {
+    create: async (runId, key, text) => {
+      const dest = await this.claimPath(runId, key);
+      const tmp = tempName(dest);
+      await writeFile(tmp, text);
+      try {
+        await link(tmp, dest);
+        return undefined;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return fsReadFile(dest, 'utf8');
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS' && code !== 'EOPNOTSUPP') throw e;
+        try {
+          await writeFile(dest, text, { flag: 'wx' });
+          return undefined;
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return fsReadFile(dest, 'utf8');
+          throw e2;
+        }
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    },
+    replace: async (runId, key, text) => writeAtomic(await this.claimPath(runId, key), text),
+  };
 
   async writeFile(runId: string, relPath: string, data: Uint8Array | string): Promise<void> {
     const rel = normalizeRelPath(relPath, 'catalog write', RUN_FOLDER);
@@ -110,11 +149,11 @@ export class FileSystemCatalog implements CatalogStore {
   async list(runId: string): Promise<string[]> {
     // dot: true — a run's files include the dot folders (`.objects/`) the catalog itself writes.
     const files = await glob(['**'], { cwd: this.location(runId), dot: true, onlyFiles: true, followSymbolicLinks: false });
-    return files.filter((f) => !isTempName(f)).sort();
+    return files.filter((f) => !isTempName(f) && !isClaimRecord(f)).sort();
   }
 
   /**
-   * Capability: the run's folder, counted first (temp files of a killed writer go too, uncounted).
+   * Capability: the run's folder, counted first (temp files of a killed writer and claim records go too, uncounted).
    * `rm` removes a symlink in the folder, or the folder itself if it is one, without following it.
    */
   async deleteRun(runId: string): Promise<number> {
@@ -125,12 +164,20 @@ export class FileSystemCatalog implements CatalogStore {
 
   /**
    * The run's files the `get` globs match, each once (under the first glob that matched it),
-   * task logs left out, every one verified inside the run's folder.
+   * task logs and claim records left out, every one verified inside the run's folder.
    */
   private async matchGet(runId: string, globs: string[]): Promise<Source[]> {
     const from = new ConfinedRoot(this.location(runId), RUN_FOLDER, false);
-    const files = await select(globs, 'catalog get', async (normal) => (await literalFile(from.root, normal)) ?? (await glob([normal], { cwd: from.root, dot: false, onlyFiles: true })));
+    const match = async (normal: string) => (await literalFile(from.root, normal)) ?? (await glob([normal], { cwd: from.root, dot: false, onlyFiles: true }));
+    const files = await select(globs, 'catalog get', async (normal) => (await match(normal)).filter((rel) => !isClaimRecord(rel)));
     return verifySources(from, files, 'catalog get');
+  }
+
+  /** where claim record `key` of the run lives, its folder made */
+  private async claimPath(runId: string, key: string): Promise<string> {
+    const dir = join(this.location(runId), CLAIMS_FOLDER);
+    await mkdir(dir, { recursive: true });
+    return join(dir, claimKey(key));
   }
 
   /** A missing file is E_CATALOG naming it and the run; anything else passes through. */

@@ -9,7 +9,7 @@ import type { CatalogStore } from './types.js';
 import { Bucket } from '../s3/bucket.js';
 import { s3ConnectionConfig } from '../s3/config.js';
 
-export type { CatalogStore } from './types.js';
+export type { CatalogStore, ClaimRecords, PutFile, PutOptions } from './types.js';
 
 /** `catalog_location` is taken relative to the working directory the config applies to. */
 export const catalogs = new Registry<CatalogStore>('catalog')
@@ -25,4 +25,4 @@ export const catalogs = new Registry<CatalogStore>('catalog')
 // object storage (SPEC §6); runnable's name `minio` is an alias
 for (const type of ['s3', 'minio']) catalogs.register(type, { config: s3ConnectionConfig, create: (c) => new S3Catalog(new Bucket(c), type) });
 
-export { catalogHashes, copyBetweenRuns } from './capabilities.js';
+export { catalogHashes, claimRecords, copyBetweenRuns } from './capabilities.js';

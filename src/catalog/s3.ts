@@ -34,8 +34,8 @@ import { createLimiter, mapLimit } from '../util/map-limit.js';
 import { validateRunId } from '../util/run-id.js';
 import { atomically, sha256, sha256File } from './_files.js';
 import { ConfinedRoot, normalizeRelPath } from './_paths.js';
-import { catalogEntry, CONCURRENCY, CWD, pathMatcher, putSelection, RUN_FOLDER, select, verifySources, type Source } from './_select.js';
-import type { CatalogStore } from './types.js';
+import { catalogEntry, claimKey, CLAIMS_FOLDER, CONCURRENCY, CWD, isClaimRecord, pathMatcher, putSelection, RUN_FOLDER, select, verifySources, type Source } from './_select.js';
+import type { CatalogStore, ClaimRecords, PutOptions } from './types.js';
 
 /** object metadata holding the sha256 of the bytes */
 const SHA256 = 'sha256';
@@ -43,8 +43,8 @@ const PART_SIZE = 8 * 1024 * 1024;
 const PARTS_IN_FLIGHT = 4;
 const LARGE_AT_ONCE = 2;
 
-/** a key below a run's prefix that names a file by a plain relative path (not one written by something else) */
-const isPlainPath = (rel: string): boolean => !!rel && !rel.endsWith('/') && posix.normalize(rel) === rel && !rel.startsWith('../');
+/** a key below a run's prefix that names a file by a plain relative path (not one written by something else, nor a claim record) */
+const isPlainPath = (rel: string): boolean => !!rel && !rel.endsWith('/') && posix.normalize(rel) === rel && !rel.startsWith('../') && !isClaimRecord(rel);
 
 export class S3Catalog implements CatalogStore {
   readonly remote = true;
@@ -77,15 +77,41 @@ export class S3Catalog implements CatalogStore {
     return mapLimit([...files.keys()], CONCURRENCY, async (rel, i) => this.entry(runId, rel, await this.download(runId, rel, targets[i]!), 'get'));
   }
 
-  async put(runId: string, globs: string[], cwd: string, storeCopy: boolean): Promise<DataCatalog[]> {
+  async put(runId: string, globs: string[], cwd: string, storeCopy: boolean, options: PutOptions = {}): Promise<DataCatalog[]> {
     const root = resolve(cwd);
     const sources = await verifySources(new ConfinedRoot(root, CWD, false), await putSelection(globs, root), 'catalog put');
     const prefix = this.runPrefix(runId);
     return mapLimit(sources, CONCURRENCY, async (source) => {
-      const hash = storeCopy ? await this.upload(prefix + source.rel, source) : await sha256File(source.path, source.size);
+      let hash: string;
+      if (storeCopy) {
+        hash = await this.upload(prefix + source.rel, source, options.admit);
+      } else {
+        hash = await sha256File(source.path, source.size);
+        await options.admit?.({ name: source.rel, sha256: hash, pattern: source.pattern });
+      }
       return this.entry(runId, source.rel, hash, 'put');
     });
   }
+
+  /**
+   * Capability: claim records, objects `PREFIX/RUN_ID/.claims/<key>` created with a conditional
+   * PUT (`If-None-Match: *`). A server that ignores the condition (s3rver, MinIO before 2024)
+   * lets a second creator overwrite the first: there the claims are best effort, as leases are.
+   */
+  readonly claims: ClaimRecords = {
+    create: async (runId, key, text) => {
+      const k = this.claimObject(runId, key);
+      if ((await this.bucket.putIfAbsent(k, text)) !== undefined) return undefined;
+      // exists; a concurrent create that won (409) may not be readable yet for a moment
+      for (let i = 0; ; i++) {
+        const held = await this.bucket.get(k);
+        if (held) return held.body.toString('utf8');
+        if (i >= 20) throw new RunnableError('E_CATALOG', `catalog: claim record '${k}' in ${this.bucket.url} exists but cannot be read`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    replace: async (runId, key, text) => void (await this.bucket.put(this.claimObject(runId, key), text)),
+  };
 
   async writeFile(runId: string, relPath: string, data: Uint8Array | string): Promise<void> {
     const rel = normalizeRelPath(relPath, 'catalog write', RUN_FOLDER);
@@ -122,7 +148,7 @@ export class S3Catalog implements CatalogStore {
     }
   }
 
-  /** Capability: every object under the run's prefix, counted as `list` counts files (keys that are not a plain path go too, uncounted) */
+  /** Capability: every object under the run's prefix, counted as `list` counts files (keys that are not a plain path, and claim records, go too, uncounted) */
   async deleteRun(runId: string): Promise<number> {
     const prefix = this.runPrefix(runId);
     const keys = (await this.bucket.listAll(prefix)).map((o) => o.key);
@@ -149,16 +175,22 @@ export class S3Catalog implements CatalogStore {
     });
   }
 
-  /** uploads a file with its sha256 as metadata; returns the hash */
-  private async upload(key: string, source: Source): Promise<string> {
+  private claimObject(runId: string, key: string): string {
+    return `${this.runPrefix(runId)}${CLAIMS_FOLDER}/${claimKey(key)}`;
+  }
+
+  /** uploads a file with its sha256 as metadata, once `admit` (if any) has accepted it; returns the hash */
+  private async upload(key: string, source: Source, admit?: PutOptions['admit']): Promise<string> {
     if (source.size <= PART_SIZE) {
       const bytes = await readFile(source.path);
       const hash = sha256(bytes);
+      await admit?.({ name: source.rel, sha256: hash, pattern: source.pattern });
       await this.bucket.put(key, bytes, { [SHA256]: hash });
       return hash;
     }
     return this.large(async () => {
       const hash = await sha256File(source.path, source.size);
+      await admit?.({ name: source.rel, sha256: hash, pattern: source.pattern });
       const sent = createHash('sha256');
       const body = createReadStream(source.path).pipe(
         new Transform({

@@ -1,6 +1,40 @@
 /** The catalog: files moved between a step's working directory and the run's store (SPEC §4). */
 import type { DataCatalog } from '../runlog/types.js';
 
+/** A file a `put` is about to store (PutOptions.admit). */
+export interface PutFile {
+  /** catalog-relative path */
+  name: string;
+  sha256: string;
+  /** the put glob that selected it, as written; absent for a file from elsewhere (a cached result being restored) */
+  pattern?: string;
+}
+
+/** Options of a `put`. */
+export interface PutOptions {
+  /**
+   * Called for each selected file once its sha256 is known, before the file is stored (or, with
+   * `storeCopy` false, recorded); a throw fails the put and that file is neither stored nor
+   * recorded (files already admitted may be). The step's put claims (nodes/_put_claims.ts).
+   */
+  admit?(file: PutFile): Promise<void>;
+}
+
+/**
+ * Small records the catalog keeps for a run beside its files, never one of them (`list`, `get`,
+ * `hashes` do not see them; `deleteRun` removes them): which branch put a name (the step's put
+ * claims, nodes/_put_claims.ts). Keys are short safe names (`[A-Za-z0-9_-]`, up to 128).
+ */
+export interface ClaimRecords {
+  /**
+   * Creates the record `key` holding `text` unless the run has one, exclusively across processes
+   * and machines: undefined when this call created it, else the text the record holds.
+   */
+  create(runId: string, key: string, text: string): Promise<string | undefined>;
+  /** Replaces the record `key`, whoever created it; readers see the old text or the new. */
+  replace(runId: string, key: string, text: string): Promise<void>;
+}
+
 export interface CatalogStore {
   readonly type: string;
   /** Capability: true when every process reaches the catalog over the network (S3): nothing to mount or share */
@@ -17,8 +51,9 @@ export interface CatalogStore {
   /**
    * Copy files matching the globs from `cwd` into the run's catalog (or only hash them when
    * `storeCopy` is false). A glob matching nothing throws. Returns entries with stage `put`.
+   * `options.admit` vets each file before it is stored (a catalog that keeps no files calls nothing).
    */
-  put(runId: string, globs: string[], cwd: string, storeCopy: boolean): Promise<DataCatalog[]>;
+  put(runId: string, globs: string[], cwd: string, storeCopy: boolean, options?: PutOptions): Promise<DataCatalog[]>;
   /** write bytes at a catalog-relative path (task logs, serialised objects) */
   writeFile(runId: string, relPath: string, data: Uint8Array | string): Promise<void>;
   /** read bytes from a catalog-relative path; throws if absent */
@@ -43,4 +78,11 @@ export interface CatalogStore {
    * to remove. Absent: the files stay, and the caller says so.
    */
   deleteRun?(runId: string): Promise<number>;
+  /**
+   * Capability: the run's claim records (file-system: `<run folder>/.claims/<key>`, created with
+   * a hard link so a reader sees a whole record; s3: `PREFIX/RUN_ID/.claims/<key>`, created with
+   * a conditional PUT). Absent: `claimRecords` in capabilities.ts falls back on readFile and
+   * writeFile, which is not exclusive.
+   */
+  claims?: ClaimRecords;
 }

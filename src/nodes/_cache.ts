@@ -20,6 +20,7 @@ import { taskKinds } from '../tasks/index.js';
 import { durationMs, now } from './_common.js';
 import { cacheKey, type ComputedKey } from './_cache_key.js';
 import { restore } from './_cache_restore.js';
+import { putAdmission } from './_put_claims.js';
 import { cacheEntry } from './_cache_save.js';
 
 export interface TaskCache {
@@ -63,7 +64,7 @@ export async function openTaskCache(
   let reason: string;
   try {
     const entry = await index.lookup(computed.key);
-    const restored = entry && (await restore(rc, entry, computed.used, attemptNumber, start));
+    const restored = entry && (await restore(rc, entry, computed.used, attemptNumber, start, putAdmission(rc, graph, frames, internalName)));
     if (restored && 'attempt' in restored) {
       catalog.push(...restored.catalog);
       const attempt = restored.attempt;

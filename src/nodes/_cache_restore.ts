@@ -15,6 +15,8 @@ import type { DataCatalog, Parameters, StepAttempt } from '../runlog/types.js';
 import { mapLimit } from '../util/map-limit.js';
 import { fileHash, sha256 } from '../util/sha256.js';
 import { newAttempt, now } from './_common.js';
+import type { Admit } from './_put_claims.js';
+import { isRunnableError } from '../errors.js';
 
 /** copies at once: enough to overlap I/O (or requests), few enough not to exhaust descriptors */
 const CONCURRENCY = 16;
@@ -25,8 +27,20 @@ export interface Restored {
   catalog: DataCatalog[];
 }
 
-/** `used`: the parameters the task receives now (the hit's input_parameters); `number`, `start`: the attempt's. */
-export async function restore(rc: RunContext, entry: CacheEntry, used: Parameters, number: number, start: string): Promise<Restored | { problem: string }> {
+/**
+ * `used`: the parameters the task receives now (the hit's input_parameters); `number`, `start`:
+ * the attempt's; `admit`: the step's put claims (./_put_claims.ts), asked for each `put` file
+ * before anything is copied, as a `put` would (a refusal is a miss: the step runs and its put says why).
+ * No pattern selected them, so a sibling's file with the same bytes is admitted.
+ */
+export async function restore(
+  rc: RunContext,
+  entry: CacheEntry,
+  used: Parameters,
+  number: number,
+  start: string,
+  admit?: Admit,
+): Promise<Restored | { problem: string }> {
   const { catalog, runId, cwd } = rc;
   const src = entry.run_id;
   // each file's name as the `get` glob that matches it alone
@@ -48,6 +62,14 @@ export async function restore(rc: RunContext, entry: CacheEntry, used: Parameter
     } else if ((await fileHash(path.resolve(cwd, file.name))) !== file.data_hash) {
       // store_copy: false — the catalog has only the hash; the working directory must still hold the file
       return { problem: `file ${file.name} was put with store_copy: false and the working directory no longer has it` };
+    }
+  }
+
+  if (admit) {
+    try {
+      for (const file of entry.files) await admit({ name: file.name, sha256: file.data_hash });
+    } catch (err) {
+      return { problem: isRunnableError(err) ? err.message : String(err) };
     }
   }
 

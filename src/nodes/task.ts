@@ -14,6 +14,7 @@ import { TaskFailure, type ParamView, type TaskKind, type TaskOutput } from '../
 import { isRunnableError } from '../errors.js';
 import { openTaskCache } from './_cache.js';
 import { attemptLogPath, putBytes } from './_catalog_files.js';
+import { putAdmission } from './_put_claims.js';
 import { StepOutput } from './_output.js';
 import { durationMs, newAttempt, newStepLog, now, parentOfStep, scopedParams, setScopeParams, visibleParams } from './_common.js';
 
@@ -72,7 +73,8 @@ export async function executeTask(rc: RunContext, node: TaskNode, graph: Graph, 
 
 /**
  * One attempt of a task: catalog `get`, the command, returns, catalog `put` (appended to
- * `catalog`), the attempt's log file in the catalog. Never throws: a failure is the attempt's
+ * `catalog`; a name a sibling map/parallel branch put with other content fails the attempt),
+ * the attempt's log file in the catalog. Never throws: a failure is the attempt's
  * status and message. Also what a job's attempts run (src/executors/jobs/).
  */
 export async function runAttempt(
@@ -109,7 +111,9 @@ export async function runAttempt(
 
     const outputs = await toParameters(rc, node, graph, frames, result.returns);
     if (node.catalog?.put.length) {
-      catalog.push(...(await rc.catalog.put(rc.runId, node.catalog.put, rc.cwd, node.catalog.storeCopy)));
+      // inside a map or parallel branch, a name a sibling branch put is refused (./_put_claims.ts)
+      const admit = putAdmission(rc, graph, frames, internalName);
+      catalog.push(...(await rc.catalog.put(rc.runId, node.catalog.put, rc.cwd, node.catalog.storeCopy, { admit })));
     }
     attempt.output_parameters = outputs;
     attempt.user_defined_metrics = Object.fromEntries(Object.entries(outputs).filter(([, p]) => p.kind === 'metric'));

@@ -27,7 +27,7 @@ export function withoutCapabilities(catalog: CatalogStore): CatalogStore {
     type: catalog.type,
     location: (r) => catalog.location(r),
     get: (r, g, c) => catalog.get(r, g, c),
-    put: (r, g, c, s) => catalog.put(r, g, c, s),
+    put: (r, g, c, s, o) => catalog.put(r, g, c, s, o),
     writeFile: (r, p, d) => catalog.writeFile(r, p, d),
     readFile: (r, p) => catalog.readFile(r, p),
     list: (r) => catalog.list(r),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { escapePath } from 'tinyglobby';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { catalogHashes, catalogs, copyBetweenRuns, type CatalogStore } from '../../src/catalog/index.js';
+import { catalogHashes, catalogs, claimRecords, copyBetweenRuns, type CatalogStore, type PutFile } from '../../src/catalog/index.js';
 import { RunnableError } from '../../src/errors.js';
 import { memberFixture } from '../_members.js';
 import { rejectsCatalog, withoutCapabilities, write } from './_helpers.js';
@@ -265,6 +265,62 @@ describe.each(catalogs.types())('catalog contract: %s', (type) => {
     expect(await getThenHash(RUN, ['**'])).toEqual({ 'data/x.csv': sha('x'), 'data/deep/y.csv': sha('y'), 'data/z.bin': sha(BYTES) });
     // hashing copies nothing into the working directory or the run
     expect(await catalog.list(RUN)).toEqual(['.objects/_root/o.v8', 'data/deep/y.csv', 'data/x.csv', 'data/z.bin', 'step.execution.log']);
+  });
+
+  it('claim records (the capability, and the fallback always): created once, read back, replaced; not files of the run', async () => {
+    for (const c of [catalog, withoutCapabilities(catalog)]) {
+      const run = `${OTHER}-${c === catalog ? 'native' : 'fallback'}`;
+      const records = claimRecords(c);
+      expect(await records.create(run, 'k1', 'first')).toBeUndefined();
+      expect(await records.create(run, 'k1', 'second')).toBe('first');
+      await records.replace(run, 'k1', 'third');
+      expect(await records.create(run, 'k1', 'fourth')).toBe('third');
+      await expect(records.create(run, '../up', 'x')).rejects.toThrow();
+    }
+    expect(catalog.claims).toBeDefined();
+    // exclusive: of concurrent creates one wins, and the others read its text back
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => catalog.claims!.create(RUN, 'race', `t${i}`)));
+    const winner = results.indexOf(undefined);
+    expect(results.filter((r) => r === undefined)).toHaveLength(1);
+    expect(results.filter((r) => r !== undefined)).toEqual(Array(7).fill(`t${winner}`));
+    // never listed, got, hashed or counted as files; deleteRun removes them
+    await write(cwd, 'a.txt', 'a');
+    await catalog.put(RUN, ['a.txt'], cwd, true);
+    expect(await catalog.list(RUN)).toEqual(['a.txt']);
+    expect((await catalog.get(RUN, ['**', '.claims/**'], await elsewhere('other'))).map((e) => e.name)).toEqual(['a.txt']);
+    expect(Object.keys(await catalogHashes(catalog, RUN, ['.claims/*']))).toEqual([]);
+    if (catalog.deleteRun) {
+      expect(await catalog.deleteRun(RUN)).toBe(1);
+      if (fixture.keys) expect((await fixture.keys(dir)).filter((k) => k.startsWith(`${RUN}/`))).toEqual([]);
+      expect(await catalog.claims!.create(RUN, 'race', 'anew')).toBeUndefined();
+    }
+  });
+
+  it('put admits each file, with its sha256 and the pattern that selected it, before storing it (store_copy true and false)', async () => {
+    await write(cwd, 'x/1.txt', 'one');
+    await write(cwd, 'x/2.txt', 'two');
+    for (const storeCopy of [true, false]) {
+      const run = `${RUN}-${storeCopy}`;
+      const seen: PutFile[] = [];
+      const entries = await catalog.put(run, ['x/1.txt', 'x/*.txt'], cwd, storeCopy, { admit: async (f) => void seen.push(f) });
+      expect(entries.map((e) => e.name).sort()).toEqual(['x/1.txt', 'x/2.txt']);
+      expect(seen.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+        { name: 'x/1.txt', sha256: sha('one'), pattern: 'x/1.txt' },
+        { name: 'x/2.txt', sha256: sha('two'), pattern: 'x/*.txt' },
+      ]);
+      // a refused file is not stored
+      const refused = catalog.put(run, ['x/*.txt'], cwd, storeCopy, {
+        admit: async (f) => {
+          if (f.name === 'x/2.txt') throw new RunnableError('E_CATALOG', 'not this one');
+        },
+      });
+      await rejectsCatalog(refused, /not this one/);
+      await write(cwd, 'x/2.txt', 'changed');
+      await rejectsCatalog(catalog.put(run, ['x/2.txt'], cwd, storeCopy, { admit: async () => Promise.reject(new RunnableError('E_CATALOG', 'no')) }), /no/);
+      expect(await catalog.list(run)).toEqual(storeCopy ? ['x/1.txt', 'x/2.txt'] : []);
+      if (storeCopy) expect((await catalog.readFile(run, 'x/2.txt')).toString()).toBe('two');
+      await write(cwd, 'x/2.txt', 'two');
+    }
   });
 
   it('copyBetweenRuns (when it has the capability, and through the fallback always) copies one file into another run', async () => {
