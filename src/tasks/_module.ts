@@ -4,8 +4,12 @@
  * map reducers and pipeline/job modules, so nothing here knows about tasks.
  *
  * TS files load without a build step through tsx. tsx is imported lazily, on the first TS file,
- * so a CLI run that never touches TS pays nothing for it.
+ * so a CLI run that never touches TS pays nothing for it. A TS file that Node would treat as
+ * CommonJS (`.cts`, or `.ts` in a package without `"type": "module"`, or in no package at all)
+ * is loaded through tsx's `require`, so that its stack traces name the file and line (tsx's ESM
+ * loader would hand Node a `data:` URL holding the whole compiled module instead).
  */
+import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +23,7 @@ export interface ParsedCommand {
 }
 
 const MODULE_FILE = /\.(?:ts|mts|js|mjs)$/;
-const TS_FILE = /\.m?ts$/;
+const TS_FILE = /\.[mc]?ts$/;
 
 /** Splits `PATH:EXPORT` / `PATH`; throws E_COMMAND when PATH is not a supported module file. */
 export function parseCommand(command: string): ParsedCommand {
@@ -75,7 +79,10 @@ async function importFile(file: string, abs: string, command: string): Promise<R
   await assertFile(file, abs, command);
   const url = pathToFileURL(abs).href;
   try {
-    if (TS_FILE.test(abs)) return await (await tsLoader())(url);
+    if (TS_FILE.test(abs)) {
+      const loader = await tsLoader();
+      return isCommonJs(abs) ? loader.require(abs) : await loader.import(url);
+    }
     return (await import(url)) as Record<string, unknown>;
   } catch (e) {
     const err = commandError(command, `cannot load module ${file}: ${e instanceof Error ? e.message : String(e)}`);
@@ -83,8 +90,12 @@ async function importFile(file: string, abs: string, command: string): Promise<R
   }
 }
 
-type Importer = (url: string) => Promise<Record<string, unknown>>;
-let tsImporter: Promise<Importer> | undefined;
+interface TsLoader {
+  import(url: string): Promise<Record<string, unknown>>;
+  /** a CommonJS module's exports, shaped as `import()` gives them: named exports and `default` */
+  require(file: string): Record<string, unknown>;
+}
+let tsImporter: Promise<TsLoader> | undefined;
 
 /**
  * One tsx registration for the whole process. tsx's own `tsImport` registers a fresh namespace
@@ -93,16 +104,44 @@ let tsImporter: Promise<Importer> | undefined;
  * `tsImport` pairs them, so TS files in a package without "type": "module" can `require` their
  * siblings) keeps one instance of every user module.
  */
-function tsLoader(): Promise<Importer> {
+function tsLoader(): Promise<TsLoader> {
   tsImporter ??= (async () => {
     const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
     const namespace = 'runnable-ts';
-    cjs.register({ namespace });
+    const cjsApi = cjs.register({ namespace });
     const api = esm.register({ namespace });
     const parent = import.meta.url;
-    return (url: string) => api.import(url, parent) as Promise<Record<string, unknown>>;
+    return {
+      import: (url: string) => api.import(url, parent) as Promise<Record<string, unknown>>,
+      require: (file: string) => {
+        const exports = cjsApi.require(file, parent) as Record<string, unknown>;
+        return { ...exports, default: exports };
+      },
+    };
   })();
   return tsImporter;
+}
+
+/** Node's own rule: `.cts` is CommonJS, `.mts` ESM, `.ts` what the nearest package.json's `type` says (CommonJS without one). */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith('.cts')) return true;
+  if (file.endsWith('.mts')) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(path.join(dir, 'package.json'), 'utf8');
+    } catch {
+      // no package.json here: look further up
+    }
+    if (text !== undefined) {
+      try {
+        return (JSON.parse(text) as { type?: unknown }).type !== 'module';
+      } catch {
+        return true; // a package.json Node cannot read either: Node would fail on it; CommonJS is its default
+      }
+    }
+    if (path.dirname(dir) === dir) return true;
+  }
 }
 
 function pickExport(ns: Record<string, unknown>, exportName: string, file: string, command: string): unknown {

@@ -83,9 +83,9 @@ function expectUserFileLine(stderr: string): void {
 }
 
 describe('the first hour, from a packed and installed package', () => {
-  // A CommonJS project's TS step is compiled into a data: URL today, so its stack shows the whole
-  // module and line 2:898: harden-a's fix (issue 13/15 item 3) makes this pass; not on main yet.
-  it.skip('cjs project: the stack of a thrown error names steps.ts:3', () => {
+  // A CommonJS project's TS step is loaded through tsx's require (src/tasks/_module.ts), so its
+  // stack names the user's file and line, not a data: URL holding the compiled module.
+  it('cjs project: the stack of a thrown error names steps.ts:3', () => {
     const dir = project('cjs-stack', 'commonjs');
     writeFileSync(join(dir, 'pysteps.py'), PY);
     writeFileSync(join(dir, 'steps.ts'), TS_THROWS);
