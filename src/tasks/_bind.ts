@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Expression, Function as FunctionNode, ObjectPattern, Pattern } from 'acorn';
 import { RunnableError } from '../errors.js';
 import { TaskFailure, type ParamView } from './types.js';
+import { optionalMarks } from './_ts_optional.js';
 
 /** One named slot: a positional parameter, or a property of a destructured object parameter. */
 export interface Slot {
@@ -43,9 +44,25 @@ export function signatureOf(fn: Function, label = fn.name || 'anonymous function
     if (original !== undefined && sig.kind === 'positional') {
       sig = { kind: 'positional', slots: sig.slots.map((s) => ({ ...s, name: undoRename(s.name, original) })) };
     }
+    if (original !== undefined && sig.slots.length) sig = withTypeOptionals(sig, fn, original);
     signatures.set(fn, sig);
   }
   return sig;
+}
+
+/**
+ * `x?: T` (and `{a, b}: {b?: T}`) is optional as the type says: esbuild erased the `?` from the
+ * code that runs, so the marks come from the module's text (./_ts_optional.ts). Read only when
+ * the written list has as many parameters as the running one.
+ */
+function withTypeOptionals(sig: Signature, fn: Function, original: string): Signature {
+  const marks = optionalMarks(original, fn.name);
+  if (!marks) return sig;
+  if (sig.kind === 'object') {
+    return marks.members.size ? { ...sig, slots: sig.slots.map((s) => (marks.members.has(s.name) ? { ...s, optional: true } : s)) } : sig;
+  }
+  if (marks.positional.length < sig.slots.length) return sig;
+  return { kind: 'positional', slots: sig.slots.map((s, i) => (marks.positional[i] ? { ...s, optional: true } : s)) };
 }
 
 /** `toss2` back to `toss` when the user's source never says `toss2` but says `toss`. */
