@@ -8,6 +8,7 @@ import type { CatalogStore, PutOptions } from './types.js';
 
 export class DoNothingCatalog implements CatalogStore {
   readonly type = 'do-nothing';
+  readonly keepsNoFiles = true;
 
   location(_runId: string): string {
     return '';

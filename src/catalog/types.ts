@@ -41,11 +41,17 @@ export interface CatalogStore {
   readonly remote?: boolean;
   /** Capability: checks, before any step runs, that the catalog can be used (bucket, credentials, endpoint); throws a RunnableError */
   checkAccess?(): Promise<void>;
+  /**
+   * Capability: true for a catalog that keeps no files (`do-nothing`): a step's `get` pattern
+   * that matches nothing is then not a failure (nodes/task.ts)
+   */
+  readonly keepsNoFiles?: boolean;
   /** where a run's files live, for messages and `catalog_handler_location` */
   location(runId: string): string;
   /**
    * Copy files matching the globs from the run's catalog into `cwd`.
-   * Returns one entry per file, stage `get`. A glob matching nothing is not an error.
+   * Returns one entry per file, stage `get`. A glob matching nothing is not an error here (a
+   * step's `get` makes it one: nodes/task.ts).
    */
   get(runId: string, globs: string[], cwd: string): Promise<DataCatalog[]>;
   /**

@@ -93,7 +93,7 @@ export async function runAttempt(
   try {
     const env = await taskEnv(rc, node, frames, number, secretValues);
     const { params, own } = await scopedParams(rc, graph, frames);
-    if (node.catalog?.get.length) catalog.push(...(await rc.catalog.get(rc.runId, node.catalog.get, rc.cwd)));
+    if (node.catalog?.get.length) catalog.push(...(await catalogGet(rc, node.catalog.get)));
 
     const result: TaskOutput = await (kind ?? taskKindFor(node.commandType)).run({
       node,
@@ -118,6 +118,7 @@ export async function runAttempt(
     attempt.output_parameters = outputs;
     attempt.user_defined_metrics = Object.fromEntries(Object.entries(outputs).filter(([, p]) => p.kind === 'metric'));
     attempt.status = 'SUCCESS';
+    if (result.warnings?.length) attempt.message = output.mask(result.warnings.map((w) => `warning: ${w}`).join('\n'));
   } catch (err) {
     attempt.status = 'FAIL';
     attempt.message = failureMessage(err, output);
@@ -138,6 +139,27 @@ export async function runAttempt(
     }
   }
   return attempt;
+}
+
+/**
+ * The step's `get`: a pattern that matches nothing in the run's catalog fails the step, as a
+ * `put` pattern that matches nothing does (and as runnable's catalogs do); a catalog that keeps
+ * no files (`do-nothing`) has nothing to match. A file matched by several patterns is got once.
+ */
+async function catalogGet(rc: RunContext, patterns: readonly string[]): Promise<DataCatalog[]> {
+  if (rc.catalog.keepsNoFiles) return rc.catalog.get(rc.runId, [...patterns], rc.cwd);
+  const got = new Map<string, DataCatalog>();
+  for (const pattern of patterns) {
+    const entries = await rc.catalog.get(rc.runId, [pattern], rc.cwd);
+    if (!entries.length) {
+      throw new TaskFailure(
+        `catalog get: no file matches '${pattern}' in the catalog of run '${rc.runId}' (${rc.catalog.location(rc.runId)}): ` +
+          'an earlier step must put it (a file put with store_copy: false is recorded, not kept)',
+      );
+    }
+    for (const e of entries) if (!got.has(e.name)) got.set(e.name, e);
+  }
+  return [...got.values()];
 }
 
 /** Wait `retry_delay_seconds × retry_backoff_factor^n` before attempt n+2; Ctrl-C cuts it short. */

@@ -42,6 +42,8 @@ export interface TaskOutput {
   returns: Record<string, unknown>;
   /** names of the parameters the task received (recorded as the attempt's input_parameters) */
   consumed: string[];
+  /** what the step should know though it succeeded (already in its output): the attempt's message */
+  warnings?: string[];
 }
 
 /** Thrown by a task for an expected failure (non-zero exit, a throwing function, a missing parameter). */

@@ -64,7 +64,10 @@ export const typescriptTask: TaskKind = {
     }
     if (exited) throw new TaskFailure(exitMessage(exited, label), consumed);
     try {
-      return { returns: mapReturns(value, node.returns, label), consumed };
+      const warnings: string[] = [];
+      const returns = mapReturns(value, node.returns, label, (w) => warnings.push(w));
+      for (const w of warnings) input.output.stderr(`runnable: warning: ${w}\n`);
+      return warnings.length ? { returns, consumed, warnings } : { returns, consumed };
     } catch (e) {
       throw e instanceof TaskFailure ? new TaskFailure(e.message, consumed) : e;
     }
@@ -130,9 +133,11 @@ export async function loadFunction(command: string, cwd: string): Promise<(...ar
 
 /**
  * SPEC §3: one name takes the whole value; several take an array positionally or an object by
- * key. `undefined` counts as missing: it cannot be stored as a parameter.
+ * key. `undefined` counts as missing: it cannot be stored as a parameter. More values than
+ * names: an array's are an error (positions would be misread, as a Python task's tuple of
+ * another length is); an object's other keys are left out, said through `warn`.
  */
-export function mapReturns(value: unknown, specs: readonly ReturnSpec[], label: string): Record<string, unknown> {
+export function mapReturns(value: unknown, specs: readonly ReturnSpec[], label: string, warn?: (message: string) => void): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (specs.length === 0) return out;
   if (specs.length === 1) {
@@ -143,9 +148,16 @@ export function mapReturns(value: unknown, specs: readonly ReturnSpec[], label: 
   }
   const names = specs.map((s) => s.name);
   let pick: (name: string, i: number) => unknown;
-  if (Array.isArray(value)) pick = (_, i) => value[i];
-  else if (value !== null && typeof value === 'object') pick = (name) => (Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined);
-  else {
+  if (Array.isArray(value)) {
+    if (value.length > names.length) {
+      throw new TaskFailure(`${label} returned ${value.length} values, but returns declares ${names.length} (${names.join(', ')}): return one value per name, or declare them all`);
+    }
+    pick = (_, i) => value[i];
+  } else if (value !== null && typeof value === 'object') {
+    pick = (name) => (Object.hasOwn(value, name) ? (value as Record<string, unknown>)[name] : undefined);
+    const extra = Object.keys(value).filter((k) => !names.includes(k));
+    if (extra.length && warn) warn(`${label} returned ${extra.map((k) => `'${k}'`).join(', ')}, not in returns (${names.join(', ')}): left out`);
+  } else {
     const got = value === undefined ? 'nothing' : value === null ? 'null' : `a ${typeof value}`;
     throw new TaskFailure(`${label} returned ${got}, but returns declares ${names.join(', ')}: return an array or an object`);
   }
