@@ -213,8 +213,10 @@ async function run(argv: string[]): Promise<number> {
     .option('--json', 'print the whole run log as JSON on stdout')
     .option('--status <status>', 'only steps with this status, and the composites holding them')
     .option('--step <text>', 'only steps whose internal name contains the text, and the composites holding them')
-    .description('one run: its steps, branches, attempts, failures and parameters')
-    .addHelpText('after', examples('runnable runs show brave-curie-120000-abc123', 'runnable runs show brave-curie-120000-abc123 --status FAIL'))
+    .option('--failed', 'only the failed steps, each with its error and log file, and the composites holding them')
+    .option('--all', 'every map and loop iteration (more than 10 are counted by status) and every catalog file')
+    .description('one run: its steps, branches, attempts (each with its duration and log file), catalog files, failures and parameters')
+    .addHelpText('after', examples('runnable runs show brave-curie-120000-abc123', 'runnable runs show brave-curie-120000-abc123 --failed', 'runnable runs show brave-curie-120000-abc123 --all'))
     .action(async (runId: string, flags) => {
       const { runsShowCommand } = await import('./runs.js');
       code = await runsShowCommand(runId, flags);

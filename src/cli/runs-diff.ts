@@ -1,4 +1,4 @@
-/** `runnable runs diff RUN_A RUN_B [--json]`: two runs side by side. */
+/** `runnable runs diff RUN_A RUN_B [--json] [--all]`: two runs side by side, in aligned columns (long values cut; `--json` has them whole). */
 import pc from 'picocolors';
 import { loadServices } from '../runner/prepare.js';
 import { assemble } from '../runlog/assemble.js';
@@ -18,25 +18,74 @@ export async function runsDiffCommand(runA: string, runB: string, flags: { confi
   }
 }
 
+/** longest name and value shown; longer ones are cut with an ellipsis (`--json` has them whole) */
+const NAME_MAX = 48;
+const VALUE_MAX = 40;
+
+/** the end cut: values */
+const cutEnd = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+/** the middle cut: names, whose head (the composite) and tail (the step) both matter */
+const cutMiddle = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, Math.ceil((max - 1) / 2))}…${s.slice(s.length - Math.floor((max - 1) / 2))}`);
+
+/**
+ * Sections of rows `name  A  |  B`, one column width for all of them so the bars line up; a
+ * section with no rows is left out, one whose rows are all unchanged says how many (`--all` shows them).
+ */
 function render(d: RunDiff, all: boolean): string {
   const c = pc.createColors(useColour() && !!process.stdout.isTTY);
-  const out: string[] = [`${c.bold('A')} ${p(d.a.run_id)} ${p(String(d.a.status))}    ${c.bold('B')} ${p(d.b.run_id)} ${p(String(d.b.status))}`];
-  if (d.a.dag_hash !== d.b.dag_hash) out.push(c.yellow('the pipelines differ (dag_hash)'));
-  const value = (v: unknown) => p(v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
-  const section = <T>(title: string, rows: DiffRow<T>[], show: (v: T | undefined) => string) => {
-    const shown = all ? rows : rows.filter((r) => r.changed);
-    out.push('', `${c.bold(title)}${shown.length === rows.length ? '' : c.dim(` (${rows.length - shown.length} unchanged)`)}`);
-    const width = Math.min(40, Math.max(4, ...shown.map((r) => p(r.name).length)));
-    for (const r of shown) out.push(`  ${(r.changed ? c.yellow : c.dim)(p(r.name).padEnd(width))}  ${show(r.a)}  ${c.dim('|')}  ${show(r.b)}`);
+  const value = (v: unknown) => (v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+  type Row = { name: string; a: string; b: string; changed: boolean };
+  type Section = { title: string; rows: Row[]; hidden: number };
+  let cut = false;
+  const cell = (text: string) => {
+    const shown = cutEnd(p(text), VALUE_MAX);
+    if (shown.length < p(text).length) cut = true;
+    return shown;
   };
-  section('parameters', d.parameters, value);
-  section('metrics', d.metrics, value);
-  section('catalog', d.catalog, (h) => (h ? p(h.slice(0, 12)) : '-'));
+  const section = <T>(title: string, rows: DiffRow<T>[], show: (v: T | undefined) => string, everyRow = all): Section => {
+    const shown = everyRow ? rows : rows.filter((r) => r.changed);
+    return { title, rows: shown.map((r) => ({ name: r.name, a: cell(show(r.a)), b: cell(show(r.b)), changed: r.changed })), hidden: rows.length - shown.length };
+  };
+  const stepCell = (s: RunDiff['steps'][number], x: RunDiff['steps'][number]['a']) => {
+    if (!x) return '-';
+    // a terminal step is reached, not run: its duration is nothing
+    if (s.step_type === 'success' || s.step_type === 'fail') return `reached${x.attempts > 1 ? ` ×${x.attempts}` : ''}`;
+    const dur = formatDuration(x.duration_ms ?? NaN);
+    return `${p(String(x.status))}${dur ? ` ${dur}` : ''}${x.attempts > 1 ? ` ×${x.attempts}` : ''}`;
+  };
+  const sections: Section[] = [
+    {
+      title: '',
+      rows: [
+        { name: 'run', a: cell(d.a.run_id), b: cell(d.b.run_id), changed: false },
+        { name: 'status', a: p(String(d.a.status)), b: p(String(d.b.status)), changed: d.a.status !== d.b.status },
+        ...(d.a.dag_hash !== d.b.dag_hash ? [{ name: 'dag hash', a: p(String(d.a.dag_hash).slice(0, 12)), b: p(String(d.b.dag_hash).slice(0, 12)), changed: true }] : []),
+      ],
+      hidden: 0,
+    },
+    section('parameters', d.parameters, value),
+    section('metrics', d.metrics, value),
+    section('catalog', d.catalog, (h) => (h ? h.slice(0, 12) : '-')),
+  ];
   // Durations differ run to run, so every step is shown for small runs; big ones list changes only.
-  const steps = all || d.steps.length <= 30 ? d.steps : d.steps.filter((s) => s.changed);
-  out.push('', `${c.bold('steps')}${steps.length === d.steps.length ? '' : c.dim(` (${d.steps.length - steps.length} unchanged)`)}`);
-  const width = Math.min(50, Math.max(4, ...steps.map((s) => p(s.name).length)));
-  const cell = (x: RunDiff['steps'][number]['a']) => (x ? `${p(String(x.status))} ${formatDuration(x.duration_ms ?? NaN)}${x.attempts > 1 ? ` ×${x.attempts}` : ''}` : '-');
-  for (const s of steps) out.push(`  ${(s.changed ? c.yellow : c.dim)(p(s.name).padEnd(width))}  ${cell(s.a).padEnd(18)} ${c.dim('|')}  ${cell(s.b)}`);
+  const everyStep = all || d.steps.length <= 30;
+  const steps = everyStep ? d.steps : d.steps.filter((s) => s.changed);
+  sections.push({ title: 'steps', rows: steps.map((s) => ({ name: s.name, a: stepCell(s, s.a), b: stepCell(s, s.b), changed: s.changed })), hidden: d.steps.length - steps.length });
+
+  const shown = sections.filter((s) => s.rows.length || s.hidden);
+  const rows = shown.flatMap((s) => s.rows);
+  const nameWidth = Math.min(NAME_MAX, Math.max(4, ...rows.map((r) => p(r.name).length)));
+  const aWidth = Math.max(1, ...rows.map((r) => r.a.length));
+  const out: string[] = [];
+  for (const s of shown) {
+    if (s.title) out.push('', `${c.bold(s.title)}${s.hidden ? c.dim(` (${s.hidden} unchanged${s.rows.length ? '' : ', --all shows them'})`) : ''}`);
+    else out.push(`  ${' '.repeat(nameWidth)}  ${c.bold('A'.padEnd(aWidth))}     ${c.bold('B')}`);
+    for (const r of s.rows) {
+      const name = cutMiddle(p(r.name), nameWidth).padEnd(nameWidth);
+      out.push(`  ${(r.changed ? c.yellow : c.dim)(name)}  ${r.a.padEnd(aWidth)}  ${c.dim('|')}  ${r.b}`);
+    }
+    if (!s.title && d.a.dag_hash !== d.b.dag_hash) out.push(c.yellow('  the pipelines differ (dag_hash)'));
+  }
+  if (cut) out.push('', c.dim('long values are cut (…); --json has them whole'));
   return `${out.join('\n')}\n`;
 }

@@ -1,15 +1,15 @@
-/** `runnable runs list` and `runnable runs show RUN_ID [--json]`: read the configured run-log store (`runs delete|prune`: runs-delete.ts). */
-import pc from 'picocolors';
+/** `runnable runs list` and `runnable runs show RUN_ID [--json]`: read the configured run-log store (the text of `show`: views/run-show.ts; `runs delete|prune`: runs-delete.ts). */
 import { loadServices } from '../runner/prepare.js';
 import { assemble } from '../runlog/assemble.js';
 import { RunnableError } from '../errors.js';
-import type { JobLog, RunLog, RunLogStore, StepLog } from '../runlog/types.js';
-import { formatDuration, useColour } from './_reporter.js';
-import { indentLines } from './_failures.js';
+import type { RunLog, RunLogStore, StepLog } from '../runlog/types.js';
+import { useColour } from './_reporter.js';
+import { renderRun } from '../views/run-show.js';
+import { displayPath } from '../util/display-path.js';
 import { isInterrupted } from '../runner/retry.js';
 import { summariseRuns, type RunSummary } from '../views/run-summaries.js';
 import { EXIT_OK, reportError } from './_errors.js';
-import { printable as p, printableLines } from '../util/printable.js';
+import { printable as p } from '../util/printable.js';
 import { writeJson } from '../util/json-stream.js';
 
 export interface RunsListFlags {
@@ -71,28 +71,56 @@ export interface RunsShowFlags {
   status?: string;
   /** only steps whose internal name contains this text, and the composites holding them */
   step?: string;
+  /** only the failed steps, and the composites holding them (`--status FAIL`, every failed iteration listed) */
+  failed?: boolean;
+  /** every map/loop iteration and every catalog file (big maps and loops are otherwise counted) */
+  all?: boolean;
 }
 
 export async function runsShowCommand(runId: string, flags: RunsShowFlags): Promise<number> {
   try {
-    const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
-    const log = filterSteps(assemble(await store.list(runId)), flags);
+    const { store, catalog } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
+    const full = assemble(await store.list(runId));
+    const keep = stepFilter(flags);
     // records that did not parse were skipped: said on stderr, and in the text
     const damage = (await store.damage?.(runId)) ?? [];
     for (const d of damage) process.stderr.write(`runnable: warning: the run log of ${runId} is damaged: ${d}\n`);
-    if (flags.json) await writeJson(process.stdout, log); // streamed: a big run log is longer than a string can be
-    else process.stdout.write(render(log, store.location(runId), isInterrupted(log), damage.length));
+    if (flags.json) {
+      await writeJson(process.stdout, keep ? filterSteps(full, keep) : full); // streamed: a big run log is longer than a string can be
+      return EXIT_OK;
+    }
+    // the log files that are there (a catalog that keeps none, or could not be listed: none said / each assumed)
+    const logFiles = await catalog.list(runId).then(
+      (files) => new Set(files.filter((f) => f.startsWith('.logs/'))),
+      () => undefined,
+    );
+    const text = renderRun(full, {
+      location: store.location(runId),
+      catalogLocation: displayPath(catalog.location(runId), process.cwd()),
+      logFiles,
+      interrupted: isInterrupted(full),
+      damaged: damage.length,
+      keep,
+      failedOnly: !!flags.failed,
+      all: !!flags.all,
+      colour: useColour() && !!process.stdout.isTTY,
+    });
+    process.stdout.write(text);
     return EXIT_OK;
   } catch (err) {
     return reportError(err);
   }
 }
 
+/** which steps `--status`, `--step` and `--failed` keep; undefined: all */
+function stepFilter(flags: RunsShowFlags): ((s: StepLog) => boolean) | undefined {
+  const status = flags.failed ? 'FAIL' : flags.status?.toUpperCase();
+  if (!status && !flags.step) return undefined;
+  return (s) => (!status || s.status === status) && (!flags.step || s.internal_name.includes(flags.step));
+}
+
 /** The run log with only the steps that match (and the branches and composites leading to them). */
-function filterSteps(log: RunLog, flags: RunsShowFlags): RunLog {
-  if (!flags.status && !flags.step) return log;
-  const status = flags.status?.toUpperCase();
-  const keep = (s: StepLog) => (!status || s.status === status) && (!flags.step || s.internal_name.includes(flags.step));
+function filterSteps(log: RunLog, keep: (s: StepLog) => boolean): RunLog {
   const walk = (steps: Record<string, StepLog>): Record<string, StepLog> => {
     const out: Record<string, StepLog> = {};
     for (const [k, s] of Object.entries(steps)) {
@@ -106,43 +134,4 @@ function filterSteps(log: RunLog, flags: RunsShowFlags): RunLog {
     return out;
   };
   return { ...log, steps: walk(log.steps) };
-}
-
-function render(log: RunLog, location: string, interrupted: boolean, damaged: number): string {
-  const c = pc.createColors(useColour() && !!process.stdout.isTTY);
-  const status = (s: string) => (s === 'SUCCESS' ? c.green(s) : s === 'FAIL' ? c.red(s) : c.yellow(p(String(s))));
-  const out = [`run ${c.cyan(p(log.run_id))} ${status(log.status)}`, `  run log   ${p(location)}`, `  dag hash  ${p(String(log.dag_hash))}`];
-  if (damaged) out.push(c.red(`  damaged: ${damaged} record${damaged > 1 ? 's' : ''} of this run log could not be read and ${damaged > 1 ? 'were' : 'was'} skipped (see the warnings)`));
-  if (interrupted) out.push(c.yellow(`  interrupted: its runner is gone; \`runnable retry ${p(log.run_id)}\` continues it`));
-  if (log.tag) out.push(`  tag       ${p(log.tag)}`);
-  // one line per step (or the job): name, status, time from first start to last end, attempts, failure
-  const line = (name: string, entry: JobLog, depth: number) => {
-    const first = entry.attempts[0];
-    const last = entry.attempts.at(-1);
-    const ms = first && last?.end_time ? Date.parse(last.end_time) - Date.parse(first.start_time) : NaN;
-    const attempts = entry.attempts.length > 1 ? ` ${entry.attempts.length} attempts` : '';
-    const msg = entry.status === 'FAIL' && entry.message ? `\n${indentLines(printableLines(entry.message), '  '.repeat(depth + 4))}` : '';
-    const mock = entry.mock ? ' (mock)' : '';
-    out.push(`${'  '.repeat(depth + 2)}${p(name)} ${status(entry.status)} ${formatDuration(ms)}${attempts}${mock}${msg}`);
-    if (log.job) for (const item of entry.data_catalog) if (item.stage === 'put') out.push(`${'  '.repeat(depth + 3)}put ${p(item.name)} ${p(item.data_hash.slice(0, 12))}`);
-  };
-  if (log.job) {
-    out.push('  job');
-    line('job', log.job, 0);
-  } else {
-    out.push('  steps');
-    const walk = (steps: Record<string, StepLog>, depth: number) => {
-      for (const step of Object.values(steps)) {
-        line(step.internal_name, step, depth);
-        for (const branch of Object.values(step.branches)) walk(branch.steps, depth + 1);
-      }
-    };
-    walk(log.steps, 0);
-  }
-  const params = Object.entries(log.parameters);
-  if (params.length) {
-    out.push('  parameters');
-    for (const [k, v] of params) out.push(p(`    ${k} (${v.kind}) = ${JSON.stringify(v.value)}`));
-  }
-  return `${out.join('\n')}\n`;
 }

@@ -9,17 +9,9 @@ import path from 'node:path';
 import { escapePath } from 'tinyglobby';
 import type { CatalogStore } from '../catalog/types.js';
 import type { DataCatalog } from '../runlog/types.js';
-import { capLength, safeSegment } from '../util/file-name.js';
 
-/**
- * `.logs/<internal name>.attempt-<n>.log`: the name as it is when it is a plain, short file name
- * (as runnable names it), else made safe and cut with a hash so it always fits.
- */
-export function attemptLogPath(internalName: string, attempt: number): string {
-  const plain = !/[/\\\0%]/.test(internalName) && !internalName.startsWith('.');
-  const name = plain ? capLength(internalName, internalName) : safeSegment(internalName);
-  return `.logs/${name}.attempt-${attempt}.log`;
-}
+/** `.logs/<internal name>.attempt-<n>.log` (catalog/attempt-log.ts) */
+export { attemptLogPath } from '../catalog/attempt-log.js';
 
 /**
  * Puts bytes into the catalog at `relPath` as a `put` would put a file the step wrote, so that
