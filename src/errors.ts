@@ -1,6 +1,8 @@
 /**
  * The one user-facing error class. Anything the user can fix (a bad pipeline, config,
- * parameter file, run id) is a RunnableError; the CLI prints it on one line and exits 2.
+ * parameter file, run id) is a RunnableError; the CLI prints it on one line and exits 2. A run
+ * that ran and failed is one too when the SDK's `execute()` reports it (`E_RUN_FAILED`, with
+ * the run id: sdk/errors.ts), exit 1.
  * Anything else is a bug and keeps its stack.
  */
 export type ErrorCode =
@@ -15,6 +17,7 @@ export type ErrorCode =
   | 'E_STORE' // a remote store (S3) that cannot be reached, or refuses a request
   | 'E_KUBERNETES' // the Kubernetes API server could not be reached or refused a request
   | 'E_RUN_BUSY' // the run (or step) is being driven by another live process
+  | 'E_RUN_FAILED' // the run ran and did not succeed (the SDK's execute(); the CLI's exit 1)
   | 'E_USAGE'; // bad command-line usage
 
 export interface ErrorLocation {
@@ -31,7 +34,7 @@ export interface ErrorLocation {
 const RUNNABLE_ERROR_BRAND = Symbol.for('runnable-ts.error');
 
 export class RunnableError extends Error {
-  override readonly name = 'RunnableError';
+  override readonly name: string = 'RunnableError';
   constructor(
     readonly code: ErrorCode,
     message: string,

@@ -23,6 +23,7 @@ export {
   object,
   metric,
   PipelineFailedError,
+  RunFailedError,
   loadPipelineModule,
   isPipelineModulePath,
   graphToYAML,
@@ -36,6 +37,7 @@ export type { JobOptions, FunctionJobOptions, JobExecuteOptions } from './sdk/in
 export type {
   PipelineOptions,
   PipelineExecuteOptions,
+  ExecuteObserver,
   Step,
   StepOptions,
   TaskOptions,

@@ -45,7 +45,8 @@ export function reportWarning(err: RunnableError): void {
 
 /** The one line and the exit status for any thrown value. */
 export function describeError(err: unknown): [string, number] {
-  if (isRunnableError(err)) return [err.format(), EXIT_BAD_INPUT];
+  // a run that ran and failed (an SDK pipeline's execute() in a module): the run's status, not bad input
+  if (isRunnableError(err)) return [err.format(), err.code === 'E_RUN_FAILED' ? EXIT_FAILED : EXIT_BAD_INPUT];
   const errno = err as NodeJS.ErrnoException | undefined;
   const what = errno?.code ? SYSTEM_ERRORS[errno.code] : undefined;
   if (what) {

@@ -13,7 +13,8 @@ import { commandProblem } from '../graph/command.js';
 import { JOB_BRAND, describeValue, isJob, isStep } from './_brand.js';
 import { schemaError } from './_checks.js';
 import { checkKeys } from './_options.js';
-import { runInputsOf, sourceOf } from './_execute.js';
+import { driveReported, runInputsOf, sourceOf } from './_execute.js';
+import { JobFailedError } from './errors.js';
 import { callerFile } from './_origin.js';
 import { commandFor, locateFunction, type AnyFunction } from './locate.js';
 import type { PipelineExecuteOptions } from './pipeline.js';
@@ -34,7 +35,7 @@ export type FunctionJobOptions = Omit<TaskOptions, 'onFailure' | 'terminateWithS
 
 export type JobExecuteOptions = PipelineExecuteOptions;
 
-const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env'];
+const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env', 'quiet', 'observer', 'signal'];
 /** The internal name of a job's task, as the YAML loader names it. */
 const JOB = 'job';
 
@@ -91,16 +92,18 @@ export class Job implements JobModel {
   }
 
   /**
-   * Runs the job in this process with the configured job executor; resolves to the run log when
-   * the task succeeds, rejects with `JobFailedError` (holding the run log) when it fails, and
-   * with a `RunnableError` for bad input (config, parameters, run id).
-   * @example const log = await job(train, { returns: ['accuracy'] }).execute(); log.parameters.accuracy
+   * Runs the job in this process with the configured job executor, reporting it on stderr as
+   * `runnable execute-job` does (`quiet: true` for nothing; `observer` to follow it). Resolves
+   * to the run log (its `run_id` the run's id) when the task succeeds; rejects with
+   * `JobFailedError` when it fails, a RunnableError (code `E_RUN_FAILED`) holding the run id and
+   * the run log, and with a `RunnableError` of another code for bad input (config, parameters, run id).
+   * @example const log = await job(train, { returns: ['accuracy'] }).execute({ quiet: true }); log.parameters.accuracy
    */
   async execute(opts: JobExecuteOptions = {}): Promise<RunLog> {
     const inputs = runInputsOf(opts, EXECUTE_KEYS);
     const model: JobModel = { task: this.taskFor(inputs.cwd), source: sourceOf(this.#origin, inputs.cwd, 'job') };
     const { executeJob } = await import('../runner/job.js');
-    const result = await executeJob({ ...inputs, job: model });
+    const result = await driveReported(opts, undefined, (drive) => executeJob({ ...inputs, job: model, ...drive }));
     if (result.status !== 'SUCCESS') throw new JobFailedError(result.runLog, result.location);
     return result.runLog;
   }
@@ -143,26 +146,7 @@ export function job(stepOrFn: TaskStep | AnyFunction, opts: FunctionJobOptions =
 
 export { isJob };
 
-/**
- * The error `Job.execute()` throws when the job ran and did not succeed (CLI exit code 1): the
- * run log's `job` section says why.
- * @example try { await j.execute(); } catch (e) { if (e instanceof JobFailedError) console.log(e.runLog.job?.message); }
- */
-export class JobFailedError extends Error {
-  override readonly name = 'JobFailedError';
-  readonly runId: string;
-  readonly runLog: RunLog;
-  /** where the run log is stored */
-  readonly location?: string;
-
-  constructor(runLog: RunLog, location?: string) {
-    const why = runLog.job?.message ? `: ${runLog.job.message.split('\n')[0]!.trim()}` : '';
-    super(`job run '${runLog.run_id}' ended ${runLog.status}${why}`);
-    this.runId = runLog.run_id;
-    this.runLog = runLog;
-    if (location !== undefined) this.location = location;
-  }
-}
+export { JobFailedError };
 
 export { loadJobModule } from '../runner/load-module.js';
 

@@ -7,12 +7,13 @@ import path from 'node:path';
 import { RunnableError } from '../errors.js';
 import type { Graph, Pipeline as PipelineModel } from '../graph/model.js';
 import { validateGraph } from '../graph/validate.js';
-import type { RunLog } from '../runlog/types.js';
+import type { RunObserver } from '../engine/context.js';
+import type { RunLog, Status } from '../runlog/types.js';
 import { describeValue, isStep, PIPELINE_BRAND } from './_brand.js';
 import { buildGraph } from './_build.js';
 import { schemaError } from './_checks.js';
 import { checkKeys } from './_options.js';
-import { runInputsOf, sourceOf } from './_execute.js';
+import { driveReported, runInputsOf, sourceOf } from './_execute.js';
 import { callerFile } from './_origin.js';
 import { PipelineFailedError } from './errors.js';
 import { graphToYAML } from './to-yaml.js';
@@ -41,9 +42,30 @@ export interface PipelineExecuteOptions {
   env?: NodeJS.ProcessEnv;
   /** as `--no-cache`: cached steps run anyway, and their results refresh the step cache */
   noCache?: boolean;
+  /**
+   * true: print nothing. By default the run reports itself as `runnable execute` does: a line as
+   * each step starts and ends, the tasks' output, and a summary (run id, status, parameters,
+   * failed steps with their log files, the command that continues the run), on stderr
+   */
+  quiet?: boolean;
+  /** told of the run's events as they happen (with or without `quiet`) */
+  observer?: ExecuteObserver;
+  /** aborting it stops the run as Ctrl-C does: running steps are stopped, the run ends FAIL */
+  signal?: AbortSignal;
 }
 
-const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env', 'noCache'];
+/**
+ * Callbacks for a program following a run (all optional): the engine's events (`RunObserver`)
+ * and the run's start (its id, once its run log exists) and end.
+ * @example
+ * await p.execute({ quiet: true, observer: { runStarted: ({ runId }) => console.log(runId), stepFinished: (e) => console.log(e.internalName, e.status) } });
+ */
+export interface ExecuteObserver extends RunObserver {
+  runStarted?(run: { runId: string; location: string }): void;
+  runFinished?(run: { runId: string; status: Status; location: string }): void;
+}
+
+const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env', 'noCache', 'quiet', 'observer', 'signal'];
 
 /** A pipeline built with `pipeline([...])`. It is also a core model pipeline: pass it wherever one is taken. */
 export class Pipeline implements PipelineModel {
@@ -90,17 +112,22 @@ export class Pipeline implements PipelineModel {
   }
 
   /**
-   * Runs the pipeline in this process with the configured executor; resolves to the run log
-   * when the run succeeds, rejects with `PipelineFailedError` (holding the run log) when it
-   * fails, and with a `RunnableError` for bad input (config, parameters, run id).
-   * @example const log = await p.execute({ parametersFile: 'params.yaml' });
+   * Runs the pipeline in this process with the configured executor, reporting its progress on
+   * stderr as `runnable execute` does (`quiet: true` for none; `observer` to follow it from the
+   * program). Resolves to the run log (its `run_id` the run's id) when the run succeeds; rejects
+   * with `PipelineFailedError` when it fails, a RunnableError (code `E_RUN_FAILED`) holding the
+   * run id and the run log, and with a `RunnableError` of another code for bad input (config,
+   * parameters, run id), before anything runs.
+   * @example const log = await p.execute({ parametersFile: 'params.yaml' }); console.log(log.run_id);
    */
   async execute(opts: PipelineExecuteOptions = {}): Promise<RunLog> {
     const inputs = runInputsOf(opts, EXECUTE_KEYS);
     const model: PipelineModel = { graph: this.graphFor(inputs.cwd), source: sourceOf(this.#origin, inputs.cwd, 'pipeline') };
     // The engine is loaded on the first run only: defining a pipeline does not pay for it.
-    const { executePipeline } = await import('../runner/execute.js');
-    const result = await executePipeline({ ...inputs, pipeline: model, noCache: opts.noCache });
+    const { executePrepared } = await import('../runner/execute.js');
+    const { prepareRun } = await import('../runner/prepare.js');
+    const prepared = await prepareRun({ ...inputs, pipeline: model });
+    const result = await driveReported(opts, model.graph, (drive) => executePrepared(prepared, drive));
     // an executor that hands the pipeline over (argo) ran nothing: CREATED, the manifest in run_config.manifest
     if (result.status !== 'SUCCESS' && !result.handOff) throw new PipelineFailedError(result.runLog, result.location);
     return result.runLog;

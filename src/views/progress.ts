@@ -9,7 +9,7 @@
  */
 import { createLogUpdate } from 'log-update';
 import type { Status } from '../runlog/types.js';
-import { writeFd } from './_fd.js';
+import { writeFd } from '../util/fd.js';
 
 interface Counter {
   done: number;
