@@ -77,7 +77,7 @@ describe('a YAML shell job through the CLI', () => {
 
     const show = await cli(['runs', 'show', 'shell-job'], cwd);
     expect(show.code).toBe(0);
-    expect(show.stdout).toMatch(/^  job\n    job SUCCESS \S+\n      put out\/report\.txt [0-9a-f]{12}$/m);
+    expect(show.stdout).toMatch(/^  job\n    job +task +SUCCESS \S+\n(      log \S+\n)?      put out\/report\.txt [0-9a-f]{12}$/m);
   });
 
   it('store_copy: false records the hash without copying', async () => {
