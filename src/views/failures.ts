@@ -4,6 +4,7 @@
  * and the exact command that continues the run. Shared by the end-of-run summary and `runs show`.
  */
 import type { JobLog, RunLog, StepLog } from '../runlog/types.js';
+import { attemptLogPath as attemptLogFile } from '../catalog/attempt-log.js';
 import { displayPath } from '../util/display-path.js';
 
 export interface FailedStep {
@@ -36,7 +37,8 @@ function entry(name: string, log: JobLog): FailedStep {
 
 /** Where a step attempt's stdout and stderr are kept (src/nodes/task.ts writes them into the run's catalog). */
 export function attemptLogPath(catalogLocation: string, step: FailedStep): string {
-  return `${catalogLocation.replace(/\/+$/, '')}/.logs/${step.name}.attempt-${step.attempt}.log`;
+  // the name the task wrote it under (safe and short whatever the step's name: catalog/attempt-log.ts)
+  return `${catalogLocation.replace(/\/+$/, '')}/${attemptLogFile(step.name, step.attempt)}`;
 }
 
 /** `runnable retry RUN_ID`, with the configuration file the run used (the run log records it). */
