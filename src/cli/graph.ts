@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { RunnableError } from '../errors.js';
 import { loadPipelineSource } from '../runner/load.js';
 import { loadServices } from '../runner/prepare.js';
-import { assemble } from '../runlog/assemble.js';
+import { readRunLog } from '../runlog/assemble.js';
 import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../views/graph.js';
 import { EXIT_OK, reportError } from './_errors.js';
 
@@ -15,7 +15,7 @@ export async function graphCommand(pipelineFile: string, flags: { format?: strin
     let run;
     if (flags.run) {
       const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
-      run = assemble(await store.list(flags.run));
+      run = await readRunLog(store, flags.run);
     }
     const text = renderGraph(pipeline, format, run);
     if (flags.output) {

@@ -1,7 +1,7 @@
 /** `runnable runs diff RUN_A RUN_B [--json] [--all]`: two runs side by side, in aligned columns (long values cut; `--json` has them whole). */
 import pc from 'picocolors';
 import { loadServices } from '../runner/prepare.js';
-import { assemble } from '../runlog/assemble.js';
+import { readRunLog } from '../runlog/assemble.js';
 import { diffRuns, type DiffRow, type RunDiff } from '../runlog/diff.js';
 import { formatDuration, useColour } from './_reporter.js';
 import { EXIT_OK, reportError } from './_errors.js';
@@ -10,7 +10,7 @@ import { printable as p } from '../util/printable.js';
 export async function runsDiffCommand(runA: string, runB: string, flags: { config?: string; json?: boolean; all?: boolean }): Promise<number> {
   try {
     const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
-    const diff = diffRuns(assemble(await store.list(runA)), assemble(await store.list(runB)));
+    const diff = diffRuns(await readRunLog(store, runA), await readRunLog(store, runB));
     process.stdout.write(flags.json ? `${JSON.stringify(diff, null, 2)}\n` : render(diff, !!flags.all));
     return EXIT_OK;
   } catch (err) {

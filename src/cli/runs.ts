@@ -1,6 +1,6 @@
 /** `runnable runs list` and `runnable runs show RUN_ID [--json]`: read the configured run-log store (the text of `show`: views/run-show.ts; `runs delete|prune`: runs-delete.ts). */
 import { loadServices } from '../runner/prepare.js';
-import { assemble } from '../runlog/assemble.js';
+import { readRunLog } from '../runlog/assemble.js';
 import { RunnableError } from '../errors.js';
 import type { RunLog, RunLogStore, StepLog } from '../runlog/types.js';
 import { useColour } from './_reporter.js';
@@ -80,7 +80,7 @@ export interface RunsShowFlags {
 export async function runsShowCommand(runId: string, flags: RunsShowFlags): Promise<number> {
   try {
     const { store, catalog } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
-    const full = assemble(await store.list(runId));
+    const full = await readRunLog(store, runId);
     const keep = stepFilter(flags);
     // records that did not parse were skipped: said on stderr, and in the text
     const damage = (await store.damage?.(runId)) ?? [];

@@ -24,8 +24,8 @@ export async function timelineCommand(runId: string, flags: TimelineFlags): Prom
   try {
     const services = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
     if (flags.console) {
-      const { assemble } = await import('../runlog/assemble.js');
-      const log = assemble(await services.store.list(runId));
+      const { readRunLog } = await import('../runlog/assemble.js');
+      const log = await readRunLog(services.store, runId);
       const c = pc.createColors(useColour() && !!process.stdout.isTTY);
       const colour = (s: Status, t: string) => (s === 'SUCCESS' ? c.green(t) : s === 'FAIL' ? c.red(t) : s === 'PROCESSING' ? c.blue(t) : c.dim(t));
       process.stdout.write(consoleGantt(log, { width: process.stdout.columns ?? 100, colour }));

@@ -5,7 +5,15 @@
  */
 import { RunnableError } from '../errors.js';
 import { bySeq } from './_records.js';
-import type { BranchLog, NewRecord, Parameters, RunLog, RunRecord, StepLog, StepRecordData } from './types.js';
+import type { BranchLog, NewRecord, Parameters, RunLog, RunLogStore, RunRecord, StepLog, StepRecordData } from './types.js';
+
+/**
+ * The run as one RunLog, for readers (`runs show`, `timeline`, `runs diff`, `graph --run`): as the
+ * store holds it when it can give it whole (`readRunLog`), else its records nested.
+ */
+export async function readRunLog(store: RunLogStore, runId: string): Promise<RunLog> {
+  return (await store.readRunLog?.(runId)) ?? assemble(await store.list(runId));
+}
 
 /**
  * Nests step records into their parent branch (or the run's top-level `steps`) and branch

@@ -148,6 +148,18 @@ export class FileSystemRunLogStore implements RunLogStore {
     return state.set.list(!this.cache.has(runId));
   }
 
+  /** a cold read of a run whose journal is empty: the materialised file is the RunLog (it was written by `assemble`) */
+  async readRunLog(runId: string): Promise<RunLog | undefined> {
+    checkRunId(runId);
+    if (this.cache.has(runId)) return undefined;
+    const jsonPath = this.jsonPath(runId);
+    const before = statOrUndefined(jsonPath);
+    if (!before || (statOrUndefined(this.journalPath(runId))?.size ?? 0) > 0) return undefined;
+    const log = readRunLog(jsonPath);
+    // rewritten while it was read (a writer materialised): the record path reads it consistently
+    return sameFile(before, statOrUndefined(jsonPath)) ? log : undefined;
+  }
+
   async runs(): Promise<string[]> {
     let names: string[];
     try {

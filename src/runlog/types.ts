@@ -177,6 +177,13 @@ export interface RunLogStore {
   get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined>;
   /** every record of the run; throws RunnableError(E_RUN_ID) for an unknown run */
   list(runId: string): Promise<RunRecord[]>;
+  /**
+   * Optional capability: the run as one RunLog document when the store holds it so already
+   * (file-system: a materialised file with nothing journalled since), without taking it apart
+   * into records and nesting them again; undefined when it does not. Readers use `readRunLog`
+   * (assemble.ts), which falls back to `assemble(list(...))`.
+   */
+  readRunLog?(runId: string): Promise<RunLog | undefined>;
   /** run ids in the store, most recent first */
   runs(): Promise<string[]>;
   /** make everything written so far durable and readable as a whole (file-system materialises its single file) */

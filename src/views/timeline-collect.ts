@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CatalogStore } from '../catalog/types.js';
 import type { Pipeline } from '../graph/model.js';
-import { assemble } from '../runlog/assemble.js';
+import { readRunLog } from '../runlog/assemble.js';
 import type { RunLog, RunLogStore } from '../runlog/types.js';
 import type { SecretsStore } from '../secrets/types.js';
 import { secretValuesOf } from '../secrets/mask.js';
@@ -45,7 +45,7 @@ export interface CollectOptions {
 }
 
 export async function collectReport(o: CollectOptions): Promise<ReportInput> {
-  const log = assemble(await o.store.list(o.runId));
+  const log = await readRunLog(o.store, o.runId);
   const pipeline = await pipelineOf(log, o);
   const secrets = pipeline ? await secretValuesOf(pipeline, o.secrets) : [];
   const { tails, omitted } = await logTails(o, log);
