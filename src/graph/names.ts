@@ -79,12 +79,17 @@ export function findNode(root: Graph, stepTemplate: string): { node: PipelineNod
   return { node, graph };
 }
 
-function subGraph(node: PipelineNode, key: string): Graph | undefined {
+/**
+ * The branch graph of composite `node` that the name segment `key` stands for: a parallel's or
+ * conditional's branch name; for a map or loop its placeholder (template names) or, with
+ * `iterations`, any iteration's value (resolved names).
+ */
+export function subGraph(node: PipelineNode, key: string, iterations = false): Graph | undefined {
   switch (node.type) {
     case 'map':
-      return key === MAP_PLACEHOLDER ? node.branch : undefined;
+      return iterations || key === MAP_PLACEHOLDER ? node.branch : undefined;
     case 'loop':
-      return key === LOOP_PLACEHOLDER ? node.branch : undefined;
+      return iterations || key === LOOP_PLACEHOLDER ? node.branch : undefined;
     case 'parallel':
       return node.branches[key];
     case 'conditional':

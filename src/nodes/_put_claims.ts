@@ -30,7 +30,7 @@ import { claimRecords, type PutFile } from '../catalog/index.js';
 import type { RunContext } from '../engine/context.js';
 import { RunnableError } from '../errors.js';
 import type { Graph, PipelineNode } from '../graph/model.js';
-import type { IterVars } from '../graph/names.js';
+import { subGraph, type IterVars } from '../graph/names.js';
 
 /** One enclosing map or parallel iteration of a step, and the step's branch in it. */
 interface Level {
@@ -112,24 +112,10 @@ function concurrentLevels(root: Graph, branchTemplate: string, frames: IterVars)
     const branch = iterates ? String(frames[frame++]?.value) : segs[i + 1]!;
     if (node.type === 'map') levels.unshift({ composite, type: 'map', branch, variable: node.iterateAs });
     if (node.type === 'parallel') levels.unshift({ composite, type: 'parallel', branch });
-    graph = subGraph(node, segs[i + 1]!);
+    graph = subGraph(node, segs[i + 1]!, true);
     prefix = `${composite}.${branch}`;
   }
   return levels;
-}
-
-function subGraph(node: PipelineNode, key: string): Graph | undefined {
-  switch (node.type) {
-    case 'map':
-    case 'loop':
-      return node.branch;
-    case 'parallel':
-      return node.branches[key];
-    case 'conditional':
-      return key === 'default' && node.default ? node.default : node.branches[key];
-    default:
-      return undefined;
-  }
 }
 
 function parseClaim(text: string): Claim | undefined {
