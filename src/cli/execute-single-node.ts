@@ -7,7 +7,8 @@
  */
 import type { RunObserver } from '../engine/context.js';
 import { executeSingleNode } from '../runner/single-node.js';
-import { TerminalReporter } from './_reporter.js';
+import type { TerminalReporter } from './_reporter.js';
+import { writeFd } from '../util/fd.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 
 export interface StepFlags {
@@ -29,7 +30,7 @@ export async function executeSingleNodeCommand(runId: string, pipeline: string, 
       mapVariable: flags.mapVariable,
       configFile: flags.config,
       parametersFile: flags.parameters,
-      observer: stepObserver(flags),
+      observer: await stepObserver(flags),
       signal,
       oneAttempt: flags.oneAttempt,
     });
@@ -39,13 +40,21 @@ export async function executeSingleNodeCommand(runId: string, pipeline: string, 
 }
 
 /** The reporter of a run driven from a batch job (the detached Slurm driver): plain lines, no colour. */
-export function batchReporter(): TerminalReporter {
+export async function batchReporter(): Promise<TerminalReporter> {
+  const { TerminalReporter } = await import('./_reporter.js');
   return new TerminalReporter({ json: false, colour: false });
 }
 
-export function stepObserver(flags: StepFlags): RunObserver {
-  const reporter = new TerminalReporter({ json: !!flags.json });
-  return flags.quiet ? { output: (name, stream, chunk) => reporter.output(name, stream, chunk) } : reporter;
+/**
+ * What a step process shows. `--quiet` (the executor that started it reports progress): the
+ * step's own output only, as it comes, and the reporter is not loaded at all: with its live
+ * area's terminal libraries it was a sixth of a step process's start.
+ */
+export async function stepObserver(flags: StepFlags): Promise<RunObserver> {
+  const outFd = flags.json ? 2 : 1;
+  if (flags.quiet) return { output: (_name, stream, chunk) => writeFd(stream === 1 ? outFd : 2, chunk) };
+  const { TerminalReporter } = await import('./_reporter.js');
+  return new TerminalReporter({ json: !!flags.json });
 }
 
 /**

@@ -31,7 +31,7 @@ export async function fanCommand(runId: string, step: string, pipeline: string, 
       mapVariable: flags.mapVariable,
       configFile: flags.config,
       parametersFile: flags.parameters,
-      observer: stepObserver(flags),
+      observer: await stepObserver(flags),
       signal,
     });
     if (flags.json) {

@@ -21,12 +21,12 @@ export function runJobTaskEntry(args: string[]): Promise<number> {
     if (runId === '--new-run') {
       const { executeJob } = await import('../runner/job.js');
       const onStart = ({ runId: id }: { runId: string }) => process.stderr.write(`runnable: run ${id}\n`);
-      const result = await executeJob({ job, configFile: configFile || undefined, runHere: true, signal, observer: stepObserver({ quiet: true }), onStart });
+      const result = await executeJob({ job, configFile: configFile || undefined, runHere: true, signal, observer: await stepObserver({ quiet: true }), onStart });
       process.stderr.write(`runnable: run ${result.runId} ${result.status}\n`);
       return result.status === 'SUCCESS' ? 0 : 1;
     }
     // the caller reports progress: only the task's own output is printed here
-    const status = await executeJobTask({ runId, job, configFile: configFile || undefined, signal, observer: stepObserver({ quiet: true }) });
+    const status = await executeJobTask({ runId, job, configFile: configFile || undefined, signal, observer: await stepObserver({ quiet: true }) });
     return status === 'SUCCESS' ? 0 : 1;
   });
 }

@@ -22,7 +22,7 @@ export async function driveDetached(spec: DriveSpec, signal: AbortSignal): Promi
   if (!header) throw new RunnableError('E_RUN_ID', `run '${spec.runId}' has no run header in ${services.store.location(spec.runId)}`);
   const pipeline = await loadPipelineSource(String(header.run_config.pipeline), services.cwd);
   await log.putHeader({ ...header, run_config: { ...header.run_config, runner: runnerIdentity() } });
-  const reporter = batchReporter();
+  const reporter = await batchReporter();
   reporter.started(spec.runId);
   const result = await drive({ ...services, executor }, pipeline, log, { observer: reporter, signal, noCache: header.run_config.no_cache === true }, spec.retrying);
   reporter.summary(result);
