@@ -83,7 +83,8 @@ function closure(entry, seen = new Set()) {
   if (seen.has(entry)) return seen;
   seen.add(entry);
   const text = readFileSync(path.join(chunks, entry), 'utf8');
-  for (const m of text.matchAll(/(\(\) => )?require\("\.\/(chunk-[^"]+\.cjs)"\)/g)) if (!m[1]) closure(m[2], seen);
+  // (the chunks are minified: `()=>__runnable_lazy(require(...))` without spaces)
+  for (const m of text.matchAll(/(\(\) ?=> ?(?:__runnable_lazy\()?)?require\("\.\/(chunk-[^"]+\.cjs)"\)/g)) if (!m[1]) closure(m[2], seen);
   return seen;
 }
 const kb = (n) => `${fmt(n / 1024, 0)} KB`;
