@@ -3,8 +3,9 @@
  * portability matrix (./matrix.test.ts) does not already run compile to a Workflow the strict
  * schema accepts (checked in compile()), the test interpreter runs each (every pod a real
  * `runnable` process on the claim's folder), and each run ends as under `local`: the same
- * statuses, step and branch records, final parameters and catalog hashes. All run with the
- * examples' initial parameters file, under both executors alike. The interpreter stands in for
+ * statuses, step and branch records, final parameters and catalog hashes. Each runs with the
+ * parameters file its header's command line names (`runnable execute PIPELINE -p FILE`), else
+ * the examples' initial parameters file, under both executors alike. The interpreter stands in for
  * an Argo controller, which these machines do not have (see ./_interpreter.ts).
  *
  * The TS twins of these pipelines build the same graphs (test/argo/compile.test.ts compiles
@@ -13,7 +14,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { REPO } from '../examples/_run.js';
+import { INITIAL_PARAMETERS, REPO } from '../examples/_run.js';
 import { MATRIX_CASES, cleanup, runUnder, signature } from '../executors/_emulate.js';
 import { catalogHashes, compile, interpret, uniqueRunId } from './_harness.js';
 
@@ -31,10 +32,18 @@ for (const dir of readdirSync(join(REPO, 'examples')).sort()) {
 
 test('the examples not in the matrix are found', () => expect(pipelines.length).toBeGreaterThan(20));
 
+/** the parameters file the example's own command line uses, else the examples' initial parameters */
+function paramsOf(pipeline: string): string {
+  const text = readFileSync(join(REPO, pipeline), 'utf8');
+  const own = new RegExp(`runnable execute ${pipeline.replace(/[.]/g, '\\.')} -p (\\S+)`).exec(text);
+  return own?.[1] ?? INITIAL_PARAMETERS;
+}
+
 describe.each(pipelines)('%s', (pipeline) => {
   test('runs in the interpreter to the same result as local', async () => {
-    const local = await runUnder('local', pipeline, { params: true });
-    const compiled = await compile(pipeline, { params: true });
+    const params = paramsOf(pipeline);
+    const local = await runUnder('local', pipeline, { params });
+    const compiled = await compile(pipeline, { params });
     const run = await interpret(compiled, uniqueRunId('example'));
     const failed = run.pods.filter((p) => p.phase !== 'Succeeded').map((p) => `${p.template}: ${p.stderr.slice(-400)}`);
     expect(run.phase, failed.join('\n')).toBe(local.runLog.status === 'SUCCESS' ? 'Succeeded' : 'Failed');

@@ -67,10 +67,11 @@ export function cleanup(): void {
 }
 
 /** `runnable execute PIPELINE --json` in a fresh copy of examples/ under the named config. */
-export async function runUnder(config: string, pipeline: string, opts: { params?: boolean; env?: Record<string, string> } = {}): Promise<MatrixRun> {
+/** `params`: `-p` the examples' initial parameters (true) or this parameters file */
+export async function runUnder(config: string, pipeline: string, opts: { params?: boolean | string; env?: Record<string, string> } = {}): Promise<MatrixRun> {
   const cwd = makeWorkdir();
   dirs.push(cwd);
-  const args = ['execute', pipeline, '--json', ...(opts.params ? ['-p', INITIAL_PARAMETERS] : [])];
+  const args = ['execute', pipeline, '--json', ...(opts.params ? ['-p', typeof opts.params === 'string' ? opts.params : INITIAL_PARAMETERS] : [])];
   if (CONFIGS[config]) {
     writeFileSync(join(cwd, 'config.yaml'), CONFIGS[config]!);
     args.push('-c', 'config.yaml');
