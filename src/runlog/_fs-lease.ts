@@ -17,15 +17,9 @@ export function deleteFileLeases(logFolder: string, runId: string): void {
 function fileLeases(dir: string): LeaseMedium {
   const path = (base: string, n: number) => join(dir, `${base}.${n}`);
   return {
-    async highest(base) {
+    async names() {
       mkdirSync(dir, { recursive: true });
-      let n = 0;
-      for (const name of readdirSync(dir)) {
-        if (!name.startsWith(base + '.')) continue;
-        const num = Number(name.slice(base.length + 1));
-        if (Number.isInteger(num) && num > n) n = num;
-      }
-      return n;
+      return readdirSync(dir);
     },
     async read(base, n) {
       try {

@@ -39,8 +39,8 @@ export const LEASE_TIMING: LeaseTiming = { renewMs: 20_000, expiryMs: 90_000 };
 
 /** Where a store keeps the numbered entries of one run's leases. */
 export interface LeaseMedium {
-  /** the highest number taken for `base`; 0 for none */
-  highest(base: string): Promise<number>;
+  /** the names of the entries taken for `base` (`<base>.<n>`; others may come along) */
+  names(base: string): Promise<Iterable<string>>;
   /** entry `n`'s text; undefined when it is absent or not yet written */
   read(base: string, n: number): Promise<string | undefined>;
   /** creates entry `n`; false when it exists already (another taker has it) */
@@ -69,7 +69,7 @@ export async function acquireNumberedLease(
   const base = leaseBase(step);
   let waitUntil: number | undefined;
   for (;;) {
-    const n = await medium.highest(base);
+    const n = highest(await medium.names(base), base);
     const current = n ? await readEntry(medium, base, n) : undefined;
     if (current && held(current, timing)) {
       const foreign = current.holder.host !== hostname();
@@ -83,6 +83,17 @@ export async function acquireNumberedLease(
     if (!(await medium.create(base, n + 1, JSON.stringify(entry)))) continue; // another taker won this number: look again
     return holding(medium, base, n + 1, holder, timing);
   }
+}
+
+/** the highest number among `<base>.<n>` entry names; 0 for none */
+function highest(names: Iterable<string>, base: string): number {
+  let n = 0;
+  for (const name of names) {
+    if (!name.startsWith(base + '.')) continue;
+    const num = Number(name.slice(base.length + 1));
+    if (Number.isInteger(num) && num > n) n = num;
+  }
+  return n;
 }
 
 /** the entry, read again while it is being written; a taker killed before writing leaves one that is no one's */

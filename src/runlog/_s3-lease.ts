@@ -18,13 +18,8 @@ export function acquireS3Lease(bucket: Bucket, runId: string, holder: LeaseHolde
 function s3Leases(bucket: Bucket, prefix: string): LeaseMedium {
   const key = (base: string, n: number) => `${prefix}${base}.${n}`;
   return {
-    async highest(base) {
-      let n = 0;
-      for await (const o of bucket.list(`${prefix}${base}.`)) {
-        const num = Number(o.key.slice(prefix.length + base.length + 1));
-        if (Number.isInteger(num) && num > n) n = num;
-      }
-      return n;
+    async names(base) {
+      return (await bucket.listAll(`${prefix}${base}.`)).map((o) => o.key.slice(prefix.length));
     },
     async read(base, n) {
       return (await bucket.get(key(base, n)))?.body.toString('utf8');
