@@ -34,6 +34,7 @@ export {
   loadJobModule,
 } from './sdk/index.js';
 export type { JobOptions, FunctionJobOptions, JobExecuteOptions } from './sdk/index.js';
+export type { LogLevel } from './views/log-level.js';
 export type {
   PipelineOptions,
   PipelineExecuteOptions,

@@ -7,6 +7,7 @@ import type { Graph } from '../graph/model.js';
 import { printable } from '../util/printable.js';
 import { TerminalReporter } from './_reporter.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
+import { cliLevel } from './_level.js';
 
 /** The options `execute` and `execute-job` share. */
 export interface ExecuteFlags {
@@ -26,7 +27,7 @@ export function runInputs(flags: ExecuteFlags) {
 
 /** Bad input found while preparing is exit 2 with nothing run; then the run is driven as below. */
 export async function prepareAndDrive<P>(json: boolean, prepare: () => Promise<P>, execute: (prepared: P, opts: DriveOptions) => Promise<RunResult>): Promise<number> {
-  const reporter = new TerminalReporter({ json });
+  const reporter = new TerminalReporter({ json, level: cliLevel() });
   let prepared: P;
   try {
     prepared = await prepare();
@@ -60,7 +61,7 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
     });
     if (result.handOff) {
       // nothing ran: the executor wrote the pipeline for another engine (argo) and says how to submit it
-      reporter.line(result.handOff.message);
+      reporter.info(result.handOff.message);
       if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: null, manifest: result.handOff.file })}\n`);
       return EXIT_OK;
     }

@@ -3,9 +3,12 @@
  * printed as one line, escaped (util/printable.ts), never as a stack trace.
  * - a RunnableError (bad input): its one line, exit 2 (several found at once: a line each);
  * - a system error (a full disk, a read-only folder, no permission): what failed on which path, exit 2;
- * - anything else is a bug: its name and message, exit 1; `RUNNABLE_DEBUG=1` adds the stack.
+ * - anything else is a bug: its name and message, exit 1; `--log-level debug` (or `RUNNABLE_DEBUG=1`) adds the stack.
+ * Warnings are shown from `--log-level warning` up (./_level.ts).
  */
 import { isRunnableError, type RunnableError } from '../errors.js';
+import { cliLevel } from './_level.js';
+import { shows } from '../views/log-level.js';
 import { printable } from '../util/printable.js';
 
 export const EXIT_OK = 0;
@@ -34,13 +37,13 @@ export function reportError(err: unknown): number {
   if (Array.isArray(problems) && problems.length) return Math.max(...problems.map((p: unknown) => reportError(p)));
   const [line, code] = describeError(err);
   process.stderr.write(`runnable: ${printable(line)}\n`);
-  if (code === EXIT_FAILED && process.env.RUNNABLE_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (code === EXIT_FAILED && (process.env.RUNNABLE_DEBUG || cliLevel() === 'debug') && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return code;
 }
 
 /** A problem that does not stop anything (the checks before a run), on its one line. */
 export function reportWarning(err: RunnableError): void {
-  process.stderr.write(`runnable: warning: ${printable(err.format())}\n`);
+  if (shows(cliLevel(), 'warning')) process.stderr.write(`runnable: warning: ${printable(err.format())}\n`);
 }
 
 /** The one line and the exit status for any thrown value. */
@@ -54,5 +57,5 @@ export function describeError(err: unknown): [string, number] {
     return [`cannot ${target}: ${what} (${errno!.code})`, EXIT_BAD_INPUT];
   }
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return [`internal error: ${text.split('\n')[0]} (a bug in runnable-ts; RUNNABLE_DEBUG=1 shows where)`, EXIT_FAILED];
+  return [`internal error: ${text.split('\n')[0]} (a bug in runnable-ts; --log-level debug shows where)`, EXIT_FAILED];
 }

@@ -10,6 +10,8 @@ import { executeSingleNode } from '../runner/single-node.js';
 import type { TerminalReporter } from './_reporter.js';
 import { writeFd } from '../util/fd.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
+import { cliLevel } from './_level.js';
+import { shows } from '../views/log-level.js';
 
 export interface StepFlags {
   config?: string;
@@ -52,9 +54,9 @@ export async function batchReporter(): Promise<TerminalReporter> {
  */
 export async function stepObserver(flags: StepFlags): Promise<RunObserver> {
   const outFd = flags.json ? 2 : 1;
-  if (flags.quiet) return { output: (_name, stream, chunk) => writeFd(stream === 1 ? outFd : 2, chunk) };
+  if (flags.quiet || !shows(cliLevel(), 'info')) return { output: (_name, stream, chunk) => writeFd(stream === 1 ? outFd : 2, chunk) };
   const { TerminalReporter } = await import('./_reporter.js');
-  return new TerminalReporter({ json: !!flags.json });
+  return new TerminalReporter({ json: !!flags.json, level: cliLevel() });
 }
 
 /**

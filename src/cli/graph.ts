@@ -6,6 +6,7 @@ import { loadServices } from '../runner/prepare.js';
 import { readRunLog } from '../runlog/assemble.js';
 import { GRAPH_FORMATS, renderGraph, type GraphFormat } from '../views/graph.js';
 import { EXIT_OK, reportError } from './_errors.js';
+import { say } from './_level.js';
 
 export async function graphCommand(pipelineFile: string, flags: { format?: string; output?: string; run?: string; config?: string }): Promise<number> {
   try {
@@ -20,7 +21,7 @@ export async function graphCommand(pipelineFile: string, flags: { format?: strin
     const text = renderGraph(pipeline, format, run);
     if (flags.output) {
       writeFileSync(flags.output, text);
-      process.stderr.write(`runnable: wrote ${flags.output}\n`);
+      say(`wrote ${flags.output}`);
     } else process.stdout.write(text);
     return EXIT_OK;
   } catch (err) {

@@ -1,10 +1,25 @@
 /** The `runnable` command line (SPEC §1): thin commands over the library. */
-import { Argument, Command, CommanderError } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT_BAD_INPUT, reportError } from './_errors.js';
+import { setCliLevel } from './_level.js';
+import { LOG_LEVELS, parseLogLevel, type LogLevel } from '../views/log-level.js';
 import { packageVersion } from '../util/package-root.js';
 
 /** `--help`'s closing lines: an example or two of the command, as a user would type them. */
 const examples = (...lines: string[]): string => `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  ${l}`).join('\n')}`;
+
+/** `--log-level` wins over `--quiet`/`--verbose`; both of those at once is a usage error. */
+function levelOf(o: { logLevel?: LogLevel; quiet?: boolean; verbose?: boolean }): LogLevel {
+  if (o.logLevel) return o.logLevel;
+  if (o.quiet && o.verbose) throw new CommanderError(EXIT_BAD_INPUT, 'runnable.usage', 'error: --quiet and --verbose contradict each other: give one (or --log-level)\n');
+  return o.quiet ? 'warning' : o.verbose ? 'debug' : 'info';
+}
+
+function logLevelArg(value: string): LogLevel {
+  const level = parseLogLevel(value);
+  if (!level) throw new CommanderError(EXIT_BAD_INPUT, 'runnable.usage', `error: --log-level '${value}': expected one of ${LOG_LEVELS.join(', ')}\n`);
+  return level;
+}
 
 /** Never rejects: whatever a command throws is reported in one line (./_errors.ts). */
 export async function main(argv: string[]): Promise<number> {
@@ -34,8 +49,13 @@ async function run(argv: string[]): Promise<number> {
   const program = new Command('runnable')
     .description('Run a pipeline of plain TypeScript, shell, notebook or Python steps, anywhere.')
     .version(packageVersion(), '-V, --version', 'print the version of runnable-ts')
+    // global: before or after the command's name (`runnable -q execute p.yaml`, `runnable execute p.yaml -q`)
+    .addOption(new Option('--log-level <level>', `how much to say: ${LOG_LEVELS.join(', ')} (default info; runnable's INFO, WARNING, ... too)`).argParser(logLevelArg))
+    .option('-q, --quiet', 'the same as --log-level warning: no progress or step lines; errors, warnings and a failed run\'s summary')
+    .option('-v, --verbose', 'the same as --log-level debug: also the resolved configuration, each command started, internal errors\' stacks')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .hook('preAction', (top, action) => setCliLevel(levelOf({ ...top.opts(), ...(action.opts().quiet ? { quiet: true } : {}) })));
 
   const runOptions = (cmd: Command) =>
     cmd

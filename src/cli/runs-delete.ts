@@ -15,6 +15,7 @@ import type { Lease } from '../runlog/types.js';
 import { printable as p } from '../util/printable.js';
 import { sinceTime, summariseRun, summariseRuns, type RunSummary } from '../views/run-summaries.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
+import { say } from './_level.js';
 
 export interface RunsDeleteFlags {
   config?: string;
@@ -135,7 +136,7 @@ async function deleteRuns(
     const lease = await leaseOrReason(services, run);
     if (typeof lease === 'string') {
       skipped.push({ run_id: id, reason: lease });
-      process.stderr.write(`runnable: ${skipPrefix}not deleted: ${p(lease)}\n`);
+      say(`${skipPrefix}not deleted: ${lease}`, skipPrefix ? 'warning' : 'error');
       continue;
     }
     try {
@@ -152,7 +153,7 @@ async function deleteRuns(
     if (!flags.json) process.stdout.write(`deleted ${line(entry)}\n`);
   }
   if (flags.json) process.stdout.write(`${JSON.stringify({ dry_run: !!flags.dryRun, deleted, skipped })}\n`);
-  process.stderr.write(`runnable: ${runs.length ? summary(deleted.length, skipped.length, !!flags.dryRun) : p(nothing)}\n`);
+  say(runs.length ? summary(deleted.length, skipped.length, !!flags.dryRun) : nothing);
   return { deleted, skipped };
 }
 

@@ -9,6 +9,7 @@ import { displayPath } from '../util/display-path.js';
 import { isInterrupted } from '../runner/retry.js';
 import { summariseRuns, type RunSummary } from '../views/run-summaries.js';
 import { EXIT_OK, reportError } from './_errors.js';
+import { say } from './_level.js';
 import { printable as p } from '../util/printable.js';
 import { writeJson } from '../util/json-stream.js';
 
@@ -30,7 +31,7 @@ export async function runsListCommand(flags: RunsListFlags): Promise<number> {
     const { store } = await loadServices({ configFile: flags.config ?? process.env.RUNNABLE_CONFIGURATION_FILE });
     const runs = await summariseRuns(store, { tag: flags.tag, since: flags.since, status: flags.status, limit });
     // said on stderr: stdout stays the (empty) list that scripts read
-    if (!runs.length && !flags.json) process.stderr.write(`runnable: ${await noRuns(store, flags)}\n`);
+    if (!runs.length && !flags.json) say(await noRuns(store, flags));
     if (flags.json) {
       const rows = runs.map((r) => ({ run_id: r.run_id, status: r.status, tag: r.tag, ...(flags.metrics ? { started_at: r.started_at, metrics: r.metrics } : {}) }));
       process.stdout.write(`${JSON.stringify(rows)}\n`);
@@ -84,7 +85,7 @@ export async function runsShowCommand(runId: string, flags: RunsShowFlags): Prom
     const keep = stepFilter(flags);
     // records that did not parse were skipped: said on stderr, and in the text
     const damage = (await store.damage?.(runId)) ?? [];
-    for (const d of damage) process.stderr.write(`runnable: warning: the run log of ${runId} is damaged: ${d}\n`);
+    for (const d of damage) say(`warning: the run log of ${runId} is damaged: ${d}`, 'warning');
     if (flags.json) {
       await writeJson(process.stdout, keep ? filterSteps(full, keep) : full); // streamed: a big run log is longer than a string can be
       return EXIT_OK;

@@ -11,6 +11,7 @@ import { consoleGantt } from '../views/timeline-console.js';
 import { timelineHtml } from '../views/timeline-html.js';
 import { useColour } from './_reporter.js';
 import { EXIT_OK, reportError } from './_errors.js';
+import { say } from './_level.js';
 
 export interface TimelineFlags {
   config?: string;
@@ -39,7 +40,7 @@ export async function timelineCommand(runId: string, flags: TimelineFlags): Prom
     });
     const file = flags.output ?? `${runId}.timeline.html`;
     writeFileSync(file, timelineHtml(input));
-    process.stderr.write(`runnable: wrote ${file}\n`);
+    say(`wrote ${file}`);
     if (flags.open) openInBrowser(path.resolve(file));
     return EXIT_OK;
   } catch (err) {
@@ -51,6 +52,6 @@ export async function timelineCommand(runId: string, flags: TimelineFlags): Prom
 function openInBrowser(file: string): void {
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   const child = spawn(opener, [file], { stdio: 'ignore', detached: true });
-  child.on('error', () => process.stderr.write(`runnable: could not start ${opener}; open ${file} in a browser\n`));
+  child.on('error', () => say(`could not start ${opener}; open ${file} in a browser`, 'warning'));
   child.unref();
 }

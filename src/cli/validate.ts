@@ -19,6 +19,9 @@ import { pipelineProblems } from '../runner/preflight.js';
 import { checkAccess, loadServices, type Services } from '../runner/prepare.js';
 import { generateRunId } from '../util/run-id.js';
 import { EXIT_BAD_INPUT, EXIT_OK, reportError, reportWarning } from './_errors.js';
+import { cliLevel } from './_level.js';
+import { shows } from '../views/log-level.js';
+import { printable } from '../util/printable.js';
 
 export interface ValidateFlags {
   config?: string;
@@ -66,8 +69,9 @@ export async function validateCommand(pipeline: string, flags: ValidateFlags = {
   }
   const steps = stepCount(loaded);
   const notes = [flags.config ? ` with ${flags.config}` : '', warnings.length ? `, ${warnings.length} warning${warnings.length > 1 ? 's' : ''}` : ''].join('');
-  process.stderr.write(`${pipeline}: valid (${steps} steps)${notes}\n`);
-  if (handOff) process.stderr.write(`${handOff}\n`);
+  if (!shows(cliLevel(), 'info')) return EXIT_OK; // --quiet: the exit status says it
+  process.stderr.write(`${printable(pipeline)}: valid (${steps} steps)${notes}\n`);
+  if (handOff) process.stderr.write(`${printable(handOff)}\n`);
   return EXIT_OK;
 }
 

@@ -23,7 +23,15 @@ export interface RunObserver {
   branchFinished?(e: { internalName: string; status: Status }): void;
   /** a task's output, as it is produced; `stream` 1 stdout, 2 stderr */
   output?(internalName: string, stream: 1 | 2, chunk: string | Uint8Array): void;
+  /**
+   * what the runner decided or started, for `--log-level debug` (the resolved configuration, each
+   * command a launcher runs); one line, never a step's output, never recorded in the run log
+   */
+  debug?(line: string): void;
 }
+
+/** Every event of a `RunObserver`, for observers that forward them to others. */
+export const OBSERVER_EVENTS = ['stepStarted', 'stepFinished', 'stepSkipped', 'branchesOpened', 'branchStarted', 'branchFinished', 'output', 'debug'] as const satisfies readonly (keyof RunObserver)[];
 
 export interface RunContext {
   runId: string;

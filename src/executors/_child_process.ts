@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { declaredSecrets, inheritedEnv } from '../secrets/scope.js';
 import type { Readable } from 'node:stream';
 import { lifelineOf, tied } from '../util/lifeline.js';
+import { displayCommand } from '../util/sh-words.js';
 import type { RunContext } from '../engine/context.js';
 import { beforeJsonLine } from '../engine/protocol.js';
 import { programFor, type Launcher, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
@@ -21,6 +22,7 @@ export async function runProcess(rc: RunContext, cmd: StepCommand, file: string,
   return new Promise((resolve) => {
     // tied: if the driver dies (kill -9, SIGHUP), its step processes get SIGTERM and record their step FAIL;
     // RUNNABLE_RUN_ID marks them as the run's, for `retry` to wait for (src/runner/orphans.ts)
+    rc.observer.debug?.(`${cmd.internalName}: ${displayCommand(file, args)}`);
     const stdio = ['ignore', 'pipe', 'pipe'] as const;
     const run = tied(file, args, stdio);
     const child = spawn(run.file, run.args, { cwd: rc.cwd, env: { ...env, RUNNABLE_RUN_ID: rc.runId, ...cmd.env }, stdio: run.stdio });

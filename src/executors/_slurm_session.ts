@@ -8,6 +8,7 @@
  * - `<tag>.json`: what a submission runs (`SlurmJobSpec`: the program, each element's arguments and env)
  * - `<tag>.<element>.out` / `.err`: the job's stdout and stderr; `.rc` its exit status
  */
+import { displayCommand, shQuote } from '../util/sh-words.js';
 import { inheritedEnv } from '../secrets/scope.js';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -38,7 +39,7 @@ export interface SlurmJobSpec {
  * runs once they are cancelled, before the session closes.
  */
 export async function withSlurmSession<T>(rc: RunContext, logFolder: string, pollSeconds: number, run: (session: SlurmSession) => Promise<T>, atEnd?: () => Promise<void>): Promise<T> {
-  const session = new SlurmSession(rc.runId, rc.cwd, logFolder, pollSeconds * 1000, (line) => rc.observer.output?.('slurm', 2, line));
+  const session = new SlurmSession(rc.runId, rc.cwd, logFolder, pollSeconds * 1000, (line) => rc.observer.output?.('slurm', 2, line), (line) => rc.observer.debug?.(line));
   const cancel = () => void session.cancelAll();
   rc.signal.addEventListener('abort', cancel, { once: true });
   try {
@@ -105,6 +106,8 @@ export class SlurmSession {
     logFolder: string,
     pollMs: number,
     private readonly progress: (line: string) => void,
+    /** `--log-level debug`: each sbatch command line */
+    private readonly debug?: (line: string) => void,
   ) {
     this.dir = resolve(cwd, logFolder, runId);
     mkdirSync(this.dir, { recursive: true });
@@ -150,6 +153,7 @@ export class SlurmSession {
     ];
     // the job's environment (sbatch exports it, slurmctld spools it): no secret but the step's own
     const env = { ...inheritedEnv(), ...opts.secrets };
+    this.debug?.(`${cmds.map((c) => c.internalName).join(', ')}: ${displayCommand('sbatch', args)}`);
     const id = await this.limit(() => sbatch(args, env));
     return cmds.map((cmd, i) => {
       const jobId = array ? `${id}_${i}` : id;
@@ -276,11 +280,6 @@ function jobName(runId: string, cmd: StepCommand): string {
 
 function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._:-]/g, '_');
-}
-
-/** A string as one word for sh: single-quoted, inner quotes as '\'' */
-function shQuote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 function readOr(path: string): string {

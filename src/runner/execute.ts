@@ -101,6 +101,7 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
     commandEnv: telemetry?.commandEnv,
   });
 
+  if (rc.observer.debug) for (const line of configurationLines(services, runId)) rc.observer.debug(line);
   let status: Status;
   try {
     status = await executor.execute(rc);
@@ -112,6 +113,19 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
   await settle(log, status);
   await telemetry?.end(status);
   return { runId, status, runLog: await log.assemble(), location: store.location(runId), catalogLocation: services.catalog.location(runId) };
+}
+
+/** `--log-level debug`: the configuration the run goes with, a line per plugin family. */
+function configurationLines(services: Services, runId: string): string[] {
+  const { config } = services;
+  const type = (name: keyof typeof config.sections) => config.sections[name].type;
+  return [
+    `config ${config.file ?? 'none: the defaults'}`,
+    `pipeline-executor ${type('pipeline-executor')}`,
+    `run-log-store ${type('run-log-store')} at ${services.store.location(runId)}`,
+    `catalog ${type('catalog')} at ${services.catalog.location(runId)}`,
+    `secrets ${type('secrets')}, step-cache ${type('step-cache')}`,
+  ];
 }
 
 /** The terminal step has set the run's status; an interrupted traversal has not. */

@@ -4,11 +4,12 @@
  * stderr, the tasks' output on stdout) unless `quiet`, and the program's `observer`.
  */
 import path from 'node:path';
-import type { RunObserver } from '../engine/context.js';
+import { OBSERVER_EVENTS, type RunObserver } from '../engine/context.js';
 import type { Graph } from '../graph/model.js';
 import type { DriveOptions, RunResult } from '../runner/execute.js';
 import type { RunInputs } from '../runner/prepare.js';
 import { checkKeys } from './_options.js';
+import { LOG_LEVELS, parseLogLevel } from '../views/log-level.js';
 import { displayFrom } from './_origin.js';
 import type { ExecuteObserver, PipelineExecuteOptions } from './pipeline.js';
 
@@ -30,10 +31,11 @@ export function runInputsOf(opts: PipelineExecuteOptions, keys: readonly string[
  */
 export async function driveReported(opts: PipelineExecuteOptions, graph: Graph | undefined, start: (drive: DriveOptions) => Promise<RunResult>): Promise<RunResult> {
   if (opts.quiet !== undefined && typeof opts.quiet !== 'boolean') throw new TypeError('execute(): quiet must be true or false');
+  if (opts.logLevel !== undefined && (typeof opts.logLevel !== 'string' || !parseLogLevel(opts.logLevel))) throw new TypeError(`execute(): logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   const user = opts.observer;
   if (user !== undefined && (typeof user !== 'object' || user === null)) throw new TypeError('execute(): observer must be an object of callbacks ({ stepFinished(e) {...}, ... })');
   const { TerminalReporter } = opts.quiet ? { TerminalReporter: undefined } : await import('../views/reporter.js');
-  const reporter = TerminalReporter ? new TerminalReporter({ json: false }) : undefined;
+  const reporter = TerminalReporter ? new TerminalReporter({ json: false, level: opts.logLevel && parseLogLevel(opts.logLevel) }) : undefined;
   if (reporter && graph) reporter.expect(graph);
   const result = await start({
     observer: both(reporter, user),
@@ -50,12 +52,10 @@ export async function driveReported(opts: PipelineExecuteOptions, graph: Graph |
   return result;
 }
 
-const EVENTS = ['stepStarted', 'stepFinished', 'stepSkipped', 'branchesOpened', 'branchStarted', 'branchFinished', 'output'] as const;
-
 /** One observer telling both; a program's observer that throws does not stop the run. */
 function both(a: RunObserver | undefined, b: ExecuteObserver | undefined): RunObserver {
   const out: RunObserver = {};
-  for (const name of EVENTS) {
+  for (const name of OBSERVER_EVENTS) {
     const fa = a?.[name] as ((...args: unknown[]) => void) | undefined;
     const fb = b?.[name] as ((...args: unknown[]) => void) | undefined;
     if (!fa && !fb) continue;

@@ -35,7 +35,7 @@ export type FunctionJobOptions = Omit<TaskOptions, 'onFailure' | 'terminateWithS
 
 export type JobExecuteOptions = PipelineExecuteOptions;
 
-const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env', 'quiet', 'observer', 'signal'];
+const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env', 'quiet', 'logLevel', 'observer', 'signal'];
 /** The internal name of a job's task, as the YAML loader names it. */
 const JOB = 'job';
 

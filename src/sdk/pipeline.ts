@@ -9,6 +9,7 @@ import type { Graph, Pipeline as PipelineModel } from '../graph/model.js';
 import { validateGraph } from '../graph/validate.js';
 import type { RunObserver } from '../engine/context.js';
 import type { RunLog, Status } from '../runlog/types.js';
+import type { LogLevel } from '../views/log-level.js';
 import { describeValue, isStep, PIPELINE_BRAND } from './_brand.js';
 import { buildGraph } from './_build.js';
 import { schemaError } from './_checks.js';
@@ -48,6 +49,8 @@ export interface PipelineExecuteOptions {
    * failed steps with their log files, the command that continues the run), on stderr
    */
   quiet?: boolean;
+  /** how much the reporter says, as `runnable --log-level` (default info): `warning` shows no progress, a summary only if the run fails; `debug` adds the configuration and each command started */
+  logLevel?: LogLevel;
   /** told of the run's events as they happen (with or without `quiet`) */
   observer?: ExecuteObserver;
   /** aborting it stops the run as Ctrl-C does: running steps are stopped, the run ends FAIL */
@@ -65,7 +68,7 @@ export interface ExecuteObserver extends RunObserver {
   runFinished?(run: { runId: string; status: Status; location: string }): void;
 }
 
-const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env', 'noCache', 'quiet', 'observer', 'signal'];
+const EXECUTE_KEYS = ['config', 'parametersFile', 'runId', 'tag', 'cwd', 'env', 'noCache', 'quiet', 'logLevel', 'observer', 'signal'];
 
 /** A pipeline built with `pipeline([...])`. It is also a core model pipeline: pass it wherever one is taken. */
 export class Pipeline implements PipelineModel {

@@ -11,7 +11,7 @@
  */
 import type { LoadedConfig } from '../config/load-config.js';
 import { RunnableError } from '../errors.js';
-import type { RunObserver } from '../engine/context.js';
+import { OBSERVER_EVENTS, type RunObserver } from '../engine/context.js';
 import type { Graph } from '../graph/model.js';
 import type { RunLogAccess } from '../runlog/access.js';
 import type { Status } from '../runlog/types.js';
@@ -72,13 +72,11 @@ export async function startTelemetry(inputs: Omit<TelemetryInputs, 'settings'> &
   return startSpans({ ...inputs, settings });
 }
 
-const EVENTS = ['stepStarted', 'stepFinished', 'stepSkipped', 'branchesOpened', 'branchStarted', 'branchFinished', 'output'] as const;
-
 /** Both observers get every event, `a` first. */
 export function bothObservers(a: RunObserver | undefined, b: RunObserver): RunObserver {
   if (!a) return b;
   const out: Record<string, unknown> = {};
-  for (const key of EVENTS) {
+  for (const key of OBSERVER_EVENTS) {
     const fa = a[key] as ((...args: unknown[]) => void) | undefined;
     const fb = b[key] as ((...args: unknown[]) => void) | undefined;
     if (fa || fb)

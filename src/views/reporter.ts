@@ -15,6 +15,7 @@ import { formatDuration } from '../util/duration.js';
 
 export { formatDuration };
 import { LiveProgress } from './progress.js';
+import { shows, type LogLevel } from './log-level.js';
 import { printable, printableLines } from '../util/printable.js';
 
 export interface ReporterOptions {
@@ -23,6 +24,8 @@ export interface ReporterOptions {
   colour?: boolean;
   /** the live progress area (default: stderr is a TTY and neither NO_COLOR nor CI is set) */
   live?: boolean;
+  /** how much to say (./log-level.ts; default info): below info no progress, no step lines, a summary only when the run failed */
+  level?: LogLevel;
 }
 
 /** Live redrawing only for a person at a terminal: plain lines for pipes, logs and CI. */
@@ -47,11 +50,17 @@ export class TerminalReporter implements RunObserver {
   private readonly live: LiveProgress | undefined;
   private graph: Graph | undefined;
   private finished = 0;
+  /** progress and step lines (info and debug) */
+  private readonly progress: boolean;
+  private readonly debugging: boolean;
 
   constructor(opts: ReporterOptions) {
+    const level = opts.level ?? 'info';
     this.c = pc.createColors(opts.colour ?? useColour());
     this.outFd = opts.json ? 2 : 1;
-    this.live = (opts.live ?? useLiveArea()) ? new LiveProgress(this.c) : undefined;
+    this.progress = shows(level, 'info');
+    this.debugging = shows(level, 'debug');
+    this.live = this.progress && (opts.live ?? useLiveArea()) ? new LiveProgress(this.c) : undefined;
   }
 
   /** the pipeline being run: lets the live area estimate how many steps are left */
@@ -71,7 +80,7 @@ export class TerminalReporter implements RunObserver {
 
   stepStarted(e: { internalName: string; type: string; attempt?: number }): void {
     this.live?.stepStarted(e.internalName, !isCompositeType(e.type));
-    if (this.quiet(e.internalName, 'PROCESSING')) return;
+    if (!this.progress || this.quiet(e.internalName, 'PROCESSING')) return;
     const attempt = e.attempt && e.attempt > 1 ? this.c.dim(` (attempt ${e.attempt})`) : '';
     this.line(`${this.c.dim('→')} ${printable(e.internalName)}${attempt}`);
   }
@@ -99,7 +108,7 @@ export class TerminalReporter implements RunObserver {
   stepFinished(e: { internalName: string; type: string; status: Status; durationMs: number; message?: string; cached?: boolean }): void {
     this.live?.stepFinished(e.internalName, !isCompositeType(e.type), e.status);
     this.finished++;
-    if (this.quiet(e.internalName, e.status)) return;
+    if (!this.progress || this.quiet(e.internalName, e.status)) return;
     const ok = e.status === 'SUCCESS';
     const mark = ok ? this.c.green('✓') : this.c.red('✗');
     const msg = !ok && e.message ? `  ${this.c.red(printable(e.message.split('\n')[0]!))}` : e.cached && e.message ? `  ${this.c.dim(printable(e.message))}` : '';
@@ -107,6 +116,7 @@ export class TerminalReporter implements RunObserver {
   }
 
   stepSkipped(e: { internalName: string; type: string }): void {
+    if (!this.progress) return;
     this.line(`${this.c.dim('↷')} ${printable(e.internalName)} ${this.c.dim('succeeded before, skipped')}`);
   }
 
@@ -115,7 +125,18 @@ export class TerminalReporter implements RunObserver {
     else write(stream === 1 ? this.outFd : 2, chunk);
   }
 
+  /** `--log-level debug`: a dimmed line */
+  debug(text: string): void {
+    if (this.debugging) this.line(this.c.dim(`· ${printable(text)}`));
+  }
+
+  /** a line of the run's own (retrying, a signal received) at info level */
+  info(text: string): void {
+    if (this.progress) this.line(text);
+  }
+
   started(runId: string): void {
+    if (!this.progress) return;
     this.line(`${this.c.bold('runnable')} run ${this.c.cyan(printable(runId))} started`);
   }
 
@@ -123,6 +144,8 @@ export class TerminalReporter implements RunObserver {
     this.live?.stop();
     const { c } = this;
     const ok = run.status === 'SUCCESS';
+    // below info a run that did not fail ends silently (its --json, if asked, is still printed)
+    if (!this.progress && run.status !== 'FAIL') return;
     const lines = [
       '',
       `${c.bold('run')} ${c.cyan(printable(run.runId))} ${ok ? c.green(c.bold(run.status)) : c.red(c.bold(run.status))}`,

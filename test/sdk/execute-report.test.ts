@@ -95,6 +95,28 @@ try { await p.execute({ runId: 'sdk-report', quiet: ${quiet} }); } catch (e) { c
     return spawnSync(process.execPath, ['--import', TSX, 'run.mts'], { cwd, env: cleanEnv(), encoding: 'utf8', timeout: 25_000 });
   };
 
+  it("logLevel: 'warning' prints no progress and, for a run that succeeds, no summary; 'debug' adds the configuration; a bad level is a TypeError", () => {
+    const cwd = tmpProject();
+    writeFileSync(
+      join(cwd, 'run.mts'),
+      `import { pipeline, shell } from ${JSON.stringify(join(REPO, 'src/sdk/index.ts'))};
+const p = pipeline([shell('echo from-the-task', { name: 'hello' })]);
+await p.execute({ runId: 'sdk-warning', logLevel: 'warning' });
+console.error('--- debug');
+await p.execute({ runId: 'sdk-debug', logLevel: 'debug' });
+try { await p.execute({ logLevel: 'loud' }); } catch (e) { console.log(String(e)); }
+`,
+    );
+    const r = spawnSync(process.execPath, ['--import', TSX, 'run.mts'], { cwd, env: { ...cleanEnv(), NO_COLOR: '1' }, encoding: 'utf8', timeout: 25_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('from-the-task');
+    expect(r.stdout).toContain('TypeError: execute(): logLevel must be one of error, warning, info, debug');
+    const [quiet, debug] = r.stderr.split('--- debug\n');
+    expect(quiet).toBe('');
+    expect(debug).toMatch(/^· pipeline-executor local$/m);
+    expect(debug).toMatch(/^run sdk-debug SUCCESS$/m);
+  });
+
   it('by default: steps, the task output and the summary, with the run id; a failure names the step and the retry command', () => {
     const ok = run(false);
     expect(ok.status).toBe(0);
