@@ -7,7 +7,7 @@ import { DEFAULT_CATALOG_LOCATION, FileSystemCatalog } from './file-system.js';
 import { S3Catalog } from './s3.js';
 import type { CatalogStore } from './types.js';
 import { Bucket } from '../s3/bucket.js';
-import { s3ConnectionConfig } from '../s3/config.js';
+import { aliasHint, s3ConnectionConfig } from '../s3/config.js';
 
 export type { CatalogStore, ClaimRecords, PutFile, PutOptions } from './types.js';
 
@@ -23,6 +23,6 @@ export const catalogs = new Registry<CatalogStore>('catalog')
   });
 
 // object storage (SPEC §6); runnable's name `minio` is an alias
-for (const type of ['s3', 'minio']) catalogs.register(type, { config: s3ConnectionConfig, create: (c) => new S3Catalog(new Bucket(c), type) });
+for (const type of ['s3', 'minio']) catalogs.register(type, { config: s3ConnectionConfig, create: (c) => new S3Catalog(new Bucket(c, aliasHint(type, c)), type) });
 
 export { catalogHashes, claimRecords, copyBetweenRuns } from './capabilities.js';

@@ -11,7 +11,7 @@ import { ChunkedFsRunLogStore } from './chunked-fs.js';
 import { ChunkedS3RunLogStore } from './chunked-s3.js';
 import { S3RunLogStore } from './s3.js';
 import { Bucket } from '../s3/bucket.js';
-import { s3ConnectionConfig } from '../s3/config.js';
+import { aliasHint, s3ConnectionConfig } from '../s3/config.js';
 import { FileSystemRunLogStore } from './file-system.js';
 import type { RunLogStore } from './types.js';
 
@@ -31,10 +31,10 @@ export const runLogStores = new Registry<RunLogStore>('run-log-store')
 
 // object storage (SPEC §6); runnable's names `minio` / `chunked-minio` are aliases
 for (const type of ['s3', 'minio']) {
-  runLogStores.register(type, { config: s3ConnectionConfig, create: (c) => new S3RunLogStore({ bucket: new Bucket(c), type }) });
+  runLogStores.register(type, { config: s3ConnectionConfig, create: (c) => new S3RunLogStore({ bucket: new Bucket(c, aliasHint(type, c)), type }) });
 }
 for (const type of ['chunked-s3', 'chunked-minio']) {
-  runLogStores.register(type, { config: s3ConnectionConfig, create: (c) => new ChunkedS3RunLogStore({ bucket: new Bucket(c), type }) });
+  runLogStores.register(type, { config: s3ConnectionConfig, create: (c) => new ChunkedS3RunLogStore({ bucket: new Bucket(c, aliasHint(type, c)), type }) });
 }
 
 export { assemble, disassemble } from './assemble.js';

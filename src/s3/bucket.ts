@@ -63,7 +63,11 @@ export class Bucket {
   private made?: Promise<[Sdk, S3Client]>;
   private madeClient?: S3Client;
 
-  constructor(config: S3ConnectionConfig) {
+  /** `hint`: a sentence added to the error when the bucket cannot be used (./config.ts `aliasHint`) */
+  constructor(
+    config: S3ConnectionConfig,
+    private readonly hint?: string,
+  ) {
     silenceNodeVersionWarning();
     const place = splitBucket(config.bucket);
     this.name = place.bucket;
@@ -103,7 +107,7 @@ export class Bucket {
       () => undefined,
       (e: unknown) => {
         this.verified = undefined;
-        throw new RunnableError('E_CONFIG', this.describe(e, 'cannot use'), { field });
+        throw new RunnableError('E_CONFIG', `${this.describe(e, 'cannot use')}${this.hint ? ` (${this.hint})` : ''}`, { field });
       },
     );
     return this.verified;

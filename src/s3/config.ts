@@ -32,6 +32,16 @@ export const s3ConnectionConfig = z
 
 export type S3ConnectionConfig = z.infer<typeof s3ConnectionConfig>;
 
+/**
+ * runnable's `minio` and `chunked-minio` are aliases of the s3 types here (SPEC §6: an absent
+ * `endpoint_url` is AWS), where runnable assumes a MinIO on localhost:9002 with its stock keys:
+ * when such a bucket cannot be used, the error says so.
+ */
+export function aliasHint(type: string, c: S3ConnectionConfig): string | undefined {
+  if ((type !== 'minio' && type !== 'chunked-minio') || c.endpoint_url) return undefined;
+  return `type '${type}' is an alias of '${type.replace('minio', 's3')}' here: without 'endpoint_url' it means AWS S3, not runnable's default MinIO at http://localhost:9002; set endpoint_url and the credentials`;
+}
+
 /** Where a store's objects live: a bucket and a key prefix ('' or ending in '/'). */
 export interface S3Place {
   bucket: string;

@@ -22,6 +22,8 @@ const CONFIGS: Record<string, string> = {
   'chunked-fs-run_log.yaml': 'run-log-store:\n  type: chunked-fs\n',
   'dotenv.yaml': 'secrets:\n  type: dotenv\n  config:\n    location: examples/secrets.env\n',
   'retry-config.yaml': 'pipeline-executor:\n  type: retry\n  config:\n    run_id: parallel-fail\ncatalog:\n  type: file-system\nrun-log-store:\n  type: file-system\n',
+  'minio.yaml': 'catalog:\n  type: minio\n  config:\n    bucket: catalog\nrun-log-store:\n  type: minio\n  config:\n    bucket: run-logs\n',
+  'chunked-minio.yaml': 'catalog:\n  type: minio\n  config:\n    bucket: catalog\nrun-log-store:\n  type: chunked-minio\n  config:\n    bucket: run-logs\n',
 };
 
 // an object that v8 cannot serialise (a function): only object_serialisation: false keeps it
@@ -108,6 +110,21 @@ describe("runnable's example configs", () => {
     const again = await cli(['retry', 'tagged-run', '--json'], cwd, { API_KEY: 'abc' }, 120_000);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('tag=exp-1 retry=tagged-run key=3');
+  });
+
+  // SPEC §6: minio types are aliases of the s3 ones, so no endpoint means AWS (no region here: no request leaves)
+  it.each([
+    ['minio.yaml', 'minio', 's3'],
+    ['chunked-minio.yaml', 'chunked-minio', 'chunked-s3'],
+  ])("%s (buckets only, runnable's MinIO defaults implied) is exit 2 saying endpoint_url is needed", async (name, type, alias) => {
+    const cwd = project(name, SIMPLE);
+    const env = { AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_PROFILE: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_EC2_METADATA_DISABLED: 'true' };
+    const r = await cli(['execute', 'pipeline.yaml'], cwd, env);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toContain("runnable-config.yaml: field 'run-log-store.config.bucket': cannot use bucket 'run-logs'");
+    expect(lines[0]).toContain(`type '${type}' is an alias of '${alias}' here: without 'endpoint_url' it means AWS S3, not runnable's default MinIO at http://localhost:9002; set endpoint_url and the credentials`);
   });
 
   it("retry-config.yaml (runnable's retry executor) is exit 2 saying what to run instead", async () => {
