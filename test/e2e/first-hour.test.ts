@@ -29,7 +29,8 @@ beforeAll(() => {
   tarball = join(root, info!.filename);
 }, 120_000);
 
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+// the installed projects hold node_modules: removing them takes a while on a busy machine
+afterAll(() => rmSync(root, { recursive: true, force: true }), 600_000);
 
 let installed: string | undefined;
 /** `npm init -y` (CommonJS) with the tarball installed into it, once per test file: the projects start as copies of it */
