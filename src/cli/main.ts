@@ -55,6 +55,8 @@ async function run(argv: string[]): Promise<number> {
     .option('-v, --verbose', 'the same as --log-level debug: also the resolved configuration, each command started, internal errors\' stacks')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    // each command's --help lists them too
+    .configureHelp({ showGlobalOptions: true })
     .hook('preAction', (top, action) => setCliLevel(levelOf({ ...top.opts(), ...(action.opts().quiet ? { quiet: true } : {}) })));
 
   const runOptions = (cmd: Command) =>

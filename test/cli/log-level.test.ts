@@ -93,11 +93,13 @@ describe.concurrent('--log-level, --quiet, --verbose', () => {
     expect((await cli(['runs', 'list', '--json'], cwd)).stdout.trim()).toBe('[]');
   });
 
-  it('--help lists the global options', async ({ expect }) => {
-    const r = await cli(['--help'], project());
-    expect(r.stdout).toMatch(/--log-level <level>/);
-    expect(r.stdout).toMatch(/-q, --quiet/);
-    expect(r.stdout).toMatch(/-v, --verbose/);
+  it('--help lists the global options, and so does each command\'s', async ({ expect }) => {
+    for (const args of [['--help'], ['execute', '--help'], ['runs', 'list', '--help']]) {
+      const r = await cli(args, project());
+      expect(r.stdout).toMatch(/--log-level <level>/);
+      expect(r.stdout).toMatch(/-q, --quiet/);
+      expect(r.stdout).toMatch(/-v, --verbose/);
+    }
   });
 });
 
