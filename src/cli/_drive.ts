@@ -5,7 +5,7 @@
 import type { DriveOptions, RunResult } from '../runner/execute.js';
 import type { Graph } from '../graph/model.js';
 import { printable } from '../util/printable.js';
-import { TerminalReporter } from './_reporter.js';
+import { TerminalReporter } from '../views/reporter.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 import { cliLevel } from './_level.js';
 

@@ -7,7 +7,7 @@
  */
 import type { RunObserver } from '../engine/context.js';
 import { executeSingleNode } from '../runner/single-node.js';
-import type { TerminalReporter } from './_reporter.js';
+import type { TerminalReporter } from '../views/reporter.js';
 import { writeFd } from '../util/fd.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 import { cliLevel } from './_level.js';
@@ -43,7 +43,7 @@ export async function executeSingleNodeCommand(runId: string, pipeline: string, 
 
 /** The reporter of a run driven from a batch job (the detached Slurm driver): plain lines, no colour. */
 export async function batchReporter(): Promise<TerminalReporter> {
-  const { TerminalReporter } = await import('./_reporter.js');
+  const { TerminalReporter } = await import('../views/reporter.js');
   return new TerminalReporter({ json: false, colour: false });
 }
 
@@ -55,7 +55,7 @@ export async function batchReporter(): Promise<TerminalReporter> {
 export async function stepObserver(flags: StepFlags): Promise<RunObserver> {
   const outFd = flags.json ? 2 : 1;
   if (flags.quiet || !shows(cliLevel(), 'info')) return { output: (_name, stream, chunk) => writeFd(stream === 1 ? outFd : 2, chunk) };
-  const { TerminalReporter } = await import('./_reporter.js');
+  const { TerminalReporter } = await import('../views/reporter.js');
   return new TerminalReporter({ json: !!flags.json, level: cliLevel() });
 }
 

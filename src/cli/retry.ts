@@ -1,6 +1,6 @@
 /** `runnable retry RUN_ID`: continue a failed or interrupted run; exit 0 / 1, or 2 if it cannot be retried. */
 import { prepareRetry, resumeRun } from '../runner/retry.js';
-import { TerminalReporter } from './_reporter.js';
+import { TerminalReporter } from '../views/reporter.js';
 import { reportError } from './_errors.js';
 import { cliLevel } from './_level.js';
 import { driveFromTerminal } from './_drive.js';

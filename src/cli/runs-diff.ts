@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { loadServices } from '../runner/prepare.js';
 import { readRunLog } from '../runlog/assemble.js';
 import { diffRuns, type DiffRow, type RunDiff } from '../runlog/diff.js';
-import { formatDuration, useColour } from './_reporter.js';
+import { formatDuration, useColour } from '../views/reporter.js';
 import { EXIT_OK, reportError } from './_errors.js';
 import { printable as p } from '../util/printable.js';
 

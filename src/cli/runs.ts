@@ -3,7 +3,7 @@ import { loadServices } from '../runner/prepare.js';
 import { readRunLog } from '../runlog/assemble.js';
 import { RunnableError } from '../errors.js';
 import type { RunLog, RunLogStore, StepLog } from '../runlog/types.js';
-import { useColour } from './_reporter.js';
+import { useColour } from '../views/reporter.js';
 import { renderRun } from '../views/run-show.js';
 import { displayPath } from '../util/display-path.js';
 import { isInterrupted } from '../runner/retry.js';

@@ -9,7 +9,7 @@ import type { Status } from '../runlog/types.js';
 import { collectReport } from '../views/timeline-collect.js';
 import { consoleGantt } from '../views/timeline-console.js';
 import { timelineHtml } from '../views/timeline-html.js';
-import { useColour } from './_reporter.js';
+import { useColour } from '../views/reporter.js';
 import { EXIT_OK, reportError } from './_errors.js';
 import { say } from './_level.js';
 
