@@ -6,8 +6,8 @@ import type { DriveOptions, RunResult } from '../runner/execute.js';
 import type { Graph } from '../graph/model.js';
 import { printable } from '../util/printable.js';
 import { TerminalReporter } from '../views/reporter.js';
-import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
-import { cliLevel } from './_level.js';
+import { describeError, EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
+import { cliLevel, say } from './_level.js';
 
 /** The options `execute` and `execute-job` share. */
 export interface ExecuteFlags {
@@ -66,6 +66,7 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
       return EXIT_OK;
     }
     reporter.summary(result);
+    if (result.unflushed !== undefined) reportUnflushed(result);
     if (json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, status: result.status, run_log: result.runLog })}\n`);
     // PROCESSING: the executor handed the run over and returned (slurm `detach: true`): not a failure
     return result.status === 'SUCCESS' || result.status === 'PROCESSING' ? EXIT_OK : EXIT_FAILED;
@@ -81,4 +82,10 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
   }
+}
+
+/** The run's records are stored, its file is behind them: the status stands, the file's reader is warned. */
+function reportUnflushed(result: RunResult): void {
+  const [why] = describeError(result.unflushed);
+  say(`warning: run ${result.runId} ${result.status}, but ${why}: the run log's last records stay in the journal beside it, which runnable's commands read with it`, 'warning');
 }

@@ -8,11 +8,15 @@
  * stored, naming both steps (README, "Catalog"):
  * - a put pattern that names the file itself (`out.txt`) declares it: a sibling that declared
  *   the name first is refused, whatever the bytes;
- * - a file a glob or a folder pattern selected (`parts/*.txt`) is refused only when a sibling
- *   declared that name and the bytes differ. Branches that share a working directory (local,
- *   emulate, local-container, Slurm on one disk) see each other's files, even half-written, and
- *   which of them wrote a file cannot be told: a glob taking a sibling's file is not an error, and
- *   two globs selecting one name are not caught (the later put wins, as before).
+ * - a file a glob or a folder pattern selected (`parts/*.txt`) is refused when a sibling put
+ *   that name, by name or by a pattern, with other bytes. Branches that share a working directory
+ *   (local, emulate, local-container, Slurm on one disk) see each other's files, so a glob taking
+ *   a sibling's file with the bytes the sibling put is not an error; with other bytes (each
+ *   branch wrote the name itself, or one glob caught the file half-written: which branch wrote
+ *   it cannot be told) one of the two puts would overwrite the other's file, so the later one
+ *   fails, on a retry too;
+ * - a put that names the file takes it over from a sibling whose glob selected it: which branch
+ *   writes a file it names is known, and a glob catching it half-written must not refuse it.
  *
  * Allowed: the same branch putting a name again (the step's other attempts, a retry, later
  * steps of the branch: the record follows its latest content), and everything outside the
@@ -80,10 +84,10 @@ export function putAdmission(rc: RunContext, graph: Graph, frames: IterVars, int
       } else if (other.branch === level.branch) {
         const next = { ...mine, declared: declared || other.declared };
         if (next.sha256 !== other.sha256 || next.step !== other.step || next.declared !== other.declared) replace.push([key, JSON.stringify(next)]);
-      } else if (other.declared && (declared || other.sha256 !== sha256)) {
+      } else if (other.declared ? declared || other.sha256 !== sha256 : !declared && other.sha256 !== sha256) {
         throw refusal(level, other, mine);
-      } else if (declared || other.sha256 !== sha256) {
-        // the sibling's glob took the name (maybe this branch's file, half-written): the declared or later put holds it
+      } else if (declared) {
+        // the sibling's glob took the name (maybe this branch's file, half-written): the put that names it holds it
         replace.push([key, JSON.stringify(mine)]);
       }
     }

@@ -146,7 +146,13 @@ function holding(medium: LeaseMedium, base: string, n: number, holder: LeaseHold
     holder,
     async () => {
       await stop();
-      await medium.replace(base, n, JSON.stringify({ holder, renewed: new Date().toISOString(), released: true } satisfies LeaseEntry));
+      try {
+        await medium.replace(base, n, JSON.stringify({ holder, renewed: new Date().toISOString(), released: true } satisfies LeaseEntry));
+      } catch {
+        // the mark could not be written (a full disk): not the command's failure, nor one to hide
+        // the run's own error behind; the entry stops counting once this process is gone (from
+        // another host, once it lapses), as a holder's that was killed
+      }
     },
     stop,
   );

@@ -31,12 +31,25 @@ export class RecordSet {
 
   /** gives the record its seq (kept from an earlier version) and returns its journal line */
   add(record: NewRecord): string {
-    const id = recordId(record.kind, record.key);
-    const seq = this.records.get(id)?.seq ?? this.nextSeq++;
-    const line = recordText({ ...record, seq } as RunRecord);
-    // parsed back from the line: shares nothing with the caller and equals what a replay gives
-    this.records.set(id, JSON.parse(line) as RunRecord);
+    const { line, add } = this.prepare(record);
+    add();
     return line;
+  }
+
+  /**
+   * The record's journal line, and `add` to take it into the set once the line is stored: a
+   * line that could not be stored (a full disk, a failed PUT) leaves the set as the store is.
+   */
+  prepare(record: NewRecord): { line: string; add: () => void } {
+    const id = recordId(record.kind, record.key);
+    const seq = this.records.get(id)?.seq ?? this.nextSeq;
+    const line = recordText({ ...record, seq } as RunRecord);
+    const add = () => {
+      // parsed back from the line: shares nothing with the caller and equals what a replay gives
+      this.records.set(id, JSON.parse(line) as RunRecord);
+      this.nextSeq = Math.max(this.nextSeq, seq + 1);
+    };
+    return { line, add };
   }
 
   /** upserts one journal record (an existing record keeps its seq) */

@@ -133,7 +133,14 @@ export class FileSystemRunLogStore implements RunLogStore {
   async put(runId: string, record: NewRecord): Promise<void> {
     const state = this.writable(runId);
     this.append(state, record, runId);
-    if (Date.now() >= state.materialiseAt) this.materialise(runId, state);
+    if (Date.now() < state.materialiseAt) return;
+    try {
+      this.materialise(runId, state);
+    } catch {
+      // the record is on the journal, so this put stands; materialising is tried again later
+      // (`flush` reports it if it still fails)
+      state.materialiseAt = Date.now() + this.every;
+    }
   }
 
   async get<K extends RecordKind>(runId: string, kind: K, key: string): Promise<Extract<RunRecord, { kind: K }> | undefined> {
@@ -184,10 +191,14 @@ export class FileSystemRunLogStore implements RunLogStore {
   async flush(runId: string): Promise<void> {
     const state = this.readable(runId);
     if (!state) throw unknownRun(runId, this.logFolder);
-    if (state.journalBytes > 0 || !state.json) this.materialise(runId, state);
-    if (state.fd !== undefined) {
-      closeSync(state.fd);
-      state.fd = undefined;
+    try {
+      if (state.journalBytes > 0 || !state.json) this.materialise(runId, state);
+    } finally {
+      // a failed materialisation (a full disk) leaves every record in the journal, which readers replay
+      if (state.fd !== undefined) {
+        closeSync(state.fd);
+        state.fd = undefined;
+      }
     }
   }
 
@@ -224,9 +235,26 @@ export class FileSystemRunLogStore implements RunLogStore {
     return join(this.logFolder, `${runId}.journal`);
   }
 
-  /** one line on the journal, then the in-memory copy: O(size of the record) */
+  /**
+   * One line on the journal, then the in-memory copy: O(size of the record). A line that could
+   * not be written whole (a full disk writes what fits, then fails) is cut off again, so that the
+   * next line (once there is room) does not join it into damage, and the copy stays as the files are.
+   */
   private append(state: RunState, record: NewRecord, runId: string): void {
-    state.journalBytes += writeAll(state.fd!, state.set.add(record) + '\n', this.journalPath(runId));
+    const { line, add } = state.set.prepare(record);
+    let bytes: number;
+    try {
+      bytes = writeAll(state.fd!, line + '\n', this.journalPath(runId));
+    } catch (e) {
+      try {
+        ftruncateSync(state.fd!, state.journalBytes);
+      } catch {
+        /* the torn line stays: a reader skips it as the last line, the next writer cuts it off when it opens the journal */
+      }
+      throw e;
+    }
+    add();
+    state.journalBytes += bytes;
   }
 
   /** the run's current state with its journal open for appending; throws for an unknown run */

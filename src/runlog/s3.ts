@@ -120,9 +120,10 @@ export class S3RunLogStore implements RunLogStore {
 
   private async putNow(runId: string, record: NewRecord): Promise<void> {
     const state = await this.current(runId);
-    const line = state.set.add(record);
+    const { line, add } = state.set.prepare(record);
     const key = this.nextJournalKey(runId, state);
     await this.bucket.put(key, line + '\n');
+    add();
     state.lastJournal = key;
     state.pending.push(key);
     if (Date.now() >= state.materialiseAt) await this.materialise(runId, state);

@@ -131,7 +131,7 @@ export interface LeaseHolder {
   since: string;
 }
 
-/** A held lease; `release` gives it up (idempotent). A holder that dies without releasing loses it to the next taker. */
+/** A held lease; `release` gives it up (idempotent, never throws: a release that cannot be written counts once the holder is gone). A holder that dies without releasing loses it to the next taker. */
 export interface Lease {
   readonly holder: LeaseHolder;
   release(): Promise<void>;

@@ -35,6 +35,12 @@ export interface RunResult {
   catalogLocation?: string;
   /** set when the executor handed the pipeline to another engine instead of running it (argo) */
   handOff?: HandOff;
+  /**
+   * Why the run log could not be brought together at the end (file-system: its JSON file, on a
+   * full disk): the run's records are stored (the journal beside it holds the rest, and the
+   * store's readers replay it), so the run's status stands; the CLI says so in a warning.
+   */
+  unflushed?: unknown;
 }
 
 export async function executePipeline(opts: ExecuteOptions): Promise<RunResult> {
@@ -106,13 +112,18 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
   try {
     status = await executor.execute(rc);
   } catch (err) {
-    await settle(log, 'FAIL');
+    // the run stops on `err` (a full disk, say): recording FAIL may fail the same way, and must not hide it
+    await settle(log, 'FAIL')
+      .then(() => flushed(log))
+      .catch(() => undefined);
     await telemetry?.end('FAIL');
     throw err;
   }
   await settle(log, status);
+  const unflushed = await flushed(log);
   await telemetry?.end(status);
-  return { runId, status, runLog: await log.assemble(), location: store.location(runId), catalogLocation: services.catalog.location(runId) };
+  const result: RunResult = { runId, status, runLog: await log.assemble(), location: store.location(runId), catalogLocation: services.catalog.location(runId) };
+  return unflushed === undefined ? result : { ...result, unflushed };
 }
 
 /** `--log-level debug`: the configuration the run goes with, a line per plugin family. */
@@ -128,11 +139,23 @@ function configurationLines(services: Services, runId: string): string[] {
   ];
 }
 
-/** The terminal step has set the run's status; an interrupted traversal has not. */
+/** The terminal step has set the run's status; an interrupted traversal has not. A status that cannot be stored stops the run. */
 async function settle(log: RunLogAccess, status: Status): Promise<void> {
   const header = await log.header();
   if (header && header.status !== status) await log.putHeader({ ...header, status });
-  await log.flush();
+}
+
+/**
+ * Brings the run log together (file-system: the JSON file from its journal). Every record is
+ * stored by then, so a failure here loses none: it is returned, for a warning, not thrown.
+ */
+async function flushed(log: RunLogAccess): Promise<unknown> {
+  try {
+    await log.flush();
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }
 
 /** Who is running a run: `retry` refuses a run whose runner is still alive. */

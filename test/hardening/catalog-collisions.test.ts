@@ -2,7 +2,8 @@
  * Issue 13 item 7, part 2: branches of a map or parallel step that `put` one catalog name used to
  * overwrite each other's file in silence, the run log recording a hash per branch for one file.
  * Now the put that would overwrite a name a sibling branch declared fails its step, naming both
- * steps (src/nodes/_put_claims.ts), under `local` with max_parallel and under `emulate` (step
+ * steps (src/nodes/_put_claims.ts), and so does a glob's put of a name a sibling's glob put with
+ * other bytes, under `local` with max_parallel and under `emulate` (step
  * processes, as containers, Slurm and Argo run them), on the file-system and the s3 catalog; and
  * what runs one after another still overwrites as files do: the same step again, later steps
  * of the branch, a retry, loop iterations, steps after the fan-in. The built CLI (`npm run build`).
@@ -44,6 +45,21 @@ const REPRO = `dag:
             command: 'echo "content of $item" > out.txt'
             catalog: {put: [out.txt]}
             next: success
+`;
+
+/** Two globs selecting one name: each item writes parts/same.txt with its own bytes, one after the other, and puts parts/*.txt. */
+const GLOBS = `dag:
+  start_at: fan
+  steps:
+    fan:
+      type: map
+      iterate_on: items
+      iterate_as: item
+      next: success
+      branch:
+        start_at: w
+        steps:
+          w: {type: task, command_type: shell, command: 'mkdir -p parts; echo "content of $item" > parts/same.txt', catalog: {put: ["parts/*.txt"]}, next: success}
 `;
 
 /** What may overwrite: steps one after another in a branch, a glob taking the siblings' files, loop iterations, a map per iteration, steps after the fan-in. */
@@ -182,6 +198,11 @@ const EXECUTORS = {
   local: 'pipeline-executor: {type: local, config: {max_parallel: 3}}',
   emulate: 'pipeline-executor: {type: emulate, config: {max_parallel: 3}}\nrun-log-store: {type: chunked-fs}',
 };
+/** One branch at a time, in item order: which put comes second is known. */
+const SEQUENTIAL = {
+  local: 'pipeline-executor: {type: local, config: {max_parallel: 1}}',
+  emulate: 'pipeline-executor: {type: emulate, config: {max_parallel: 1}}\nrun-log-store: {type: chunked-fs}',
+};
 
 function steps(log: RunLog): StepLog[] {
   const out: StepLog[] = [];
@@ -246,9 +267,35 @@ describe.each(Object.keys(kinds))('catalog %s', (kindName) => {
     30_000,
   );
 
+  it.each(Object.keys(SEQUENTIAL) as (keyof typeof SEQUENTIAL)[])(
+    'two globs selecting one name with other bytes under %s: the second branch fails naming both steps; one hash for the name',
+    async (executor) => {
+      const cwd = workdir({ 'pipeline.yaml': GLOBS, 'params.yaml': 'items: [a, b]\n' });
+      writeFileSync(`${cwd}/config.yaml`, `${SEQUENTIAL[executor]}\n${kind.section(cwd)}\n`);
+      const r = await execute(cwd, kind, ['-p', 'params.yaml']);
+      expect(r.code, r.stderr).toBe(1);
+      const [a, b] = [step(r.log, 'fan.a.w'), step(r.log, 'fan.b.w')];
+      expect(a.status, a.message).toBe('SUCCESS');
+      expect(b.status).toBe('FAIL');
+      const message =
+        "catalog put: 'parts/same.txt' was already put by step 'fan.a.w', another branch of map 'fan'; step 'fan.b.w' would overwrite it: " +
+        "include the map variable 'item' in the file name (e.g. write 'parts/same-<item>.txt' and put 'parts/same-*.txt')";
+      expect(b.message).toBe(message);
+      expect(r.stderr).toContain(message);
+      // the run log records one hash for the name, and the catalog holds those bytes
+      const recorded = steps(r.log).flatMap((s) => puts(s, 'parts/same.txt'));
+      expect(recorded.map((d) => d.data_hash)).toEqual([sha('content of a\n')]);
+      const catalog = kind.open(cwd);
+      expect((await catalog.readFile(r.log.run_id, 'parts/same.txt')).toString()).toBe('content of a\n');
+      expect((await catalog.list(r.log.run_id)).filter((f) => !f.startsWith('.'))).toEqual(['parts/same.txt']);
+    },
+    30_000,
+  );
+
   it('what runs one after another overwrites: later steps of a branch, globs over the shared working directory, loop iterations, after the fan-in', async () => {
     const cwd = workdir({ 'pipeline.yaml': ALLOWED, 'params.yaml': 'items: [a, b, c]\n' });
-    writeFileSync(`${cwd}/config.yaml`, `${EXECUTORS.local}\n${kind.section(cwd)}\n`);
+    // one branch at a time: a glob then takes whole files of the siblings (at once, it could catch one half-written and be refused)
+    writeFileSync(`${cwd}/config.yaml`, `${SEQUENTIAL.local}\n${kind.section(cwd)}\n`);
     const r = await execute(cwd, kind, ['-p', 'params.yaml']);
     expect(r.code, r.stderr).toBe(0);
     const catalog = kind.open(cwd);
@@ -265,7 +312,6 @@ describe.each(Object.keys(kinds))('catalog %s', (kindName) => {
     expect(step(r.log, 'rounds.0.inner.r0.m').status).toBe('SUCCESS');
     expect(step(r.log, 'rounds.1.inner.r1.m').status).toBe('SUCCESS');
   }, 30_000);
-
 });
 
 /** What the claims decide is the same whatever the catalog: these run on the file-system one only. */
