@@ -5,6 +5,7 @@
  * process sending its spans to a loopback OTLP/HTTP receiver. The pods derive the trace from the
  * run id (the manifest's RUNNABLE_TRACE_CONTEXT): the spans arrive as one trace, one root, every
  * other span's parent in it, and the tree is the one the same pipeline gives under `emulate`.
+ * A failed workflow submitted again under its run_id continues the run in a new trace.
  */
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -182,6 +183,33 @@ describe('a traced run under argo (pods in the test interpreter)', () => {
     expect(attr(spans.find((s) => s.name === 'branch rounds.0.both.fan.each.2')!, 'runnable.status')).toBe('SUCCESS');
     expect(attr(spans.find((s) => s.name === 'step rounds')!, 'runnable.status')).toBe('SUCCESS');
   });
+});
+
+describe('a failed workflow submitted again under the same run_id', () => {
+  test('continues the run in a new trace: what succeeded before is a skipped step, what runs now hangs in the new trace', async () => {
+    const cwd = project();
+    writeFileSync(join(cwd, 'gated.yaml'), 'dag:\n  start_at: setup\n  steps:\n    setup: {type: task, command: "test/views/fixtures/functions.ts:chunks", returns: [items], next: each}\n    each:\n      type: map\n      iterate_on: items\n      iterate_as: item\n      next: gate\n      branch:\n        start_at: work\n        steps:\n          work: {type: task, command: "test/views/fixtures/functions.ts:work", next: success}\n    gate: {type: task, command: "test/views/fixtures/functions.ts:gate", next: success}\n');
+    const config = argoConfig(`      env:\n        - name: OTEL_EXPORTER_OTLP_ENDPOINT\n          value: ${receiver.endpoint}\n`);
+    const compiled = await compile('gated.yaml', { cwd, config });
+    const id = uniqueRunId('resubmitted');
+    const first = await interpret(compiled, id);
+    expect(first.runLog?.status).toBe('FAIL');
+    const second = await interpret(compiled, id, { env: cleanEnv({ should_pass: 'true' }) });
+    expect(second.runLog?.status).toBe('SUCCESS');
+
+    const roots = receiver.spans.filter((s) => s.name === `run ${id}`);
+    expect(roots.map((r) => attr(r, 'runnable.status'))).toEqual(['FAIL', 'SUCCESS']);
+    expect(roots[0]!.traceId).not.toBe(roots[1]!.traceId);
+    const spans = receiver.spans.filter((s) => s.traceId === roots[1]!.traceId);
+    const ids = new Set(spans.map((s) => s.spanId));
+    for (const s of spans) if (s !== roots[1]) expect(ids.has(s.parentSpanId ?? ''), `parent of ${s.name}`).toBe(true);
+    expect(tree(id, spans)).toEqual(['attempt 2 of gate <- step gate', 'run <- (root)', 'step each <- run', 'step gate <- run', 'step setup <- run']);
+    for (const name of ['step setup', 'step each']) expect(attr(spans.find((s) => s.name === name)!, 'runnable.skipped'), name).toBe(true);
+    // gate's first attempt failed in the first trace: its step's span covers this submission's only
+    const gate = spans.find((s) => s.name === 'step gate')!;
+    expect(BigInt(gate.startTimeUnixNano) >= BigInt(roots[1]!.startTimeUnixNano)).toBe(true);
+    expect(attr(gate, 'runnable.status')).toBe('SUCCESS');
+  }, 300_000);
 });
 
 describe('the manifest', () => {
