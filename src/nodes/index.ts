@@ -14,7 +14,7 @@ import { executeTerminal } from './terminal.js';
 
 export { StepFailure, setScopeParams, skipSucceeded, visibleParams, type BranchRun, type FanInResult } from './_common.js';
 // the step-record vocabulary, for the engine and executors that record steps run elsewhere
-export { branchChain, durationMs, newAttempt, newStepLog, now, parentOfStep } from './_common.js';
+export { branchChain, durationMs, newAttempt, newStepLog, now, parentOfBranch, parentOfStep } from './_common.js';
 export { closeComposite, type Composite } from './_composite.js';
 export type { TaskOptions } from './task.js';
 

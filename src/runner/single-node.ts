@@ -27,7 +27,7 @@ import { toBranchSpec, type BranchSpec } from '../engine/branches.js';
 import { loadPipelineSource } from './load.js';
 import { loadServices } from './prepare.js';
 import { traceRun } from './trace.js';
-import { bothObservers, type RunTelemetry } from '../telemetry/index.js';
+import { bothObservers, stepRole, type RunTelemetry } from '../telemetry/index.js';
 
 export interface SingleNodeInputs {
   runId: string;
@@ -82,13 +82,9 @@ export interface FanResult extends SingleNodeResult {
 
 /** Runs one leaf step of an existing run in this process; its status is also in the run log. */
 export async function executeSingleNode(inputs: SingleNodeInputs): Promise<SingleNodeResult> {
-  const { rc, node, graph, frames, internalName, lease, telemetry } = await openStep(
-    inputs,
-    (n) => {
-      if (isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step: composite steps are opened and closed with \`runnable fan\``, n);
-    },
-    true,
-  );
+  const { rc, node, graph, frames, internalName, lease, telemetry } = await openStep(inputs, (n) => {
+    if (isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step: composite steps are opened and closed with \`runnable fan\``, n);
+  });
   try {
     if (isComposite(node)) throw new Error('unreachable: checked by openStep');
     // on retry (a resubmitted Argo workflow runs every pod again) a succeeded step is skipped
@@ -103,11 +99,17 @@ export async function executeSingleNode(inputs: SingleNodeInputs): Promise<Singl
 
 /** Opens (`in`, SPEC §1) or closes (`out`) a composite step of an existing run in this process. */
 export async function fan(inputs: FanInputs): Promise<FanResult> {
-  const { lease, ...opened } = await openStep(inputs, (n) => {
-    if (!isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step, not a composite: run it with \`runnable execute-single-node\``, n);
-  });
+  const { lease, ...opened } = await openStep(
+    inputs,
+    (n) => {
+      if (!isComposite(n)) throw usage(`'${n.internalName}' is a ${n.type} step, not a composite: run it with \`runnable execute-single-node\``, n);
+    },
+    inputs.direction,
+  );
   try {
-    return await fanHeld(inputs, opened);
+    const result = await fanHeld(inputs, opened);
+    await opened.telemetry?.end(result.status);
+    return result;
   } finally {
     await lease?.release();
   }
@@ -156,7 +158,7 @@ interface OpenedStep {
  * anything is written: unknown run id, a finished run, a changed pipeline, an unknown step,
  * bad `--map-variable`, a branch that was never opened.
  */
-async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode) => void, traced = false): Promise<OpenedStep> {
+async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode) => void, fan?: FanInputs['direction']): Promise<OpenedStep> {
   const env = inputs.env ?? process.env;
   const services = await loadServices({ configFile: inputs.configFile ?? env.RUNNABLE_CONFIGURATION_FILE, cwd: inputs.cwd, env });
   const { store, cwd } = services;
@@ -184,8 +186,10 @@ async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode
       throw usage(`branch '${branch}' is not open in run '${runId}' (check --map-variable; a composite's branches open with \`runnable fan ... in\`)`, node);
     }
   }
-  // a step started by a traced driver (TRACEPARENT) traces its attempts there
-  const telemetry = traced ? await traceRun(services, pipeline, log, 'step', env) : undefined;
+  // a step started by a traced driver (TRACEPARENT) traces its attempts there (its composites
+  // are the driver's); a pod with no driver (Argo) traces what it alone knows, composites too
+  const role = stepRole(env);
+  const telemetry = role === 'pod' || !fan ? await traceRun(services, pipeline, log, role, env, role === 'pod' ? { node, graph, frames, fan } : undefined) : undefined;
   const rc = runContext(services, {
     pipeline,
     log,

@@ -7,16 +7,17 @@
  * top-level steps sit in the run's span. A task's step span holds one span per attempt. In
  * the driver, a step that runs in another process (its command got TRACEPARENT) gets its
  * attempt spans from that process; in that process (`role: 'step'`) the attempts hang from
- * TRACEPARENT.
+ * TRACEPARENT. With no driver (`role: 'pod'`, Argo), the attempts hang from the step's derived
+ * span id and the pod sends the other spans it alone knows (./_pod.ts).
  */
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import type { RunObserver } from '../engine/context.js';
 import { findNode, templateName } from '../graph/names.js';
-import type { Parameters, Status } from '../runlog/types.js';
+import type { Status } from '../runlog/types.js';
 import { maskSecrets } from '../util/mask.js';
+import { paramAttributes } from './_attributes.js';
 import type { RunTelemetry, TelemetryInputs } from './index.js';
-
-const MAX_VALUE = 256;
+import { podIds, podSpans, type PodSpans } from './_pod.js';
 
 interface StepSpan {
   span: Span;
@@ -35,7 +36,9 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
   const { W3CTraceContextPropagator } = await import('@opentelemetry/core');
 
+  const derived = inputs.role === 'pod' ? await podIds(inputs) : undefined;
   const provider = new BasicTracerProvider({
+    ...(derived ? { idGenerator: derived.chosen } : {}),
     resource: resourceFromAttributes({ 'service.name': inputs.env.OTEL_SERVICE_NAME ?? 'runnable-ts', 'process.pid': process.pid, ...inputs.attributes }),
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: inputs.settings.url, headers: inputs.settings.headers }))],
   });
@@ -100,6 +103,7 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
     span.setAttribute('runnable.status', status);
     span.setStatus(status === 'FAIL' ? { code: api.SpanStatusCode.ERROR, message: message ? mask(message).slice(0, 500) : undefined } : { code: api.SpanStatusCode.OK });
   };
+  const pod: PodSpans | undefined = derived && inputs.pod ? podSpans(api, tracer, derived, { ...inputs, pod: inputs.pod }, setStatus, mask) : undefined;
   /**
    * The attempt's parameters come from the run log, where a task records its attempts once it
    * is done with them: they are read, and the attempt spans ended, when the trace ends.
@@ -127,7 +131,8 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
 
   const observer: RunObserver = {
     stepStarted(e) {
-      if (inputs.role === 'step') {
+      if (pod) return e.attempt === undefined ? undefined : pod.attemptStarted(e.internalName, e.attempt);
+      if (inputs.role !== 'driver') {
         if (e.attempt === undefined) return; // a fan process opens composites: traced by the driver
         const span = tracer.startSpan(`attempt ${e.attempt}`, { attributes: { ...base, 'runnable.step': e.internalName, 'runnable.attempt': e.attempt } }, incoming);
         steps.set(e.internalName, { span, remote: false, attempt: { span, number: e.attempt, started: Date.now() } });
@@ -140,6 +145,7 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
       }
     },
     stepFinished(e) {
+      if (pod) return pod.finished(e);
       const now = Date.now();
       const s = steps.get(e.internalName) ?? (inputs.role === 'driver' ? stepSpan(e.internalName, e.type) : undefined);
       if (!s) return;
@@ -162,6 +168,7 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
       endStep(e.internalName, s);
     },
     stepSkipped(e) {
+      pod?.skipped();
       if (inputs.role !== 'driver') return;
       const s = stepSpan(e.internalName, e.type);
       s.span.setAttribute('runnable.skipped', true);
@@ -214,6 +221,7 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
           root.end();
         }
         for (const a of ended) await withParameters(a);
+        await pod?.end(status);
         await provider.forceFlush();
         await provider.shutdown();
       } catch {
@@ -221,13 +229,4 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
       }
     },
   };
-}
-
-function paramAttributes(prefix: string, params: Parameters, mask: (s: string) => string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, p] of Object.entries(params)) {
-    const text = p.kind === 'object' ? `<object ${String(p.value)}>` : (JSON.stringify(p.value) ?? 'undefined');
-    out[`${prefix}.${name}`] = mask(text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text);
-  }
-  return out;
 }

@@ -5,14 +5,25 @@
  * (`{type: otlp, config: {endpoint, headers}}`); off otherwise, and then nothing of OpenTelemetry
  * is loaded (./_spans.ts imports it on demand).
  *
- * A step run in another process (emulate, containers, Slurm, Argo pods) joins the trace
- * through W3C trace context: the driver gives the step's command `TRACEPARENT` (the launcher
- * passes a command's `env` on), and `execute-single-node` parents its attempt spans there.
+ * A step run in another process (emulate, containers, Slurm) joins the trace through W3C trace
+ * context: the driver gives the step's command `TRACEPARENT` (the launcher passes a command's
+ * `env` on), and `execute-single-node` parents its attempt spans there.
+ *
+ * Argo pods have no driver to hand them a TRACEPARENT: the manifest gives every step and fan pod
+ * `RUNNABLE_TRACE_CONTEXT=run-id`, and each derives the trace from the run id (./_derived.ts:
+ * the trace id and the span ids of the run, each step and each branch are slices of a sha256 of
+ * the run id, the submission and the internal name), parents its spans by those ids and sends
+ * the spans it alone knows, with the times the run log recorded (./_pod.ts): a task's pod its
+ * attempts and the step, a composite's closing pod the step, a success or fail step's pod the
+ * span of the branch (or the run) it ends. The result is the one trace a driver would send.
+ * The endpoint reaches pods only as the user gives it to them: the argo config's `env`, or the
+ * `telemetry` section, which the pods' config carries.
  */
 import type { LoadedConfig } from '../config/load-config.js';
 import { RunnableError } from '../errors.js';
 import { OBSERVER_EVENTS, type RunObserver } from '../engine/context.js';
-import type { Graph } from '../graph/model.js';
+import type { Graph, PipelineNode } from '../graph/model.js';
+import type { IterVars } from '../graph/names.js';
 import type { RunLogAccess } from '../runlog/access.js';
 import type { Status } from '../runlog/types.js';
 
@@ -32,8 +43,12 @@ export interface RunTelemetry {
 
 export interface TelemetryInputs {
   settings: TelemetrySettings;
-  /** driver: the run's root span and every step's; step: a step's attempts under TRACEPARENT */
-  role: 'driver' | 'step';
+  /**
+   * driver: the run's root span and every step's; step: a step's attempts under TRACEPARENT;
+   * pod: a step's process with no driver, under ids derived from the run id (`pod` says which)
+   */
+  role: 'driver' | 'step' | 'pod';
+  pod?: PodStep;
   runId: string;
   graph: Graph;
   log: RunLogAccess;
@@ -41,6 +56,25 @@ export interface TelemetryInputs {
   secrets: string[];
   env: NodeJS.ProcessEnv;
   attributes?: Record<string, string>;
+}
+
+/** What a process of an engine with no driver runs (role `pod`). */
+export interface PodStep {
+  node: PipelineNode;
+  /** the graph holding it, and its iteration frames */
+  graph: Graph;
+  frames: IterVars;
+  /** a composite's half: `fan ... in` opens it, `fan ... out` closes it */
+  fan?: 'in' | 'out';
+}
+
+/** Set by an engine with no driver (the Argo manifest) on its step processes: derive the trace from the run id. */
+export const TRACE_CONTEXT_ENV = 'RUNNABLE_TRACE_CONTEXT';
+export const TRACE_FROM_RUN_ID = 'run-id';
+
+/** How a step's process traces: under its driver's TRACEPARENT, or (no driver) from the run id. */
+export function stepRole(env: NodeJS.ProcessEnv): 'step' | 'pod' {
+  return env[TRACE_CONTEXT_ENV] === TRACE_FROM_RUN_ID ? 'pod' : 'step';
 }
 
 export function telemetrySettings(config: LoadedConfig | undefined, env: NodeJS.ProcessEnv): TelemetrySettings | undefined {

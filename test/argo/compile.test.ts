@@ -149,6 +149,8 @@ describe('shape', () => {
     expect(train.container.env).toEqual([
       { name: 'LOG_LEVEL', value: 'debug' },
       { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
+      // no driver hands the pod a TRACEPARENT: with telemetry on it derives the trace from the run id
+      { name: 'RUNNABLE_TRACE_CONTEXT', value: 'run-id' },
       { name: 'API_TOKEN', valueFrom: { secretKeyRef: { name: 'pipeline-secrets', key: 'API_TOKEN' } } },
     ]);
     expect(train.retryStrategy).toEqual({ limit: 2, retryPolicy: 'OnError', backoff: { duration: '5s', factor: '1.5' } });

@@ -9,6 +9,9 @@ export interface OtlpSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  /** nanoseconds since the epoch, as OTLP/JSON sends them (strings) */
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
   attributes: { key: string; value: Record<string, unknown> }[];
   /** `process.pid` of the sending process's resource */
   pid: number;

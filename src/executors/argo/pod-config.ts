@@ -4,7 +4,9 @@
  * taken from the environment is expanded in the pod and never lands in the manifest), with the
  * folders of the run-log store and catalog that live on a local disk moved onto the shared
  * PersistentVolumeClaim (`pvc_for_runnable`, mounted at /mnt/runnable). Stores that need no
- * shared disk (object storage) are left as they are, and then no claim is needed.
+ * shared disk (object storage) are left as they are, and then no claim is needed. A `telemetry`
+ * section is carried as written: the pods send their spans where it says (the OTLP environment
+ * of the process that compiles is not carried: it is this machine's, not the cluster's).
  */
 import { stringify } from 'yaml';
 import type { CatalogStore } from '../../catalog/types.js';
@@ -46,5 +48,6 @@ export function podConfig(config: LoadedConfig, plugins: { 'run-log-store': RunL
     }
     if (written || name === 'run-log-store' || name === 'catalog') sections[name] = section;
   }
+  if (config.written.telemetry !== undefined) sections.telemetry = config.written.telemetry;
   return stringify(sections, { lineWidth: 0 });
 }

@@ -3,10 +3,14 @@
  * `runnable execute-single-node`), two per composite (`runnable fan ... in` and `... out`) and the
  * workflow's first pod (`runnable open-run`). Each gets the pod settings of the config's
  * `defaults` with the step's override (`overrides: {argo: NAME}`) over them, the volumes, and the
- * pods' runnable config as a raw input artifact (./pod-config.ts).
+ * pods' runnable config as a raw input artifact (./pod-config.ts). Step and fan pods also get
+ * `RUNNABLE_TRACE_CONTEXT=run-id`: with no driver to hand them a TRACEPARENT, a pod whose
+ * telemetry is on derives the run's trace from the run id (src/telemetry/); it costs nothing
+ * when telemetry is off, and it is there whichever way the endpoint reaches the pods.
  */
 import type { PipelineNode, TaskNode } from '../../graph/model.js';
 import { RunnableError } from '../../errors.js';
+import { TRACE_CONTEXT_ENV, TRACE_FROM_RUN_ID } from '../../telemetry/index.js';
 import type { ArgoConfig, EnvEntry, PodSettings } from './config.js';
 
 /** Where things are inside a pod. */
@@ -22,6 +26,8 @@ export const MAP_VARIABLE_INPUT = `{{inputs.parameters.${MAP_VARIABLE}}}`;
 export const STEP = 'step';
 
 export type Obj = Record<string, unknown>;
+
+const TRACED = [{ name: TRACE_CONTEXT_ENV, value: TRACE_FROM_RUN_ID }];
 
 export interface PodContext {
   config: ArgoConfig;
@@ -61,7 +67,7 @@ export class PodTemplates {
     const args = ['execute-single-node', this.ctx.runId, this.ctx.pipelineFile, task.internalName, '--map-variable', MAP_VARIABLE_INPUT, '-c', POD_CONFIG];
     // max_attempts: one attempt per pod, Argo runs the pod again (retryStrategy), numbered on from the run log
     if (task.maxAttempts > 1) args.push('--one-attempt');
-    return this.container(name, task, args, { secrets: task.secrets, retry: this.retryFor(task) });
+    return this.container(name, task, args, { secrets: task.secrets, retry: this.retryFor(task), env: TRACED });
   }
 
   /**
@@ -71,7 +77,7 @@ export class PodTemplates {
    */
   controlStep(name: string): Obj {
     const args = ['execute-single-node', this.ctx.runId, this.ctx.pipelineFile, `{{inputs.parameters.${STEP}}}`, '--map-variable', MAP_VARIABLE_INPUT, '-c', POD_CONFIG];
-    const template = this.container(name, undefined, args, {});
+    const template = this.container(name, undefined, args, { env: TRACED });
     (template.inputs.parameters as Obj[]).push({ name: STEP });
     return template;
   }
@@ -79,7 +85,7 @@ export class PodTemplates {
   /** `runnable fan RUN STEP PIPELINE in|out`, writing the branches to run as output parameters. */
   fan(name: string, node: PipelineNode, direction: 'in' | 'out', outputs: string[]): Obj {
     const args = ['fan', this.ctx.runId, node.internalName, this.ctx.pipelineFile, direction, '--map-variable', MAP_VARIABLE_INPUT, '-c', POD_CONFIG, '--outputs', POD_OUTPUTS];
-    const template = this.container(name, node, args, {});
+    const template = this.container(name, node, args, { env: TRACED });
     // the files `fan --outputs` writes (src/runner/branches.ts): `branch-<i>.json` and `run-<i>`
     if (outputs.length) template.outputs = { parameters: outputs.map((o) => ({ name: o, valueFrom: { path: `${POD_OUTPUTS}/${o}${o.startsWith('branch-') ? '.json' : ''}` } })) };
     return template;
