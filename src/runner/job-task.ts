@@ -14,6 +14,8 @@ import type { Status } from '../runlog/types.js';
 import { validateRunId } from '../util/run-id.js';
 import { jobPipeline, loadJobSource } from './job.js';
 import { loadServices } from './prepare.js';
+import { traceRun } from './trace.js';
+import { bothObservers } from '../telemetry/index.js';
 
 export interface JobTaskInputs {
   runId: string;
@@ -42,8 +44,16 @@ export async function executeJobTask(inputs: JobTaskInputs): Promise<Status> {
   if (dagHash(pipeline.graph) !== header.dag_hash) {
     throw new RunnableError('E_GRAPH', `the job is not the one run '${runId}' was started with (its dag_hash differs)`, { file: job.source.path });
   }
-  const rc = runContext(services, { pipeline, log, observer: inputs.observer, signal: inputs.signal, retrying: false });
-  const status = await runJobTask(rc, job.task);
-  await log.flush();
+  // started by a traced driver (TRACEPARENT): the task's attempts join the run's trace, as a step's do
+  const telemetry = await traceRun(services, pipeline, log, 'step', env);
+  const observer = telemetry ? bothObservers(inputs.observer, telemetry.observer) : inputs.observer;
+  const rc = runContext(services, { pipeline, log, observer, signal: inputs.signal, retrying: false });
+  let status: Status = 'FAIL';
+  try {
+    status = await runJobTask(rc, job.task);
+    await log.flush();
+  } finally {
+    await telemetry?.end(status);
+  }
   return status;
 }

@@ -69,6 +69,25 @@ describe('OpenTelemetry trace of a nested run under emulate', () => {
     expect(attr(root[0]!, 'runnable.status')).toBe('SUCCESS');
   });
 
+  it('a job under the emulate job executor: its task\'s attempts come from the child process, under the job step', { timeout: 120_000 }, async () => {
+    writeFileSync(join(project.cwd, 'job.yaml'), "job:\n  type: task\n  command_type: shell\n  max_attempts: 2\n  command: 'test -e again || { touch again; exit 3; }'\n");
+    writeFileSync(join(project.cwd, 'job-emulate.yaml'), 'job-executor:\n  type: emulate\n');
+    const run = await runCli(project.cwd, ['execute-job', 'job.yaml', '-c', 'job-emulate.yaml', '--run-id', 'traced-job'], { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }, 120_000);
+    expect(run.code, run.stderr.slice(-3000)).toBe(0);
+    const root = spans.find((s) => s.name === 'run traced-job')!;
+    const mine = spans.filter((s) => s.traceId === root.traceId);
+    const step = mine.find((s) => s.name === 'step job')!;
+    expect(step.parentSpanId).toBe(root.spanId);
+    const attempts = mine.filter((s) => s.name.startsWith('attempt '));
+    expect(attempts.map((a) => a.name).sort()).toEqual(['attempt 1', 'attempt 2']);
+    for (const a of attempts) {
+      expect(a.parentSpanId).toBe(step.spanId);
+      expect(a.pid).not.toBe(root.pid); // from the job's own process
+    }
+    expect(attr(attempts.find((a) => a.name === 'attempt 1')!, 'runnable.status')).toBe('FAIL');
+    expect(attr(attempts.find((a) => a.name === 'attempt 2')!, 'runnable.status')).toBe('SUCCESS');
+  });
+
   it('sends nothing and loads no OpenTelemetry when no endpoint is set', async () => {
     const before = spans.length;
     const hooks = join(project.cwd, 'no-otel-hooks.mjs');
