@@ -57,6 +57,7 @@ export async function validateCommand(pipeline: string, flags: ValidateFlags = {
     });
     errors.push(...found.errors);
     warnings.push(...found.warnings);
+    if (executor?.preflight && !errors.length) errors.push(...(await executor.preflight(p, services!.config.file)));
     if (services && !errors.length) handOff = checkHandOff(services, p, parameters!, parametersFile);
   } catch (err) {
     for (const w of warnings) reportWarning(w);

@@ -56,6 +56,28 @@ function run(file: string, args: string[], timeout = PROBE_TIMEOUT_MS): Promise<
   });
 }
 
+/**
+ * Each image of `refs` that the engine neither has nor can pull: why, in one line. Pulled here,
+ * before the run, what `run` would pull at the first step anyway, so that a wrong image name is
+ * exit 2 up front instead of a failed step.
+ */
+export async function missingImages(engine: EngineName, refs: Iterable<string>): Promise<Map<string, string>> {
+  const missing = new Map<string, string>();
+  await Promise.all(
+    [...new Set(refs)].map(async (ref) => {
+      if (await inspectImage(engine, ref)) return;
+      const pulled = await run(engine, ['pull', '--quiet', ref], PULL_TIMEOUT_MS);
+      if (pulled.ok) return;
+      const why = pulled.stderr.trim().split('\n').filter(Boolean).at(-1) ?? (pulled.missing ? `${engine} is not installed` : 'the pull failed');
+      missing.set(ref, why.replace(/^(Error|error):\s*/, ''));
+    }),
+  );
+  return missing;
+}
+
+/** an image pull may take a while (a large image, a slow registry) */
+const PULL_TIMEOUT_MS = 15 * 60_000;
+
 const detected = new Map<string, Promise<EngineName>>();
 
 /**

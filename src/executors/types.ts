@@ -4,6 +4,7 @@ import type { CatalogStore } from '../catalog/types.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Parameters, RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from '../engine/context.js';
+import type { RunnableError } from '../errors.js';
 
 export interface PipelineExecutor {
   readonly type: string;
@@ -21,6 +22,12 @@ export interface PipelineExecutor {
    * the run-log store. Absent: the pipeline as it is.
    */
   pipelineToCheck?(pipeline: Pipeline, store: RunLogStore): Pipeline;
+  /**
+   * What only the world outside can tell before a run (`execute`, `validate -c`): e.g. that the
+   * images the steps name exist or can be pulled. Each problem one RunnableError (exit 2, nothing
+   * run); `configFile` names the config in them. Absent: nothing to ask.
+   */
+  preflight?(pipeline: Pipeline, configFile?: string): Promise<RunnableError[]>;
   /**
    * This executor set to hand the run over and return at once (`--detach`): the run goes on
    * elsewhere. Absent: the executor cannot (the run lives in this process).

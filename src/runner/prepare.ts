@@ -119,6 +119,7 @@ export async function prepareRun(inputs: RunInputs): Promise<PreparedRun> {
     secrets: executor.handOff ? undefined : services.secrets,
     deep: inputs.deep ? { parameters, inProcess: executor.exclusive, executor: executor.type } : undefined,
   });
+  if (inputs.deep && !found.errors.length) found.errors.push(...((await executor.preflight?.(pipeline, services.config.file)) ?? []));
   throwProblems(found.errors);
 
   const runId = inputs.runId ?? env.RUNNABLE_RUN_ID ?? generateRunId();

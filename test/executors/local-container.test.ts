@@ -167,6 +167,20 @@ describe('config errors are exit 2 before anything runs', () => {
     expect(r.stderr).toMatch(message);
     expect(existsSync(join(cwd, '.run_log_store'))).toBe(false);
   });
+
+  it('an image the engine neither has nor can pull (runnable\'s examples/configs/local-container.yaml as written): one line naming it and the step, for execute and validate', async () => {
+    const cwd = workdir(`pipeline-executor:\n  type: "local-container"\n  config:\n    docker_image: runnable-m1:latest\n    enable_parallel: true\n    environment:\n      should_pass: "true"\n${CHUNKED}`);
+    writeFileSync(join(cwd, 'p.yaml'), 'dag:\n  start_at: a\n  steps:\n    a: {type: task, command_type: shell, command: echo a >> ran.txt, next: success}\n');
+    for (const args of [['execute', 'p.yaml', '-c', 'config.yaml'], ['validate', 'p.yaml', '-c', 'config.yaml']]) {
+      const r = await cli(args, cwd, {}, 300_000);
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^runnable: config\.yaml: field 'pipeline-executor\.config\.docker_image': image 'runnable-m1:latest' \(step 'a'\) is not among podman's images and could not be pulled: \S/);
+    }
+    expect(existsSync(join(cwd, '.run_log_store'))).toBe(false);
+    expect(existsSync(join(cwd, 'ran.txt'))).toBe(false);
+  });
 });
 
 describe('a container killed mid-step', () => {
