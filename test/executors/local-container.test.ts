@@ -274,4 +274,12 @@ describe('local-container job executor', () => {
     expect(shape(container.runLog)).toEqual(shape(local.runLog));
     expect(container.runLog.job!.code_identities.find((c) => c.code_identifier_type === 'docker')).toMatchObject({ code_identifier: digest, code_identifier_url: IMAGE });
   }, 300_000);
+  it('an image the engine neither has nor can pull: exit 2 before the run, one line', async () => {
+    const cwd = workdir(JOB_CONFIG.replace(IMAGE, 'runnable-ts-no-such-image:0'));
+    const r = await cli(['execute-job', 'examples/11-jobs/catalog.yaml', '-c', 'config.yaml'], cwd, {}, 300_000);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stderr).toMatch(/^runnable: config\.yaml: field 'job-executor\.config\.docker_image': image 'runnable-ts-no-such-image:0' is not among podman's images and could not be pulled: \S/);
+    expect(existsSync(join(cwd, '.run_log_store'))).toBe(false);
+  });
 });

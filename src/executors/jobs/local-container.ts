@@ -21,7 +21,8 @@ import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';
 import type { RunContext } from '../../engine/context.js';
-import { containerSettings, detectEngine, engineSetting, requireImage } from '../_container.js';
+import { containerSettings, detectEngine, engineSetting, missingImages, requireImage } from '../_container.js';
+import { RunnableError } from '../../errors.js';
 import { ContainerLauncher, containerSettingsOf } from '../_container_launcher.js';
 import type { JobExecutor } from './types.js';
 import { jobFileFor, runJobElsewhere } from './_remote.js';
@@ -33,10 +34,19 @@ export class LocalContainerJobExecutor implements JobExecutor {
   readonly type = 'local-container';
   /** the container writes the run log */
   readonly exclusive = false;
-  constructor(private readonly config: LocalContainerJobConfig) {}
+  constructor(
+    private readonly config: LocalContainerJobConfig,
+    private readonly configFile?: string,
+  ) {}
 
-  check(job: Job, store: RunLogStore): void {
+  /** The job file can reach the container, and its image is there or can be pulled (exit 2 before the run). */
+  async check(job: Job, store: RunLogStore, _catalog: unknown, opts: { dryRun: boolean }): Promise<void> {
     jobFileFor(store, job, this.type, 'in a container');
+    if (opts.dryRun) return;
+    const ref = containerSettingsOf(this.config).image;
+    const engine = await detectEngine(this.config.engine);
+    const why = (await missingImages(engine, [ref])).get(ref);
+    if (why) throw new RunnableError('E_CONFIG', `image '${ref}' is not among ${engine}'s images and could not be pulled: ${why}`, { file: this.configFile, field: 'job-executor.config.docker_image' });
   }
 
   async execute(rc: RunContext, job: Job): Promise<Status> {
@@ -50,5 +60,5 @@ export class LocalContainerJobExecutor implements JobExecutor {
 
 export const localContainerJob: Plugin<JobExecutor, LocalContainerJobConfig> = {
   config: localContainerJobConfig,
-  create: (config) => new LocalContainerJobExecutor(config),
+  create: (config, env) => new LocalContainerJobExecutor(config, env.configFile),
 };
