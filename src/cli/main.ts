@@ -120,6 +120,7 @@ async function run(argv: string[]): Promise<number> {
   )
     .option('--one-attempt', 'a task makes one attempt (the engine runs the command again for the next: Argo retryStrategy)')
     .description('run one step of an existing run (what containers, Slurm jobs and Argo pods call)')
+    .addHelpText('after', examples("runnable execute-single-node brave-curie-120000-abc123 pipeline.yaml train -c runnable-config.yaml", `runnable execute-single-node brave-curie-120000-abc123 pipeline.yaml 'fan.map_variable_placeholder.fit' --map-variable '{"chunk": 3}'`))
     .action(async (runId: string, pipeline: string, step: string, flags) => {
       const { executeSingleNodeCommand } = await import('./execute-single-node.js');
       code = await executeSingleNodeCommand(runId, pipeline, step, flags);
@@ -135,6 +136,7 @@ async function run(argv: string[]): Promise<number> {
   )
     .option('--outputs <dir>', 'also write the branches to run as files in DIR (what Argo reads as output parameters)')
     .description('open (in) or close (out) a composite step of an existing run')
+    .addHelpText('after', examples('runnable fan brave-curie-120000-abc123 fan pipeline.yaml in --json', 'runnable fan brave-curie-120000-abc123 fan pipeline.yaml out'))
     .action(async (runId: string, step: string, pipeline: string, direction: 'in' | 'out', flags) => {
       const { fanCommand } = await import('./fan.js');
       code = await fanCommand(runId, step, pipeline, direction, flags);
@@ -149,6 +151,7 @@ async function run(argv: string[]): Promise<number> {
     .option('-p, --parameters <file>', 'parameters file (else RUNNABLE_PARAMETERS_FILE)')
     .option('--tag <tag>', 'tag recorded in the run log (else RUNNABLE_RUN_TAG)')
     .description("create a run without running it, or continue a failed one (an Argo workflow's first pod)")
+    .addHelpText('after', examples('runnable open-run brave-curie-120000-abc123 pipeline.yaml -p parameters.yaml --tag nightly'))
     .action(async (runId: string, pipeline: string, flags) => {
       const { openRunCommand } = await import('./open-run.js');
       code = await openRunCommand(runId, pipeline, flags);

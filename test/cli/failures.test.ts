@@ -83,10 +83,22 @@ describe.concurrent('help', () => {
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('execute');
     expect(top.stdout).not.toMatch(/execute-single-node|^\s+fan\b/m);
-    for (const cmd of ['execute-single-node', 'fan']) {
+    expect(top.stdout).not.toMatch(/^\s+open-run\b/m);
+    for (const cmd of ['execute-single-node', 'fan', 'open-run']) {
       const own = await cli([cmd, '--help'], cwd);
       expect(own.code).toBe(0);
       expect(own.stdout).toContain(`Usage: runnable ${cmd}`);
+      expect(own.stdout).toMatch(new RegExp(`Examples?:\\n  runnable ${cmd} `));
     }
+  });
+
+  it('every command\'s --help ends with an example of it', async ({ expect }) => {
+    const cwd = workdir();
+    for (const cmd of ['execute', 'execute-job', 'retry', 'validate', 'graph', 'timeline', 'runs', 'runs list', 'runs show', 'runs diff', 'runs delete', 'runs prune']) {
+      const own = await cli([...cmd.split(' '), '--help'], cwd);
+      expect(own.code, cmd).toBe(0);
+      expect(own.stdout, cmd).toMatch(new RegExp(`Examples?:\\n  runnable ${cmd.split(' ')[0]} `));
+    }
+    expect((await cli(['schema', '--help'], cwd)).stdout).toMatch(/Example: runnable schema --config/);
   });
 });
