@@ -23,8 +23,25 @@ const ENTRIES = { runnable: 'dist/cli/main.js', 'slurm-job': 'dist/entries/slurm
 
 rmSync(OUT, { recursive: true, force: true });
 
+// fdir (tinyglobby's crawler) requires picomatch from node_modules when it loads, for its own
+// `glob()` builder, which tinyglobby never calls (it gives fdir its own matchers): parsed with
+// no code cache, that was ~7 ms of every step process, whose catalog puts its attempt log
+// through tinyglobby. The bundled fdir leaves it out; a new fdir without that block fails here.
+const FDIR_PICOMATCH = /try \{\s*__require\.resolve\("picomatch"\);\s*pm = __require\("picomatch"\);\s*\} catch \{\}/;
+const noFdirPicomatch = {
+  name: 'fdir-without-picomatch',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]fdir[\\/]dist[\\/]index\.mjs$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!FDIR_PICOMATCH.test(text)) throw new Error(`${args.path}: fdir's picomatch require not found (scripts/bundle.mjs: fdir-without-picomatch)`);
+      return { contents: text.replace(FDIR_PICOMATCH, ''), loader: 'js' };
+    });
+  },
+};
+
 await build({
   entryPoints: ENTRIES,
+  plugins: [noFdirPicomatch],
   outdir: ESM,
   bundle: true,
   splitting: true,

@@ -5,7 +5,7 @@
  * (which runs against every registered type). `Family` holds members as they are (task kinds,
  * step-cache factories); `Registry` holds plugins built from a config section `{type, config}`.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { RunnableError } from './errors.js';
 
 export interface PluginEnv {

@@ -5,7 +5,7 @@
  * test/cache/step-cache.test.ts runs the StepCache contract against every registered type.
  */
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Family, Registry } from '../registry.js';
 import type { RunLogStore } from '../runlog/types.js';
 import { FileSystemStepCache } from './file-system.js';

@@ -1,6 +1,6 @@
 /** The catalog family: config `catalog: {type, config}` (SPEC §6). */
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Registry } from '../registry.js';
 import { DoNothingCatalog } from './do-nothing.js';
 import { DEFAULT_CATALOG_LOCATION, FileSystemCatalog } from './file-system.js';

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { declaredSecrets, inheritedEnv } from '../secrets/scope.js';
 import type { Readable } from 'node:stream';
+import { handedCodeIdentity } from '../util/git.js';
 import { lifelineOf, tied } from '../util/lifeline.js';
 import { displayCommand } from '../util/sh-words.js';
 import type { RunContext } from '../engine/context.js';
@@ -59,9 +60,14 @@ export async function runProcess(rc: RunContext, cmd: StepCommand, file: string,
   });
 }
 
-/** Every command a child process of this one, with this node and this installation (`emulate`). */
+/**
+ * Every command a child process of this one, with this node and this installation (`emulate`).
+ * The command runs here, in the run's directory: it takes the run's code identity from this
+ * process instead of asking git again (util/git.ts).
+ */
 export class ChildProcessLauncher implements Launcher {
-  launch(rc: RunContext, cmd: StepCommand): Promise<StepProcessResult> {
-    return runProcess(rc, cmd, process.execPath, [programFor(cmd), ...cmd.args]);
+  async launch(rc: RunContext, cmd: StepCommand): Promise<StepProcessResult> {
+    const env = { ...handedCodeIdentity(rc.cwd, await rc.codeIdentity()), ...cmd.env };
+    return runProcess(rc, { ...cmd, env }, process.execPath, [programFor(cmd), ...cmd.args]);
   }
 }

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunnableError } from '../errors.js';
 import type { CodeIdentity } from '../runlog/types.js';
 import type { RunContext } from '../engine/context.js';

@@ -5,7 +5,7 @@
  * wins when both are given; neither means one at a time.
  */
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const parallelFields = {
   /** branches of one parallel or map step running at once */

@@ -24,7 +24,7 @@
  * run-log-store:
  *   type: chunked-fs
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Plugin } from '../registry.js';
 import type { Pipeline } from '../graph/model.js';
 import type { RunLogStore, Status } from '../runlog/types.js';

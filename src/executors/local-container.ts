@@ -41,7 +41,7 @@
  *   type: chunked-fs
  * # and on a task: overrides: {local-container: big}
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Pipeline, PipelineNode } from '../graph/model.js';
 import { walkNodes } from '../graph/walk.js';
 import type { Plugin } from '../registry.js';

@@ -2,7 +2,7 @@
  * `local`: every step in this process, in order; `max_parallel: N` runs up to N branches of a
  * parallel or map step at once (shell steps as concurrent processes, TS functions interleaved).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Plugin } from '../registry.js';
 import type { RunContext } from '../engine/context.js';
 import { Traversal } from '../engine/traverse.js';

@@ -26,7 +26,7 @@
  *         command: cp fixtures/sample.csv data.csv
  *         command_type: shell
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RunnableError } from '../errors.js';
 import { isComposite, type CommandType, type CompositeNode, type Graph, type Pipeline, type PipelineNode, type TaskNode } from '../graph/model.js';
 import { LOOP_PLACEHOLDER, MAP_PLACEHOLDER, resolveName, type IterVars } from '../graph/names.js';

@@ -42,7 +42,7 @@
  *   type: chunked-fs
  * # and on a task: overrides: {slurm: gpu}
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Pipeline, PipelineNode } from '../graph/model.js';
 import { walkNodes } from '../graph/walk.js';
 import type { Plugin } from '../registry.js';

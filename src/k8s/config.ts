@@ -8,7 +8,7 @@
  * entries with `valueFrom`) are passed on as Kubernetes spells them and checked with the rest of
  * the manifest against the official schemas (manifest.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 type Shape = Record<string, z.ZodType>;
 

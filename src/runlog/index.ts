@@ -4,7 +4,7 @@
  * in test/runlog/contract.test.ts then runs against it.
  */
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Registry } from '../registry.js';
 import { BufferedRunLogStore } from './buffered.js';
 import { ChunkedFsRunLogStore } from './chunked-fs.js';

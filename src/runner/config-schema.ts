@@ -4,7 +4,7 @@
  * registered types with that type's own `config` schema, generated from the same zod schemas
  * the loader checks with, so the two cannot drift.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { cacheModes } from '../cache/index.js';
 import { catalogs } from '../catalog/index.js';
 import { CONFIG_SECTIONS, type ConfigSectionName } from '../config/load-config.js';

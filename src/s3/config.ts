@@ -5,7 +5,7 @@
  * `aws_secret_access_key` (absent: the AWS SDK's own default credential chain: environment,
  * shared profile, web identity, container and instance metadata).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** S3 bucket names: 3-63 characters, lowercase letters, digits, dots and hyphens. */
 const BUCKET_RE = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

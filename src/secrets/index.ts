@@ -1,6 +1,6 @@
 /** Secrets stores by config `type` (SPEC §6): `env-secrets` (default), `dotenv`, `do-nothing`. */
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Registry } from '../registry.js';
 import { DotenvSecrets } from './dotenv.js';
 import { EnvSecrets } from './env.js';

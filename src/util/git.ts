@@ -29,6 +29,53 @@ export function clearCodeIdentityCache(): void {
   cache.clear();
 }
 
+/**
+ * A driver hands the identity it found to the step processes it starts on this machine in the
+ * same directory (emulate), which would otherwise each start the same three git processes. What
+ * a run records is then the identity of its code when the run first asked, in every step, as a
+ * `local` run (one process) records it: a file edited mid-run does not change later steps'
+ * identity in either. The directory travels with it: a process in another directory (a step
+ * that runs `runnable` elsewhere) computes its own.
+ */
+const HANDED = 'RUNNABLE_CODE_IDENTITY';
+
+/** The environment that hands `identity`, found in `cwd`, to a step process. */
+export function handedCodeIdentity(cwd: string, identity: CodeIdentity): Record<string, string> {
+  return { [HANDED]: JSON.stringify({ cwd: resolve(cwd), identity }) };
+}
+
+/**
+ * Takes the identity a driver handed to this process, if any, for its directory. The variable
+ * is removed from `env`, so the step's own commands (and a `runnable` they start) never see it.
+ * A value of another shape (set by hand, another version) is ignored: this process asks git.
+ */
+export function adoptHandedCodeIdentity(env: NodeJS.ProcessEnv = process.env): void {
+  const text = env[HANDED];
+  if (text === undefined) return;
+  delete env[HANDED];
+  let handed: { cwd?: unknown; identity?: unknown };
+  try {
+    handed = JSON.parse(text) as typeof handed;
+  } catch {
+    return;
+  }
+  if (typeof handed?.cwd === 'string' && isCodeIdentity(handed.identity)) cache.set(resolve(handed.cwd), Promise.resolve(handed.identity));
+}
+
+function isCodeIdentity(v: unknown): v is CodeIdentity {
+  const c = v as Record<string, unknown> | null;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.code_identifier === 'string' &&
+    c.code_identifier_type === 'git' &&
+    typeof c.code_identifier_dependable === 'boolean' &&
+    typeof c.code_identifier_url === 'string' &&
+    typeof c.code_identifier_message === 'string' &&
+    Object.keys(c).length === 5
+  );
+}
+
 interface GitResult {
   ok: boolean;
   stdout: string;

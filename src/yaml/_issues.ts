@@ -2,7 +2,7 @@
  * One zod issue -> one RunnableError a user can act on: our own wording (zod's is written for
  * developers), the step and field by name, and the line in the YAML.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { RunnableError } from '../errors.js';
 import type { ErrorCode } from '../errors.js';
 import { isRecord, stepAndField, valueAt } from './_paths.js';

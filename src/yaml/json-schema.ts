@@ -4,7 +4,7 @@
  * the loader uses, so they cannot drift. Cross-field rules (inference, graph shape) are the
  * loader's alone.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobFileSchema, PipelineFileSchema } from './schema.js';
 
 /** Pipeline files (top-level `dag:`). The recursive pieces are `$defs/Branch` and `$defs/Step`. */

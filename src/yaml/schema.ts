@@ -8,7 +8,7 @@
  * Optional (catalog, reducer, default, description) also accept an empty value (null). Checks that need more than
  * one field (command_type inference, duplicate returns, graph shape) live in the loader.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CommandType, ParameterKind } from '../graph/model.js';
 
 import { CATALOG_GET_ROOT, CATALOG_PUT_ROOT, catalogPatternProblem, IDENTIFIER_RE, isEnvControlName, parameterNameProblem, NAME_RE, STEP_TYPES, COMMAND_TYPES, PARAMETER_KINDS } from '../graph/rules.js';

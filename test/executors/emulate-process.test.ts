@@ -4,7 +4,8 @@
  * process killed mid-step fails its step cleanly and `retry` completes the run, a module
  * pipeline runs too, and a store the step processes cannot see is refused up front.
  */
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,8 +25,8 @@ function project(files: Record<string, string>): string {
   return cwd;
 }
 
-async function execute(cwd: string, args: string[]): Promise<{ code: number | null; log: RunLog; stderr: string }> {
-  const r = await cli(['execute', ...args, '--json'], cwd);
+async function execute(cwd: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; log: RunLog; stderr: string }> {
+  const r = await cli(['execute', ...args, '--json'], cwd, env);
   const json = parseJsonSummary(r.stdout);
   if (!json) throw new Error(`no --json summary (exit ${r.code})\n${r.stderr.slice(-3000)}`);
   return { code: r.code, log: json.run_log as RunLog, stderr: r.stderr };
@@ -170,3 +171,51 @@ it('refuses the buffered store, which other processes cannot see, before any ste
   expect(r.stderr).toMatch(/emulate executor runs steps in other processes, which cannot see the 'buffered' run-log store/);
   expect(r.stderr).not.toMatch(/started|✓ a/);
 }, 60_000);
+
+describe("the run's code identity", () => {
+  // a git on PATH that logs who started it (its parent's pid), then runs the real one
+  function loggingGit(cwd: string): { path: string; calls: () => string[] } {
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    const bin = join(cwd, '.bin');
+    const log = join(cwd, '.git-calls');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$PPID $1" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    return { path: `${bin}:${process.env.PATH}`, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
+  }
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+    }).trim();
+
+  it('is found by the driver once and recorded by every step process, as a local run records it', async () => {
+    const cwd = project({
+      'tracked.txt': 'a\n',
+      '.gitignore': '.bin/\n.git-calls\n.run_log_store/\n.catalog/\n',
+      'p.yaml': `
+dag:
+  start_at: first
+  steps:
+    first: {type: task, command_type: shell, command: 'true', next: edit}
+    edit: {type: task, command_type: shell, command: 'echo b >> tracked.txt', next: last}
+    last: {type: task, command_type: shell, command: '[ -z "\${RUNNABLE_CODE_IDENTITY+set}" ]', next: success}
+`,
+    });
+    git(cwd, 'init', '-q');
+    git(cwd, 'add', '.');
+    git(cwd, 'commit', '-q', '-m', 'first');
+    const sha = git(cwd, 'rev-parse', 'HEAD');
+    writeFileSync(join(cwd, 'emulate.yaml'), EMULATE_CHUNKED);
+    const fake = loggingGit(cwd);
+    const { code, log, stderr } = await execute(cwd, ['p.yaml', '-c', 'emulate.yaml'], { PATH: fake.path });
+    expect(code, stderr).toBe(0);
+    const identity = { code_identifier: sha, code_identifier_type: 'git', code_identifier_dependable: true, code_identifier_url: '', code_identifier_message: '' };
+    // the tree changed during the run (step edit): the identity is the run's code, as it was when the run first asked
+    for (const name of ['first', 'edit', 'last']) expect(log.steps[name]!.code_identities).toEqual([identity]);
+    // the driver's three questions, none from the step processes (which would each ask them again)
+    const calls = fake.calls();
+    expect(calls.map((c) => c.split(' ')[1]).sort()).toEqual(['config', 'rev-parse', 'status']);
+    expect(new Set(calls.map((c) => c.split(' ')[0])).size).toBe(1);
+  });
+});

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clearCodeIdentityCache, codeIdentity } from '../../src/util/git.js';
+import { adoptHandedCodeIdentity, clearCodeIdentityCache, codeIdentity, handedCodeIdentity } from '../../src/util/git.js';
 
 let dir: string;
 const git = (...args: string[]) =>
@@ -98,5 +98,28 @@ describe('codeIdentity', () => {
     git('init', '-q');
     expect(await codeIdentity(dir)).toMatchObject({ code_identifier: '', code_identifier_dependable: false, code_identifier_message: 'the git repository has no commit yet' });
     expect(await codeIdentity(join(dir, 'missing'))).toMatchObject({ code_identifier: '', code_identifier_message: 'not a git repository' });
+  });
+});
+
+describe('a code identity handed to a step process', () => {
+  const handed = { code_identifier: 'abc', code_identifier_type: 'git', code_identifier_dependable: true, code_identifier_url: 'u', code_identifier_message: '' };
+
+  it('is taken for its directory only, and the variable is removed', async () => {
+    const env: NodeJS.ProcessEnv = { ...handedCodeIdentity(dir, handed), OTHER: '1' };
+    adoptHandedCodeIdentity(env);
+    expect(env).toEqual({ OTHER: '1' });
+    expect(await codeIdentity(dir)).toEqual(handed);
+    // another directory asks git (here: no repository)
+    expect((await codeIdentity(join(dir, 'elsewhere'))).code_identifier_dependable).toBe(false);
+  });
+
+  it('of another shape is ignored: git is asked', async () => {
+    for (const value of ['not json', JSON.stringify({ cwd: dir }), JSON.stringify({ cwd: dir, identity: { ...handed, extra: 1 } })]) {
+      clearCodeIdentityCache();
+      const env: NodeJS.ProcessEnv = { RUNNABLE_CODE_IDENTITY: value };
+      adoptHandedCodeIdentity(env);
+      expect(env.RUNNABLE_CODE_IDENTITY).toBeUndefined();
+      expect((await codeIdentity(dir)).code_identifier_message).toBe('not a git repository');
+    }
   });
 });

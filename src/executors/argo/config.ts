@@ -5,7 +5,7 @@
  * are Kubernetes or Argo objects (resources, tolerations, retryStrategy, the workflow's `spec`)
  * are checked against the official Argo schema (./schema.ts), as `argo lint` would.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { argoProblem, argoProperties } from './schema.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -16,7 +16,7 @@
  * run-log-store:
  *   type: chunked-fs
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';

@@ -6,7 +6,7 @@
  * job-executor:
  *   type: local
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
 import type { RunContext } from '../../engine/context.js';
