@@ -15,6 +15,7 @@ import { validateRunId } from '../util/run-id.js';
 import { jobPipeline, loadJobSource } from './job.js';
 import { loadServices } from './prepare.js';
 import { traceRun } from './trace.js';
+import { adoptHandedCodeIdentity } from '../util/git.js';
 import { bothObservers } from '../telemetry/index.js';
 
 export interface JobTaskInputs {
@@ -47,6 +48,7 @@ export async function executeJobTask(inputs: JobTaskInputs): Promise<Status> {
   // started by a traced driver (TRACEPARENT): the task's attempts join the run's trace, as a step's do
   const telemetry = await traceRun(services, pipeline, log, 'step', env);
   const observer = telemetry ? bothObservers(inputs.observer, telemetry.observer) : inputs.observer;
+  adoptHandedCodeIdentity(); // started by emulate's job executor: the run's code identity comes from there
   const rc = runContext(services, { pipeline, log, observer, signal: inputs.signal, retrying: false });
   let status: Status = 'FAIL';
   try {

@@ -4,7 +4,7 @@ import type { CacheSettings } from '../cache/types.js';
 import type { RunContext, RunObserver } from '../engine/context.js';
 import type { Pipeline } from '../graph/model.js';
 import type { RunLogAccess } from '../runlog/access.js';
-import { adoptHandedCodeIdentity, codeIdentity } from '../util/git.js';
+import { codeIdentity } from '../util/git.js';
 import type { Services } from './prepare.js';
 
 export interface RunContextInputs {
@@ -23,8 +23,6 @@ export function runContext(services: Pick<Services, 'cwd' | 'config' | 'catalog'
   // every running step listens for Ctrl-C: a wide map or max_parallel passes node's default of 10
   setMaxListeners(0, signal);
   const { cwd } = services;
-  // a step process started by emulate's driver: the run's identity comes from there
-  adoptHandedCodeIdentity();
   return {
     runId: inputs.log.runId,
     pipeline: inputs.pipeline,

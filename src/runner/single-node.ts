@@ -28,6 +28,7 @@ import { loadPipelineSource } from './load.js';
 import { loadServices } from './prepare.js';
 import { traceRun } from './trace.js';
 import { bothObservers, stepRole, type RunTelemetry } from '../telemetry/index.js';
+import { adoptHandedCodeIdentity } from '../util/git.js';
 
 export interface SingleNodeInputs {
   runId: string;
@@ -190,6 +191,8 @@ async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode
   // are the driver's); a pod with no driver (Argo) traces what it alone knows, composites too
   const role = stepRole(env);
   const telemetry = role === 'pod' || !fan ? await traceRun(services, pipeline, log, role, env, role === 'pod' ? { node, graph, frames, fan } : undefined) : undefined;
+  // started by emulate's driver: the run's code identity comes from there (only a step process takes it)
+  adoptHandedCodeIdentity();
   const rc = runContext(services, {
     pipeline,
     log,

@@ -45,7 +45,8 @@ export function handedCodeIdentity(cwd: string, identity: CodeIdentity): Record<
 }
 
 /**
- * Takes the identity a driver handed to this process, if any, for its directory. The variable
+ * Takes the identity a driver handed to this process, if any, for its directory: called by the
+ * step processes alone (`execute-single-node`, `fan`, `job-task`), never by a driver. The variable
  * is removed from `env`, so the step's own commands (and a `runnable` they start) never see it.
  * A value of another shape (set by hand, another version) is ignored: this process asks git.
  */
