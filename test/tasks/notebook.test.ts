@@ -216,6 +216,32 @@ describe('notebook task (Python kernel)', () => {
     }
   });
 
+  it('a failed cell: the output marker is asked for again when the kernel aborted it (ipykernel, loaded machine)', async () => {
+    // ipykernel aborts execute requests that reach it while it stops after a failed cell
+    // (stop_on_error); on a loaded machine the request that collects the cell's late output came
+    // in that window and the step waited for its marker for ever. This kernel keeps aborting for
+    // 3 s after an error, so the first marker request is always aborted.
+    const dir = mkdtempSync(path.join(tmpdir(), 'runnable-abort-window-'));
+    const kernelDir = path.join(dir, 'kernels', 'slowabort');
+    mkdirSync(kernelDir, { recursive: true });
+    writeFileSync(
+      path.join(kernelDir, 'kernel.json'),
+      JSON.stringify({ argv: ['/usr/bin/python3', '-m', 'ipykernel_launcher', '-f', '{connection_file}', '--IPythonKernel.stop_on_error_timeout=3'], display_name: 'slowabort', language: 'python' }),
+    );
+    const nb = JSON.parse(readFileSync(path.join(CWD, 'fail.ipynb'), 'utf8')) as { metadata: { kernelspec: Record<string, string> } };
+    nb.metadata.kernelspec = { name: 'slowabort', language: 'python', display_name: 'slowabort' };
+    writeFileSync(path.join(dir, 'fail.ipynb'), JSON.stringify(nb));
+    try {
+      const r = run(path.join(dir, 'fail.ipynb'), { env: { JUPYTER_PATH: dir } });
+      expect((await failure(r.promise)).message).toMatch(/^cell 2 of \S*fail\.ipynb failed: ValueError: bad cell$/);
+      expect(r.output.out()).toContain('before the failure');
+      expect(r.output.out()).not.toContain('runnable-output-marker');
+      expect(JSON.stringify(r.executed().cells)).not.toContain('runnable-output-marker');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('shuts the kernel down on abort', async () => {
     const ac = new AbortController();
     const r = run('sleep.ipynb', { signal: ac.signal });

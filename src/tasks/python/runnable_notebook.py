@@ -218,7 +218,12 @@ async def collect_late_output(client, language, cell, index, injected_at):
     from queue import Empty
 
     marker = f"runnable-output-marker-{uuid.uuid4().hex}"
-    msg_id = await ensure(client.kc.execute(language.flush_code(marker), silent=False, store_history=False, allow_stdin=False))
+
+    async def ask():
+        return await ensure(client.kc.execute(language.flush_code(marker), silent=False, store_history=False, allow_stdin=False))
+
+    msg_id = await ask()
+    replied = False
     pending = {"stdout", "stderr"}
     deadline = time.monotonic() + IOPUB_WAIT_SECONDS
     while pending:
@@ -226,10 +231,19 @@ async def collect_late_output(client, language, cell, index, injected_at):
         if remaining <= 0:
             raise Failure(f"the output of {cell_label(index, injected_at)} did not arrive within {IOPUB_WAIT_SECONDS} s after it ended")
         try:
-            msg = await ensure(client.kc.iopub_channel.get_msg(timeout=min(remaining, 5)))
+            msg = await ensure(client.kc.iopub_channel.get_msg(timeout=min(remaining, 1)))
         except Empty:
             if not await ensure(client.km.is_alive()):
                 raise Failure(f"the kernel died while running {cell_label(index, injected_at)}") from None
+            if not replied:
+                # After a failed cell ipykernel aborts the execute requests that reach it before it
+                # has finished stopping (stop_on_error): a marker request caught there never prints.
+                # Its reply says so: the marker is asked for again.
+                reply = await reply_to(client, msg_id)
+                if reply is not None and reply["content"].get("status") == "aborted":
+                    msg_id = await ask()
+                elif reply is not None:
+                    replied = True
             continue
         if msg["msg_type"] != "stream":
             continue  # the marker request's own busy/idle/input messages
@@ -242,7 +256,21 @@ async def collect_late_output(client, language, cell, index, injected_at):
                 continue
             content["text"] = text
         client.output(cell.setdefault("outputs", []), msg, None, index)
-    await client.async_wait_for_reply(msg_id)
+    if not replied:
+        await client.async_wait_for_reply(msg_id)
+
+
+async def reply_to(client, msg_id):
+    """The shell reply to request `msg_id` if it has come (replies to earlier requests are skipped), else None; never waits."""
+    from queue import Empty
+
+    while True:
+        try:
+            reply = await ensure(client.kc.shell_channel.get_msg(timeout=0))
+        except Empty:
+            return None
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return reply
 
 
 async def start_kernel(stack, make_client, kernel_name):
