@@ -33,6 +33,31 @@ export interface RunObserver {
 /** Every event of a `RunObserver`, for observers that forward them to others. */
 export const OBSERVER_EVENTS = ['stepStarted', 'stepFinished', 'stepSkipped', 'branchesOpened', 'branchStarted', 'branchFinished', 'output', 'debug'] as const satisfies readonly (keyof RunObserver)[];
 
+/**
+ * One observer telling both of every event, `a` first. `onThrow`: `b` is someone else's code (a
+ * program's observer): what it throws goes there and the run goes on.
+ */
+export function bothObservers(a: RunObserver | undefined, b: RunObserver | undefined, onThrow?: (event: string, err: unknown) => void): RunObserver {
+  if (!a && !onThrow) return b ?? {};
+  const out: Record<string, unknown> = {};
+  for (const key of OBSERVER_EVENTS) {
+    const fa = a?.[key] as ((...args: unknown[]) => void) | undefined;
+    const fb = b?.[key] as ((...args: unknown[]) => void) | undefined;
+    if (!fa && !fb) continue;
+    out[key] = (...args: unknown[]) => {
+      fa?.apply(a, args);
+      if (!fb) return;
+      if (!onThrow) return void fb.apply(b, args);
+      try {
+        fb.apply(b, args);
+      } catch (e) {
+        onThrow(key, e);
+      }
+    };
+  }
+  return out as RunObserver;
+}
+
 export interface RunContext {
   runId: string;
   pipeline: Pipeline;

@@ -7,7 +7,7 @@ import type { Pipeline } from '../graph/model.js';
 import type { RunObserver } from '../engine/context.js';
 import type { HandOff } from '../executors/types.js';
 import { cacheSettings } from '../cache/index.js';
-import { bothObservers } from '../telemetry/index.js';
+import { bothObservers } from '../engine/context.js';
 import { traceRun } from './trace.js';
 import { RunLogAccess } from '../runlog/access.js';
 import type { Lease, RunHeader, RunLog, Status } from '../runlog/types.js';

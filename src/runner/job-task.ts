@@ -16,7 +16,7 @@ import { jobPipeline, loadJobSource } from './job.js';
 import { loadServices } from './prepare.js';
 import { traceRun } from './trace.js';
 import { adoptHandedCodeIdentity } from '../util/git.js';
-import { bothObservers } from '../telemetry/index.js';
+import { bothObservers } from '../engine/context.js';
 
 export interface JobTaskInputs {
   runId: string;

@@ -27,7 +27,8 @@ import { toBranchSpec, type BranchSpec } from '../engine/branches.js';
 import { loadPipelineSource } from './load.js';
 import { loadServices } from './prepare.js';
 import { traceRun } from './trace.js';
-import { bothObservers, stepRole, type RunTelemetry } from '../telemetry/index.js';
+import { stepRole, type RunTelemetry } from '../telemetry/index.js';
+import { bothObservers } from '../engine/context.js';
 import { adoptHandedCodeIdentity } from '../util/git.js';
 
 export interface SingleNodeInputs {

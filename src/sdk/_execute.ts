@@ -4,14 +4,14 @@
  * stderr, the tasks' output on stdout) unless `quiet`, and the program's `observer`.
  */
 import path from 'node:path';
-import { OBSERVER_EVENTS, type RunObserver } from '../engine/context.js';
+import { bothObservers } from '../engine/context.js';
 import type { Graph } from '../graph/model.js';
 import type { DriveOptions, RunResult } from '../runner/execute.js';
 import type { RunInputs } from '../runner/prepare.js';
 import { checkKeys } from './_options.js';
 import { LOG_LEVELS, parseLogLevel } from '../views/log-level.js';
 import { displayFrom } from './_origin.js';
-import type { ExecuteObserver, PipelineExecuteOptions } from './pipeline.js';
+import type { PipelineExecuteOptions } from './pipeline.js';
 
 /** Where an SDK pipeline or job was built, as its run log names it: the module, from `cwd`. */
 export function sourceOf(origin: string | undefined, cwd: string, what: 'pipeline' | 'job'): { kind: 'module'; path: string } {
@@ -38,7 +38,8 @@ export async function driveReported(opts: PipelineExecuteOptions, graph: Graph |
   const reporter = TerminalReporter ? new TerminalReporter({ json: false, level: opts.logLevel && parseLogLevel(opts.logLevel) }) : undefined;
   if (reporter && graph) reporter.expect(graph);
   const result = await start({
-    observer: both(reporter, user),
+    // the program's observer throwing is its own bug: said, and the run goes on
+    observer: bothObservers(reporter, user, (name, e) => process.stderr.write(`runnable: the execute() observer's ${name} threw: ${e instanceof Error ? e.message : String(e)}\n`)),
     signal: opts.signal,
     noCache: opts.noCache,
     onStart: (run) => {
@@ -50,26 +51,4 @@ export async function driveReported(opts: PipelineExecuteOptions, graph: Graph |
   else reporter?.summary(result);
   user?.runFinished?.({ runId: result.runId, status: result.status, location: result.location });
   return result;
-}
-
-/** One observer telling both; a program's observer that throws does not stop the run. */
-function both(a: RunObserver | undefined, b: ExecuteObserver | undefined): RunObserver {
-  const out: RunObserver = {};
-  for (const name of OBSERVER_EVENTS) {
-    const fa = a?.[name] as ((...args: unknown[]) => void) | undefined;
-    const fb = b?.[name] as ((...args: unknown[]) => void) | undefined;
-    if (!fa && !fb) continue;
-    (out as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      fa?.apply(a, args);
-      if (fb) {
-        try {
-          fb.apply(b, args);
-        } catch (e) {
-          // the program's own bug: said, and the run goes on
-          process.stderr.write(`runnable: the execute() observer's ${name} threw: ${e instanceof Error ? e.message : String(e)}\n`);
-        }
-      }
-    };
-  }
-  return out;
 }

@@ -21,7 +21,7 @@
  */
 import type { LoadedConfig } from '../config/load-config.js';
 import { RunnableError } from '../errors.js';
-import { OBSERVER_EVENTS, type RunObserver } from '../engine/context.js';
+import type { RunObserver } from '../engine/context.js';
 import type { Graph, PipelineNode } from '../graph/model.js';
 import type { IterVars } from '../graph/names.js';
 import type { RunLogAccess } from '../runlog/access.js';
@@ -104,22 +104,6 @@ export async function startTelemetry(inputs: Omit<TelemetryInputs, 'settings'> &
   if (inputs.role === 'step' && !inputs.env.TRACEPARENT) return undefined;
   const { startSpans } = await import('./_spans.js');
   return startSpans({ ...inputs, settings });
-}
-
-/** Both observers get every event, `a` first. */
-export function bothObservers(a: RunObserver | undefined, b: RunObserver): RunObserver {
-  if (!a) return b;
-  const out: Record<string, unknown> = {};
-  for (const key of OBSERVER_EVENTS) {
-    const fa = a[key] as ((...args: unknown[]) => void) | undefined;
-    const fb = b[key] as ((...args: unknown[]) => void) | undefined;
-    if (fa || fb)
-      out[key] = (...args: unknown[]) => {
-        fa?.apply(a, args);
-        fb?.apply(b, args);
-      };
-  }
-  return out as RunObserver;
 }
 
 /** `k1=v1,k2=v2` (OTEL_EXPORTER_OTLP_HEADERS) */
