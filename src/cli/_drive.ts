@@ -7,7 +7,7 @@ import type { Graph } from '../graph/model.js';
 import { printable } from '../util/printable.js';
 import { TerminalReporter } from '../views/reporter.js';
 import { describeError, EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
-import { cliLevel, say } from './_level.js';
+import { cliLevel, warn } from './_level.js';
 
 /** The options `execute` and `execute-job` share. */
 export interface ExecuteFlags {
@@ -87,5 +87,5 @@ export async function driveFromTerminal(reporter: TerminalReporter, json: boolea
 /** The run's records are stored, its file is behind them: the status stands, the file's reader is warned. */
 function reportUnflushed(result: RunResult): void {
   const [why] = describeError(result.unflushed);
-  say(`warning: run ${result.runId} ${result.status}, but ${why}: the run log's last records stay in the journal beside it, which runnable's commands read with it`, 'warning');
+  warn(`run ${result.runId} ${result.status}, but ${why}: the run log's last records stay in the journal beside it, which runnable's commands read with it`);
 }

@@ -7,8 +7,7 @@
  * Warnings are shown from `--log-level warning` up (./_level.ts).
  */
 import { isRunnableError, type RunnableError } from '../errors.js';
-import { cliLevel } from './_level.js';
-import { shows } from '../views/log-level.js';
+import { cliLevel, warn } from './_level.js';
 import { printable } from '../util/printable.js';
 
 export const EXIT_OK = 0;
@@ -43,7 +42,7 @@ export function reportError(err: unknown): number {
 
 /** A problem that does not stop anything (the checks before a run), on its one line. */
 export function reportWarning(err: RunnableError): void {
-  if (shows(cliLevel(), 'warning')) process.stderr.write(`runnable: warning: ${printable(err.format())}\n`);
+  warn(err.format());
 }
 
 /** The one line and the exit status for any thrown value. */

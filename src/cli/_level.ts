@@ -19,3 +19,8 @@ export function cliLevel(): LogLevel {
 export function say(line: string, what: LogLevel = 'info'): void {
   if (shows(level, what)) process.stderr.write(`runnable: ${printable(line)}\n`);
 }
+
+/** `runnable: warning: <line>`, from `--log-level warning` up. */
+export function warn(line: string): void {
+  say(`warning: ${line}`, 'warning');
+}

@@ -9,7 +9,7 @@ import { displayPath } from '../util/display-path.js';
 import { isInterrupted } from '../runner/retry.js';
 import { summariseRuns, type RunSummary } from '../views/run-summaries.js';
 import { EXIT_OK, reportError } from './_errors.js';
-import { say } from './_level.js';
+import { say, warn } from './_level.js';
 import { printable as p } from '../util/printable.js';
 import { writeJson } from '../util/json-stream.js';
 
@@ -85,7 +85,7 @@ export async function runsShowCommand(runId: string, flags: RunsShowFlags): Prom
     const keep = stepFilter(flags);
     // records that did not parse were skipped: said on stderr, and in the text
     const damage = (await store.damage?.(runId)) ?? [];
-    for (const d of damage) say(`warning: the run log of ${runId} is damaged: ${d}`, 'warning');
+    for (const d of damage) warn(`the run log of ${runId} is damaged: ${d}`);
     if (flags.json) {
       await writeJson(process.stdout, keep ? filterSteps(full, keep) : full); // streamed: a big run log is longer than a string can be
       return EXIT_OK;
