@@ -57,22 +57,24 @@ function run(file: string, args: string[], timeout = PROBE_TIMEOUT_MS): Promise<
 }
 
 /**
- * Each image of `refs` that the engine neither has nor can pull: why, in one line. Pulled here,
- * before the run, what `run` would pull at the first step anyway, so that a wrong image name is
- * exit 2 up front instead of a failed step.
+ * An error (E_CONFIG, exit 2) for each image that the engine neither has nor can pull, saying
+ * why in one line; `users` maps each image to the step that names it (undefined: a job's image).
+ * Pulled here, before the run, what `run` would pull at the first step anyway, so that a wrong
+ * image name is exit 2 up front instead of a failed step.
  */
-export async function missingImages(engine: EngineName, refs: Iterable<string>): Promise<Map<string, string>> {
-  const missing = new Map<string, string>();
-  await Promise.all(
-    [...new Set(refs)].map(async (ref) => {
-      if (await inspectImage(engine, ref)) return;
+export async function imageProblems(preference: 'auto' | EngineName, users: ReadonlyMap<string, string | undefined>, where: { file?: string; field: string }): Promise<RunnableError[]> {
+  const engine = await detectEngine(preference);
+  const problems = await Promise.all(
+    [...users].map(async ([ref, step]) => {
+      if (await inspectImage(engine, ref)) return undefined;
       const pulled = await run(engine, ['pull', '--quiet', ref], PULL_TIMEOUT_MS);
-      if (pulled.ok) return;
+      if (pulled.ok) return undefined;
       const why = pulled.stderr.trim().split('\n').filter(Boolean).at(-1) ?? (pulled.missing ? `${engine} is not installed` : 'the pull failed');
-      missing.set(ref, why.replace(/^(Error|error):\s*/, ''));
+      const user = step === undefined ? '' : ` (step '${step}')`;
+      return new RunnableError('E_CONFIG', `image '${ref}'${user} is not among ${engine}'s images and could not be pulled: ${why.replace(/^(Error|error):\s*/, '')}`, where);
     }),
   );
-  return missing;
+  return problems.filter((p) => p !== undefined);
 }
 
 /** an image pull may take a while (a large image, a slow registry) */

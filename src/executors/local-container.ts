@@ -49,8 +49,8 @@ import type { RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from '../engine/context.js';
 import { ProtocolTraversal, pipelineFile } from '../engine/protocol.js';
 import { fileForOtherProcesses, overrideFor } from './_elsewhere.js';
-import { containerSettings, detectEngine, engineSetting, missingImages, requireImage } from './_container.js';
-import { RunnableError } from '../errors.js';
+import { containerSettings, detectEngine, engineSetting, imageProblems, requireImage } from './_container.js';
+import type { RunnableError } from '../errors.js';
 import { ContainerLauncher, containerSettingsOf, type ContainerSettings } from './_container_launcher.js';
 import type { PipelineExecutor } from './types.js';
 import { branchWidth, parallelFields } from './_parallel.js';
@@ -88,18 +88,14 @@ export class LocalContainerExecutor implements PipelineExecutor {
     return pipeline;
   }
 
-  /** Every image the steps name exists or can be pulled (./_container.ts `missingImages`). */
+  /** Every image the steps name exists or can be pulled (./_container.ts `imageProblems`). */
   async preflight(pipeline: Pipeline, configFile?: string): Promise<RunnableError[]> {
     const users = new Map<string, string>();
     for (const node of walkNodes(pipeline.graph)) {
       const ref = node.type === 'task' ? settingsFor(this.config, node).image : undefined;
       if (ref && !users.has(ref)) users.set(ref, node.internalName);
     }
-    const engine = await detectEngine(this.config.engine);
-    const missing = await missingImages(engine, users.keys());
-    return [...missing].map(
-      ([ref, why]) => new RunnableError('E_CONFIG', `image '${ref}' (step '${users.get(ref)}') is not among ${engine}'s images and could not be pulled: ${why}`, { file: configFile, field: 'pipeline-executor.config.docker_image' }),
-    );
+    return imageProblems(this.config.engine, users, { file: configFile, field: 'pipeline-executor.config.docker_image' });
   }
 
   async execute(rc: RunContext): Promise<Status> {

@@ -21,8 +21,7 @@ import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';
 import type { RunContext } from '../../engine/context.js';
-import { containerSettings, detectEngine, engineSetting, missingImages, requireImage } from '../_container.js';
-import { RunnableError } from '../../errors.js';
+import { containerSettings, detectEngine, engineSetting, imageProblems, requireImage } from '../_container.js';
 import { ContainerLauncher, containerSettingsOf } from '../_container_launcher.js';
 import type { JobExecutor } from './types.js';
 import { jobFileFor, runJobElsewhere } from './_remote.js';
@@ -43,10 +42,8 @@ export class LocalContainerJobExecutor implements JobExecutor {
   async check(job: Job, store: RunLogStore, _catalog: unknown, opts: { dryRun: boolean }): Promise<void> {
     jobFileFor(store, job, this.type, 'in a container');
     if (opts.dryRun) return;
-    const ref = containerSettingsOf(this.config).image;
-    const engine = await detectEngine(this.config.engine);
-    const why = (await missingImages(engine, [ref])).get(ref);
-    if (why) throw new RunnableError('E_CONFIG', `image '${ref}' is not among ${engine}'s images and could not be pulled: ${why}`, { file: this.configFile, field: 'job-executor.config.docker_image' });
+    const [problem] = await imageProblems(this.config.engine, new Map([[containerSettingsOf(this.config).image, undefined]]), { file: this.configFile, field: 'job-executor.config.docker_image' });
+    if (problem) throw problem;
   }
 
   async execute(rc: RunContext, job: Job): Promise<Status> {
