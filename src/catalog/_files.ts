@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
+import { sha256File } from '../util/sha256.js';
+
 export { sha256, sha256File } from '../util/sha256.js';
 
 /**
@@ -32,5 +34,21 @@ export const isTempName = (name: string): boolean => /(^|\/)\.[^/]*\.\d+\.[0-9a-
 
 /** Byte-for-byte copy (copyFile: copy_file_range / reflink where the OS offers it). */
 export const copyAtomic = (src: string, dest: string): Promise<void> => atomically(dest, (tmp) => copyFile(src, tmp));
+
+/**
+ * Copies `src` to `dest` and returns the sha256 of the bytes copied: the copy is hashed before it
+ * is renamed into place, so the hash is the stored file's even if `src` changes meanwhile (a
+ * sibling branch rewriting it in a shared working directory). `vet` may refuse the hash (throw):
+ * then nothing is stored.
+ */
+export async function copyHashed(src: string, dest: string, size: number, vet?: (sha256: string) => Promise<void>): Promise<string> {
+  let hash = '';
+  await atomically(dest, async (tmp) => {
+    await copyFile(src, tmp);
+    hash = await sha256File(tmp, size);
+    await vet?.(hash);
+  });
+  return hash;
+}
 
 export const writeAtomic = (dest: string, data: Uint8Array | string): Promise<void> => atomically(dest, (tmp) => writeFile(tmp, data));

@@ -9,7 +9,7 @@ import { escapePath, glob, isDynamicPattern } from 'tinyglobby';
 import { RunnableError } from '../errors.js';
 import type { DataCatalog } from '../runlog/types.js';
 import { validateRunId } from '../util/run-id.js';
-import { copyAtomic, isTempName, sha256File, tempName, writeAtomic } from './_files.js';
+import { copyAtomic, copyHashed, isTempName, sha256File, tempName, writeAtomic } from './_files.js';
 import { ConfinedRoot, isInside, normalizeRelPath } from './_paths.js';
 import { catalogEntry, claimKey, CLAIMS_FOLDER, CONCURRENCY, CWD, isClaimRecord, putSelection, RUN_FOLDER, select, verifySources, type Source } from './_select.js';
 import { mapLimit } from '../util/map-limit.js';
@@ -83,15 +83,14 @@ export class FileSystemCatalog implements CatalogStore {
     const sources = await verifySources(from, await putSelection(globs, root, this.ownFolderIgnore(root)), 'catalog put');
     const { admit } = options;
     return mapLimit(sources, CONCURRENCY, async ({ rel, pattern, path, size }) => {
-      const store = () => (storeCopy ? to.target(rel, `catalog put: pattern '${pattern}'`).then((dest) => copyAtomic(path, dest)) : undefined);
+      // vetted before anything is stored; the hash recorded is the stored copy's (./_files.ts copyHashed)
+      const vet = admit ? (sha256: string) => admit({ name: rel, sha256, pattern }) : undefined;
       let hash: string;
-      if (admit) {
-        // vetted before anything is stored: hash, admit, then copy
-        hash = await sha256File(path, size);
-        await admit({ name: rel, sha256: hash, pattern });
-        await store();
+      if (storeCopy) {
+        hash = await copyHashed(path, await to.target(rel, `catalog put: pattern '${pattern}'`), size, vet);
       } else {
-        [hash] = await Promise.all([sha256File(path, size), store()]);
+        hash = await sha256File(path, size);
+        await vet?.(hash);
       }
       return this.entry(runId, rel, hash, 'put');
     });
