@@ -86,7 +86,7 @@ rmSync(ESM, { recursive: true, force: true });
 copyFileSync('scripts/bundle-load.cjs', path.join(OUT, 'load.cjs'));
 writeFileSync(path.join(OUT, 'package.json'), '{"type": "commonjs"}\n');
 for (const name of Object.keys(ENTRIES)) {
-  const exports = name === 'runnable' ? 'export const { main } = ' : '';
+  const exports = name === 'runnable' ? 'export const { main, awaitCommand } = ' : '';
   writeFileSync(
     path.join(OUT, `${name}.mjs`),
     `// Starts the bundled ${name} (scripts/bundle.mjs) through the code-caching loader.\nimport { createRequire } from 'node:module';\n${exports}createRequire(import.meta.url)('./load.cjs').load(${JSON.stringify(name)});\n`,

@@ -21,6 +21,8 @@ function logLevelArg(value: string): LogLevel {
   return level;
 }
 
+export { awaitCommand } from './_await-command.js';
+
 /** Never rejects: whatever a command throws is reported in one line (./_errors.ts). */
 export async function main(argv: string[]): Promise<number> {
   installLastResort();

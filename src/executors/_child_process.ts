@@ -4,50 +4,78 @@
  * the observer (a fan command's JSON line is kept for the protocol), SIGTERM on abort (the step
  * process records its step FAIL, as a remote engine's job would on cancel), the end of stderr kept.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import { declaredSecrets, inheritedEnv } from '../secrets/scope.js';
 import type { Readable } from 'node:stream';
-import { handedCodeIdentity } from '../util/git.js';
 import { lifelineOf, tied } from '../util/lifeline.js';
 import { displayCommand } from '../util/sh-words.js';
 import type { RunContext } from '../engine/context.js';
 import { beforeJsonLine } from '../engine/protocol.js';
-import { programFor, type Launcher, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
+import type { StepCommand, StepProcessResult } from '../engine/launcher.js';
 
 const STDERR_TAIL_BYTES = 4096;
 
-/** Runs `file args` for `cmd` and waits for it to end, with this process's environment (less other steps' secrets), the step's secrets and `cmd.env`. */
+/** A child spawned tied to this process (util/lifeline.ts), and its lifeline. */
+export interface TiedChild {
+  child: ChildProcess;
+  release(): void;
+}
+
+/**
+ * Spawns `file args` in the run's directory with exactly `env`, tied to this process: if the
+ * driver dies (kill -9, SIGHUP), the child gets SIGTERM (a step process then records its step
+ * FAIL). `stdio` beyond the first three are extra pipes (a pre-started process's command).
+ */
+export function spawnTied(rc: RunContext, file: string, args: string[], env: NodeJS.ProcessEnv, stdio: readonly IOType[] = ['ignore', 'pipe', 'pipe']): TiedChild {
+  const run = tied(file, args, stdio);
+  const child = spawn(run.file, run.args, { cwd: rc.cwd, env, stdio: run.stdio });
+  const lifeline = lifelineOf(child, stdio);
+  child.on('exit', () => lifeline.release());
+  child.on('error', () => lifeline.release());
+  return { child, release: () => lifeline.release() };
+}
+
+/** The environment a command's process gets: this process's (less other steps' secrets), the step's secrets, the run's id and `cmd.env`. */
+export async function commandEnv(rc: RunContext, cmd: StepCommand): Promise<NodeJS.ProcessEnv> {
+  // the run's secrets reach only the step that declares them (secrets/scope.ts);
+  // RUNNABLE_RUN_ID marks the run's processes, for `retry` to wait for (src/runner/orphans.ts)
+  return { ...inheritedEnv(), ...(await declaredSecrets(rc.secrets, cmd.node)), RUNNABLE_RUN_ID: rc.runId, ...cmd.env };
+}
+
+/** Runs `file args` for `cmd` and waits for it to end, with `commandEnv`. */
 export async function runProcess(rc: RunContext, cmd: StepCommand, file: string, args: string[]): Promise<StepProcessResult> {
-  // the run's secrets reach only the step that declares them (secrets/scope.ts)
-  const env = { ...inheritedEnv(), ...(await declaredSecrets(rc.secrets, cmd.node)) };
+  const env = await commandEnv(rc, cmd);
+  rc.observer.debug?.(`${cmd.internalName}: ${displayCommand(file, args)}`);
+  return follow(rc, cmd, spawnTied(rc, file, args, env));
+}
+
+/**
+ * Streams a started child's output for `cmd` and resolves once it has ended; `early` is what it
+ * printed before it was `cmd`'s (a pre-started process), shown first.
+ */
+export function follow(rc: RunContext, cmd: StepCommand, { child }: TiedChild, early: Array<[1 | 2, Buffer]> = []): Promise<StepProcessResult> {
   return new Promise((resolve) => {
-    // tied: if the driver dies (kill -9, SIGHUP), its step processes get SIGTERM and record their step FAIL;
-    // RUNNABLE_RUN_ID marks them as the run's, for `retry` to wait for (src/runner/orphans.ts)
-    rc.observer.debug?.(`${cmd.internalName}: ${displayCommand(file, args)}`);
-    const stdio = ['ignore', 'pipe', 'pipe'] as const;
-    const run = tied(file, args, stdio);
-    const child = spawn(run.file, run.args, { cwd: rc.cwd, env: { ...env, RUNNABLE_RUN_ID: rc.runId, ...cmd.env }, stdio: run.stdio });
-    const lifeline = lifelineOf(child, stdio);
-    child.on('exit', () => lifeline.release());
     // fan commands print their JSON on stdout: kept, not shown; a step's stdout is its output
     const keepStdout = cmd.kind === 'fan';
     let stdout = '';
     let tail = Buffer.alloc(0);
-    const { stdout: outStream, stderr: errStream } = child as { stdout: Readable; stderr: Readable };
-    outStream.on('data', (chunk: Buffer) => {
+    const onOut = (chunk: Buffer) => {
       if (keepStdout) stdout += chunk.toString('utf8');
       else rc.observer.output?.(cmd.internalName, 1, chunk);
-    });
-    errStream.on('data', (chunk: Buffer) => {
+    };
+    const onErr = (chunk: Buffer) => {
       rc.observer.output?.(cmd.internalName, 2, chunk);
       tail = Buffer.concat([tail, chunk]);
       if (tail.length > STDERR_TAIL_BYTES) tail = tail.subarray(tail.length - STDERR_TAIL_BYTES);
-    });
+    };
+    for (const [stream, chunk] of early) (stream === 1 ? onOut : onErr)(chunk);
+    const { stdout: outStream, stderr: errStream } = child as { stdout: Readable; stderr: Readable };
+    outStream.on('data', onOut);
+    errStream.on('data', onErr);
     const stop = () => child.kill('SIGTERM');
     rc.signal.addEventListener('abort', stop, { once: true });
     let error: string | undefined;
     child.on('error', (err) => {
-      lifeline.release();
       error = err.message;
     });
     child.on('close', (exitCode, signal) => {
@@ -58,16 +86,4 @@ export async function runProcess(rc: RunContext, cmd: StepCommand, file: string,
       resolve({ exitCode, signal, stdout, stderrTail: tail.toString('utf8'), error });
     });
   });
-}
-
-/**
- * Every command a child process of this one, with this node and this installation (`emulate`).
- * The command runs here, in the run's directory: it takes the run's code identity from this
- * process instead of asking git again (util/git.ts).
- */
-export class ChildProcessLauncher implements Launcher {
-  async launch(rc: RunContext, cmd: StepCommand): Promise<StepProcessResult> {
-    const env = { ...handedCodeIdentity(rc.cwd, await rc.codeIdentity()), ...cmd.env };
-    return runProcess(rc, { ...cmd, env }, process.execPath, [programFor(cmd), ...cmd.args]);
-  }
 }

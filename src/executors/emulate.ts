@@ -5,6 +5,9 @@
  * catalog and the command line. A pipeline that runs under `emulate` runs on containers, Slurm
  * or Argo as it is.
  *
+ * Step processes are started ahead of their steps (two wait ready at any time): a step then
+ * waits only for its own work, not for Node and runnable to start (executors/_prestart.ts).
+ *
  * Each command's stdout and stderr are streamed live to the terminal (the reporter); this
  * process reports progress from the run log. Ctrl-C stops the step processes (they record their
  * step FAIL) and the run; `retry` continues it.
@@ -30,7 +33,7 @@ import type { Pipeline } from '../graph/model.js';
 import type { RunLogStore, Status } from '../runlog/types.js';
 import type { RunContext } from '../engine/context.js';
 import { ProtocolTraversal } from '../engine/protocol.js';
-import { ChildProcessLauncher } from './_child_process.js';
+import { ChildProcessLauncher } from './_child_launcher.js';
 import { fileForOtherProcesses } from './_elsewhere.js';
 import type { PipelineExecutor } from './types.js';
 import { branchWidth, parallelFields } from './_parallel.js';
@@ -50,7 +53,13 @@ export class EmulateExecutor implements PipelineExecutor {
 
   async execute(rc: RunContext): Promise<Status> {
     const width = rc.log.store.concurrentWriters ? branchWidth(this.config) : 1;
-    return new ProtocolTraversal(width, new ChildProcessLauncher()).runGraph(rc, rc.pipeline.graph, []);
+    // each step in its own process, started ahead of the step (executors/_prestart.ts)
+    const launcher = new ChildProcessLauncher(true);
+    try {
+      return await new ProtocolTraversal(width, launcher).runGraph(rc, rc.pipeline.graph, []);
+    } finally {
+      await launcher.close();
+    }
   }
 }
 

@@ -14,6 +14,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RunnableError } from '../errors.js';
+import { acorn } from './_bind.js';
 
 export interface ParsedCommand {
   /** the module path as written */
@@ -88,6 +89,15 @@ async function importFile(file: string, abs: string, command: string): Promise<R
     const err = commandError(command, `cannot load module ${file}: ${e instanceof Error ? e.message : String(e)}`);
     throw Object.assign(err, { cause: e });
   }
+}
+
+/**
+ * Registers tsx now rather than at the first TS module, and loads the parser that binds a
+ * function's arguments (a step process started ahead of its step).
+ */
+export async function preloadTypeScript(): Promise<void> {
+  acorn();
+  await tsLoader();
 }
 
 interface TsLoader {

@@ -23,7 +23,7 @@ import type { Job } from '../../graph/model.js';
 import type { Plugin } from '../../registry.js';
 import type { RunLogStore, Status } from '../../runlog/types.js';
 import type { RunContext } from '../../engine/context.js';
-import { ChildProcessLauncher } from '../_child_process.js';
+import { ChildProcessLauncher } from '../_child_launcher.js';
 import { jobFileFor, runJobElsewhere } from './_remote.js';
 import type { JobExecutor } from './types.js';
 
