@@ -52,7 +52,7 @@ await build({
   // CommonJS packages that are imported lazily stay outside too: in split chunks esbuild gives a
   // lazily imported CommonJS module only a default export (`const { parse } = await
   // import('dotenv')` found no `parse`), while Node's own loader gives its named exports
-  external: ['tsx', 'tsx/*', 'acorn', 'dotenv', '@aws-sdk/*', '@smithy/*', '@opentelemetry/*', '@kubernetes/client-node'],
+  external: ['tsx', 'tsx/*', 'esbuild', 'acorn', 'dotenv', '@aws-sdk/*', '@smithy/*', '@opentelemetry/*', '@kubernetes/client-node'],
   logLevel: 'warning',
 });
 

@@ -1,7 +1,8 @@
 /**
- * `runnable --await-command [--ts]`: a step process started before its step (by emulate's
+ * `runnable --await-command [--ts|--tsx]`: a step process started before its step (by emulate's
  * launcher, src/executors/_prestart.ts). It loads what a step process runs (the step and fan
- * commands, with `--ts` tsx and its loader too), then waits for one JSON line on fd 3:
+ * commands; with `--ts` the parser that binds a TS function's arguments, with `--tsx` tsx and
+ * its loader thread too, which a module pipeline's steps need), then waits for one JSON line on fd 3:
  * `{"args": [...], "env": {...}}`. It takes `env` as its whole environment and `args` as its
  * command line, and bin/runnable.js runs them as if the process had been started with them.
  * The pipe closing with no line (the run ended first) ends the process with nothing done.
@@ -15,7 +16,7 @@ export async function awaitCommand(flags: readonly string[]): Promise<string[] |
   await Promise.all([
     import('./execute-single-node.js'),
     import('./fan.js'),
-    ...(flags.includes('--ts') ? [import('../tasks/index.js').then((tasks) => tasks.preloadTypeScript())] : []),
+    ...(flags.includes('--ts') || flags.includes('--tsx') ? [import('../tasks/index.js').then((tasks) => tasks.preloadTypeScript(flags.includes('--tsx')))] : []),
   ]);
   const line = await firstLine(COMMAND_FD);
   if (line === undefined) return undefined;

@@ -12,6 +12,8 @@ import { writeFd } from '../util/fd.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './_errors.js';
 import { cliLevel } from './_level.js';
 import { shows } from '../views/log-level.js';
+import { isPipelineModulePath } from '../runner/load-module.js';
+import { bundleNextTypeScriptModule } from '../tasks/index.js';
 
 export interface StepFlags {
   config?: string;
@@ -24,6 +26,7 @@ export interface StepFlags {
 }
 
 export async function executeSingleNodeCommand(runId: string, pipeline: string, step: string, flags: StepFlags & { oneAttempt?: boolean }): Promise<number> {
+  loadsOneModule(pipeline);
   return withStepSignals(async (signal) => {
     const result = await executeSingleNode({
       runId,
@@ -39,6 +42,15 @@ export async function executeSingleNodeCommand(runId: string, pipeline: string, 
     if (flags.json) process.stdout.write(`${JSON.stringify({ run_id: result.runId, internal_name: result.internalName, status: result.status })}\n`);
     return result.status === 'SUCCESS' ? EXIT_OK : EXIT_FAILED;
   });
+}
+
+/**
+ * A step (or fan) process of a YAML pipeline loads one user module at most, its task's or its
+ * reducer's: a TS one may then come from a bundle instead of tsx (tasks/_ts_bundle.ts). A module
+ * pipeline's steps load the pipeline's module too, so theirs never do.
+ */
+export function loadsOneModule(pipeline: string): void {
+  if (!isPipelineModulePath(pipeline)) bundleNextTypeScriptModule();
 }
 
 /** The reporter of a run driven from a batch job (the detached Slurm driver): plain lines, no colour. */

@@ -19,9 +19,10 @@ import path from 'node:path';
 import { branchOutputFiles } from '../engine/branches.js';
 import { fan } from '../runner/single-node.js';
 import { EXIT_FAILED, EXIT_OK } from './_errors.js';
-import { stepObserver, withStepSignals, type StepFlags } from './execute-single-node.js';
+import { loadsOneModule, stepObserver, withStepSignals, type StepFlags } from './execute-single-node.js';
 
 export async function fanCommand(runId: string, step: string, pipeline: string, direction: 'in' | 'out', flags: StepFlags & { outputs?: string }): Promise<number> {
+  loadsOneModule(pipeline);
   return withStepSignals(async (signal) => {
     const result = await fan({
       runId,

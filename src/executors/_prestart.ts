@@ -29,14 +29,19 @@ const COMMAND_FD = 3;
 const SPARE_STDIO: IOType[] = ['ignore', 'pipe', 'pipe', 'pipe'];
 const TS_MODULE = /\.[mc]?ts(?::[^/]*)?$/;
 
-/** Whether a step process of `pipeline` may load TypeScript: a spare then loads tsx ahead too. */
-export function usesTypeScript(pipeline: Pipeline): boolean {
-  if (pipeline.source.kind === 'module' && TS_MODULE.test(pipeline.source.path)) return true;
+/**
+ * What a spare of `pipeline` loads ahead besides runnable: `--tsx` when the pipeline is a TS
+ * module (every step process loads it through tsx), `--ts` when a step or reducer is a TS
+ * function (bound by acorn; its module is bundled, src/tasks/_ts_bundle.ts, or else loaded by tsx
+ * at the step), nothing for the rest.
+ */
+export function prestartFlags(pipeline: Pipeline): string[] {
+  if (pipeline.source.kind === 'module' && TS_MODULE.test(pipeline.source.path)) return ['--tsx'];
   for (const node of walkNodes(pipeline.graph)) {
-    if (node.type === 'task' && node.commandType === 'typescript' && TS_MODULE.test(node.command.trim())) return true;
-    if (node.type === 'map' && node.reducer && TS_MODULE.test(node.reducer.trim())) return true;
+    if (node.type === 'task' && node.commandType === 'typescript' && TS_MODULE.test(node.command.trim())) return ['--ts'];
+    if (node.type === 'map' && node.reducer && TS_MODULE.test(node.reducer.trim())) return ['--ts'];
   }
-  return false;
+  return [];
 }
 
 /** One pre-started step process, waiting for its command. */
@@ -91,7 +96,8 @@ export class SparePool {
     private readonly rc: RunContext,
     /** what every step process of the run starts with: no step's secrets */
     private readonly env: NodeJS.ProcessEnv,
-    private readonly typescript: boolean,
+    /** what the spares load ahead (`prestartFlags`) */
+    private readonly flags: string[],
   ) {
     rc.signal.addEventListener('abort', () => void this.close(), { once: true });
   }
@@ -116,7 +122,7 @@ export class SparePool {
 
   private fill(): void {
     while (!this.closed && this.idle.length < SPARES) {
-      const args = [RUNNABLE_BIN, '--await-command', ...(this.typescript ? ['--ts'] : [])];
+      const args = [RUNNABLE_BIN, '--await-command', ...this.flags];
       this.idle.push(new Spare(spawnTied(this.rc, process.execPath, args, this.env, SPARE_STDIO)));
     }
   }

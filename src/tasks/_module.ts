@@ -3,7 +3,8 @@
  * `.ts`/`.mts`/`.js`/`.mjs` file relative to the working directory. Used for typescript tasks,
  * map reducers and pipeline/job modules, so nothing here knows about tasks.
  *
- * TS files load without a build step through tsx. tsx is imported lazily, on the first TS file,
+ * TS files load without a build step: bundled by esbuild into a cached ES module where that is
+ * safe and the process asked for it (./_ts_bundle.ts), else through tsx. tsx is imported lazily, on the first TS file,
  * so a CLI run that never touches TS pays nothing for it. A TS file that Node would treat as
  * CommonJS (`.cts`, or `.ts` in a package without `"type": "module"`, or in no package at all)
  * is loaded through tsx's `require`, so that its stack traces name the file and line (tsx's ESM
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RunnableError } from '../errors.js';
 import { acorn } from './_bind.js';
+import { importBundled } from './_ts_bundle.js';
 
 export interface ParsedCommand {
   /** the module path as written */
@@ -81,6 +83,8 @@ async function importFile(file: string, abs: string, command: string): Promise<R
   const url = pathToFileURL(abs).href;
   try {
     if (TS_FILE.test(abs)) {
+      const bundled = await importBundled(abs, !isCommonJs(abs));
+      if (bundled) return bundled;
       const loader = await tsLoader();
       return isCommonJs(abs) ? loader.require(abs) : await loader.import(url);
     }
@@ -92,12 +96,12 @@ async function importFile(file: string, abs: string, command: string): Promise<R
 }
 
 /**
- * Registers tsx now rather than at the first TS module, and loads the parser that binds a
- * function's arguments (a step process started ahead of its step).
+ * Loads the parser that binds a function's arguments now rather than at the first TS step, and
+ * with `tsx`, registers tsx too (a step process started ahead of its step).
  */
-export async function preloadTypeScript(): Promise<void> {
+export async function preloadTypeScript(tsx: boolean): Promise<void> {
   acorn();
-  await tsLoader();
+  if (tsx) await tsLoader();
 }
 
 interface TsLoader {

@@ -27,6 +27,7 @@ export { shellTask } from './shell.js';
 export { pythonTask } from './python.js';
 export { notebookTask } from './notebook.js';
 export { checkCommand, loadExport, loadModule, parseCommand, preloadTypeScript } from './_module.js';
+export { bundleNextTypeScriptModule } from './_ts_bundle.js';
 export { bindArguments, signatureOf } from './_bind.js';
 export { runInTaskContext, runOutsideTaskContext, terminal } from './_capture.js';
 export { pythonForTasks } from './_python.js';

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunLog } from '../../src/runlog/types.js';
 import { parseJsonSummary } from '../examples/_run.js';
 import { CLI, cleanEnv, cleanup, cli, scratch } from './_emulate.js';
-import { usesTypeScript } from '../../src/executors/_prestart.js';
+import { prestartFlags } from '../../src/executors/_prestart.js';
 import { loadPipelineFile } from '../../src/yaml/load-pipeline.js';
 
 afterAll(cleanup);
@@ -138,8 +138,8 @@ dag:
   }, 120_000);
 });
 
-describe('usesTypeScript', () => {
-  it('is true when a step, a reducer or the pipeline module is TS; false for shell and JS', async () => {
+describe('prestartFlags', () => {
+  it('loads acorn ahead for TS steps, nothing more for shell and JS steps', async () => {
     const cwd = project({
       'ts.yaml': 'dag:\n  start_at: a\n  steps:\n    a: {type: task, command: fns.ts:f, next: success}\n',
       'js.yaml': 'dag:\n  start_at: a\n  steps:\n    a: {type: task, command: fns.mjs:f, next: success}\n',
@@ -147,9 +147,9 @@ describe('usesTypeScript', () => {
       'fns.ts': 'export function f() {}\n',
       'fns.mjs': 'export function f() {}\n',
     });
-    const of = async (file: string) => usesTypeScript(await loadPipelineFile(file, cwd));
-    expect(await of('ts.yaml')).toBe(true);
-    expect(await of('js.yaml')).toBe(false);
-    expect(await of('sh.yaml')).toBe(false);
+    const of = async (file: string) => prestartFlags(await loadPipelineFile(file, cwd));
+    expect(await of('ts.yaml')).toEqual(['--ts']);
+    expect(await of('js.yaml')).toEqual([]);
+    expect(await of('sh.yaml')).toEqual([]);
   });
 });

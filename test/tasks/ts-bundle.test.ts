@@ -1,0 +1,153 @@
+/**
+ * A step process of a YAML pipeline loads its TS module from an esbuild bundle kept in a cache
+ * (src/tasks/_ts_bundle.ts) instead of through tsx, where that is safe; these tests run the
+ * built CLI under emulate (real step processes) with TMPDIR pointing at a scratch directory, so
+ * the cache is the test's own. Whether tsx was loaded is read from inside the step: tsx's
+ * CommonJS hook adds `.ts` to Node's `Module._extensions`.
+ */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunLog } from '../../src/runlog/types.js';
+import { parseJsonSummary } from '../examples/_run.js';
+import { cleanup, cli, scratch } from '../executors/_emulate.js';
+
+afterAll(cleanup);
+
+const EMULATE = 'pipeline-executor: {type: emulate}\nrun-log-store: {type: chunked-fs}\n';
+
+function project(files: Record<string, string>): { cwd: string; tmp: string } {
+  const cwd = scratch();
+  const tmp = join(cwd, 'tmp');
+  mkdirSync(tmp);
+  writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'bundle-test', private: true, type: 'module' }));
+  writeFileSync(join(cwd, 'emulate.yaml'), EMULATE);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(cwd, name, '..'), { recursive: true });
+    writeFileSync(join(cwd, name), text);
+  }
+  return { cwd, tmp };
+}
+
+async function execute(cwd: string, tmp: string, pipeline: string, config = 'emulate.yaml'): Promise<{ code: number | null; log: RunLog; stderr: string }> {
+  const r = await cli(['execute', pipeline, '-c', config, '--json'], cwd, { TMPDIR: tmp });
+  const json = parseJsonSummary(r.stdout);
+  if (!json) throw new Error(`no --json summary (exit ${r.code})\n${r.stderr.slice(-3000)}`);
+  return { code: r.code, log: json.run_log as RunLog, stderr: r.stderr };
+}
+
+const bundles = (tmp: string) => {
+  const dir = join(tmp, `runnable-ts-${process.getuid!()}`, 'ts-bundles');
+  return existsSync(dir) ? readdirSync(dir) : [];
+};
+
+const step = (name: string, command: string, returns: string[], next: string) => `    ${name}: {type: task, command: '${command}', returns: [${returns.join(', ')}], next: ${next}}\n`;
+
+// a package with an ES and a CommonJS entry: Node's import takes the ES one, and so must the bundle
+const PACKAGE = {
+  'node_modules/dual/package.json': JSON.stringify({ name: 'dual', version: '1.0.0', exports: { '.': { import: './esm.mjs', require: './cjs.cjs' } } }),
+  'node_modules/dual/esm.mjs': 'export let loads = 0; loads++; export const flavour = "esm"; export function count() { return ++loads; }\n',
+  'node_modules/dual/cjs.cjs': 'exports.flavour = "cjs"; exports.count = () => 0;\n',
+};
+
+const FNS = `import Module from 'node:module';
+import { flavour, count } from 'dual';
+import { helper } from './lib/helper.js';
+import { helper as same } from './lib/same-name.js';
+export function probe(): [boolean, string, string, number, string] {
+  return ['.ts' in (Module as unknown as { _extensions: object })._extensions, flavour, helper(), count(), [helper.name, same.name].join()];
+}
+export function fails(): void {
+  throw new Error('from the step');
+}
+`;
+const HELPER = (word: string) => `import { count } from 'dual';\nexport function helper(): string { count(); return '${word}'; }\n`;
+
+describe('a TS step under emulate, from a bundle', () => {
+  let cwd: string;
+  let tmp: string;
+  let first: { code: number | null; log: RunLog; stderr: string };
+  beforeAll(async () => {
+    ({ cwd, tmp } = project({
+      ...PACKAGE,
+      'fns.ts': FNS,
+      'lib/helper.ts': HELPER('one'),
+      'lib/same-name.ts': 'export function helper(): void {}\n',
+      'p.yaml': `dag:\n  start_at: probe\n  steps:\n${step('probe', 'fns.ts:probe', ['tsx', 'flavour', 'word', 'n', 'names'], 'success')}`,
+      'fail.yaml': `dag:\n  start_at: fails\n  steps:\n${step('fails', 'fns.ts:fails', [], 'success')}`,
+    }));
+    first = await execute(cwd, tmp, 'p.yaml');
+  }, 120_000);
+
+  it('runs it without loading tsx, with its helper bundled and its package imported as Node imports it', () => {
+    expect(first.code, first.stderr.slice(-3000)).toBe(0);
+    const p = first.log.parameters;
+    expect(p.tsx!.value).toBe(false);
+    expect(p.flavour!.value).toBe('esm');
+    expect(p.word!.value).toBe('one');
+    // one instance of the package: the helper's count() and the step's share it
+    expect(p.n!.value).toBe(3);
+    // two files' functions of one name keep it in one bundle
+    expect(p.names!.value).toBe('helper,helper');
+    expect(bundles(tmp).filter((f) => f.endsWith('.mjs'))).toHaveLength(1);
+  });
+
+  it('bundles again when a file of the graph changed', async () => {
+    writeFileSync(join(cwd, 'lib/helper.ts'), HELPER('two'));
+    const again = await execute(cwd, tmp, 'p.yaml');
+    expect(again.log.parameters.word!.value).toBe('two');
+    expect(again.log.parameters.tsx!.value).toBe(false);
+  }, 120_000);
+
+  it('bundles again when an imported package changed', async () => {
+    writeFileSync(join(cwd, 'node_modules/dual/package.json'), JSON.stringify({ name: 'dual', version: '2.0.0', exports: { '.': { import: './esm2.mjs', require: './cjs.cjs' } } }));
+    writeFileSync(join(cwd, 'node_modules/dual/esm2.mjs'), 'export const flavour = "esm2"; export function count() { return 7; }\n');
+    const again = await execute(cwd, tmp, 'p.yaml');
+    expect(again.log.parameters.flavour!.value).toBe('esm2');
+  }, 120_000);
+
+  it("names the TS file and line in a failing step's stack trace", async () => {
+    const r = await execute(cwd, tmp, 'fail.yaml');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Error: from the step\n\s+at fails \(.*fns\.ts:9:9\)/);
+  }, 120_000);
+});
+
+describe('a TS step left to tsx', () => {
+  it('when its code uses import.meta (which a bundle would change)', async () => {
+    const { cwd, tmp } = project({
+      'fns.ts': `import Module from 'node:module';\nexport function where(): [boolean, string] { return ['.ts' in (Module as unknown as { _extensions: object })._extensions, import.meta.url]; }\n`,
+      'p.yaml': `dag:\n  start_at: where\n  steps:\n${step('where', 'fns.ts:where', ['tsx', 'url'], 'success')}`,
+    });
+    const r = await execute(cwd, tmp, 'p.yaml');
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.log.parameters.tsx!.value).toBe(true);
+    expect(r.log.parameters.url!.value).toMatch(/\/fns\.ts(\?.*)?$/);
+    expect(bundles(tmp).filter((f) => f.endsWith('.mjs'))).toEqual([]);
+  }, 120_000);
+
+  it('when the cache directory is writable by others', async () => {
+    const { cwd, tmp } = project({
+      'fns.ts': `import Module from 'node:module';\nexport function probe(): boolean { return '.ts' in (Module as unknown as { _extensions: object })._extensions; }\n`,
+      'p.yaml': `dag:\n  start_at: probe\n  steps:\n${step('probe', 'fns.ts:probe', ['tsx'], 'success')}`,
+    });
+    const open = join(tmp, `runnable-ts-${process.getuid!()}`);
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const r = await execute(cwd, tmp, 'p.yaml');
+    expect(r.log.parameters.tsx!.value).toBe(true);
+    expect(readdirSync(open)).toEqual([]);
+  }, 120_000);
+
+  it('in a process that runs many steps (local)', async () => {
+    const { cwd, tmp } = project({
+      'fns.ts': `import Module from 'node:module';\nexport function probe(): boolean { return '.ts' in (Module as unknown as { _extensions: object })._extensions; }\n`,
+      'p.yaml': `dag:\n  start_at: probe\n  steps:\n${step('probe', 'fns.ts:probe', ['tsx'], 'success')}`,
+      'local.yaml': 'pipeline-executor: {type: local}\n',
+    });
+    const r = await execute(cwd, tmp, 'p.yaml', 'local.yaml');
+    expect(r.log.parameters.tsx!.value).toBe(true);
+    expect(bundles(tmp)).toEqual([]);
+    expect(readFileSync(join(cwd, 'fns.ts'), 'utf8')).toMatch(/probe/); // the user's code untouched
+  }, 120_000);
+});
