@@ -3,11 +3,14 @@
 // - `runnable --version`, `--help`, `validate` of a one-step pipeline: medians of N starts,
 //   interleaved with bare starts;
 // - emulate per step: a chain of K shell (or TS) steps minus a chain of 1, over K-1, through the
-//   built CLI, exactly as a user runs it (one execute-single-node process per step);
+//   built CLI, exactly as a user runs it (one execute-single-node process per step, started
+//   ahead of its step);
+// - a cold step process: `execute-single-node` of each step of an opened run, timed alone (what
+//   a pod, a container or a Slurm job runs);
 // - the bundles' sizes, and what `--version` loads (the static import closure of runnable.mjs).
 // Usage: node bench/step-cost.mjs [starts=15] [steps=11]   (after `npm run build`)
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, printTable, workspace } from './_workspace.mjs';
@@ -34,9 +37,9 @@ const ws = workspace({
 });
 
 // (before `--version` existed it exited 2 after loading the whole command line: still timed)
-function wall(args, okCodes = args.includes('--version') ? [0, 2] : [0]) {
+function wall(args, okCodes = args.includes('--version') ? [0, 2] : [0], env = process.env) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd: ws.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(process.execPath, args, { cwd: ws.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = performance.now() - t0;
   if (!okCodes.includes(r.status)) throw new Error(`${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
   return ms;
@@ -64,10 +67,32 @@ const perStep = (kind) => {
 execute('ts-1.yaml'); // warm the disk cache and any compile cache
 const shell = perStep('sh');
 const ts = perStep('ts');
+
+// a step process started cold, as a pod, a container or a Slurm job starts it: a run opened with
+// `open-run`, then each step's `execute-single-node` timed on its own (emulate starts its step
+// processes ahead, so its per-step figure above no longer shows this)
+// (`freshTmp`: each step with an empty temporary directory, as in a new container: a TS step's
+// module is bundled each time instead of coming from the cache)
+const cold = (kind, freshTmp = false) => {
+  const id = `bench-cold-${process.pid}-${run++}`;
+  wall([bin, 'open-run', id, `${kind}-${steps}.yaml`, '-c', 'emulate.yaml']);
+  const xs = [];
+  for (let i = 0; i < steps; i++) {
+    if (i % 3 === 0) bareDuring.push(wall(['-e', '0']));
+    const env = freshTmp ? { ...process.env, TMPDIR: mkdtempSync(path.join(ws.dir, 'tmp-')) } : process.env;
+    xs.push(wall([bin, 'execute-single-node', id, `${kind}-${steps}.yaml`, `s${i}`, '-c', 'emulate.yaml', '--quiet'], [0], env));
+  }
+  return median(xs);
+};
+const coldShell = cold('sh');
+const coldTs = cold('ts');
+const coldTsFresh = cold('ts', true);
 const bareEmulate = median(bareDuring);
 
 const rows = Object.keys(cases).map((k) => [k, fmt(median(times[k]), 0), fmt(median(times[k]) / bare, 2)]);
 rows.push(['emulate: a shell step', fmt(shell, 0), fmt(shell / bareEmulate, 2)], ['emulate: a TS step', fmt(ts, 0), fmt(ts / bareEmulate, 2)]);
+rows.push(['a cold step process: shell', fmt(coldShell, 0), fmt(coldShell / bareEmulate, 2)], ['a cold step process: TS', fmt(coldTs, 0), fmt(coldTs / bareEmulate, 2)]);
+rows.push(['… TS, empty temporary dir', fmt(coldTsFresh, 0), fmt(coldTsFresh / bareEmulate, 2)]);
 printTable(['what', 'ms (median)', 'x node -e 0'], rows);
 console.log(`(node -e 0: ${fmt(bare, 0)} ms among the CLI starts, ${fmt(bareEmulate, 0)} ms among the emulate runs; each ratio uses its own)`);
 
