@@ -45,12 +45,13 @@ export async function executeSingleNodeCommand(runId: string, pipeline: string, 
 }
 
 /**
- * A step (or fan) process of a YAML pipeline loads one user module at most, its task's or its
- * reducer's: a TS one may then come from a bundle instead of tsx (tasks/_ts_bundle.ts). A module
- * pipeline's steps load the pipeline's module too, so theirs never do.
+ * A step (or fan) process of a YAML pipeline, or a job's task process of a YAML job, loads one
+ * user module at most, its task's or its reducer's: a TS one may then come from a bundle instead
+ * of tsx (tasks/_ts_bundle.ts). A module pipeline's (job's) process loads that module too, so
+ * theirs never do.
  */
-export function loadsOneModule(pipeline: string): void {
-  if (!isPipelineModulePath(pipeline)) bundleNextTypeScriptModule();
+export function loadsOneModule(pipelineOrJob: string): void {
+  if (!isPipelineModulePath(pipelineOrJob)) bundleNextTypeScriptModule();
 }
 
 /** The reporter of a run driven from a batch job (the detached Slurm driver): plain lines, no colour. */

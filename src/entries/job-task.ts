@@ -10,7 +10,7 @@
  * this process whatever the config's job-executor says: what each run of a scheduled job (a
  * k8s-job CronJob) does.
  */
-import { stepObserver, withStepSignals } from '../cli/execute-single-node.js';
+import { loadsOneModule, stepObserver, withStepSignals } from '../cli/execute-single-node.js';
 import { RunnableError } from '../errors.js';
 import { executeJobTask } from '../runner/job-task.js';
 
@@ -18,6 +18,8 @@ export function runJobTaskEntry(args: string[]): Promise<number> {
   return withStepSignals(async (signal) => {
     const [runId, job, configFile] = args;
     if (!runId || !job) throw new RunnableError('E_USAGE', 'usage: node container-job.mjs RUN_ID JOB [CONFIG] | --new-run JOB [CONFIG]');
+    // a YAML job's process loads one user module, its task's (a TS one may come from a bundle)
+    loadsOneModule(job);
     if (runId === '--new-run') {
       const { executeJob } = await import('../runner/job.js');
       const onStart = ({ runId: id }: { runId: string }) => process.stderr.write(`runnable: run ${id}\n`);

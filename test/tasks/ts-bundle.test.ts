@@ -113,6 +113,21 @@ describe('a TS step under emulate, from a bundle', () => {
   }, 120_000);
 });
 
+describe("a YAML job's TS task under the emulate job executor", () => {
+  it('comes from a bundle too', async () => {
+    const { cwd, tmp } = project({
+      'fns.ts': `import Module from 'node:module';\nexport function probe(): boolean { return '.ts' in (Module as unknown as { _extensions: object })._extensions; }\n`,
+      'job.yaml': 'job:\n  type: task\n  command: fns.ts:probe\n  returns: [tsx]\n',
+      'jobs.yaml': 'job-executor: {type: emulate}\nrun-log-store: {type: chunked-fs}\n',
+    });
+    const r = await cli(['execute-job', 'job.yaml', '-c', 'jobs.yaml', '--json'], cwd, { TMPDIR: tmp });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const log = parseJsonSummary(r.stdout)!.run_log as RunLog;
+    expect(log.parameters.tsx!.value).toBe(false);
+    expect(bundles(tmp).filter((f) => f.endsWith('.mjs'))).toHaveLength(1);
+  }, 120_000);
+});
+
 describe('a TS step left to tsx', () => {
   it('when its code uses import.meta (which a bundle would change)', async () => {
     const { cwd, tmp } = project({
