@@ -75,7 +75,7 @@ export async function importBundled(abs: string, esm: boolean): Promise<Record<s
 /** The user's own cache directory, or undefined when it cannot be made or is not safely ours. */
 function cacheDir(): string | undefined {
   const uid = process.getuid?.();
-  if (uid === undefined) return undefined;
+  if (uid === undefined || !path.isAbsolute(tmpdir())) return undefined;
   const root = path.join(tmpdir(), `runnable-ts-${uid}`);
   try {
     mkdirSync(root, { recursive: true, mode: 0o700 });
@@ -157,6 +157,10 @@ async function bundle(abs: string, dir: string, key: string, manifestFile: strin
       conditions: ['module-sync'],
       // names two files share are renamed apart in one bundle: `.name` stays what the code says
       keepNames: true,
+      // every file's code runs as Node would run it: none dropped as unused, whatever a
+      // package.json's `sideEffects` or a /* @__PURE__ */ comment says
+      treeShaking: false,
+      ignoreAnnotations: true,
       sourcemap: 'inline',
       sourcesContent: false,
       metafile: true,

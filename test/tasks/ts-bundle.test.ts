@@ -51,6 +51,7 @@ const PACKAGE = {
 };
 
 const FNS = `import Module from 'node:module';
+import './lib/registers.js';
 import { flavour, count } from 'dual';
 import { helper } from './lib/helper.js';
 import { helper as same } from './lib/same-name.js';
@@ -59,6 +60,9 @@ export function probe(): [boolean, string, string, number, string] {
 }
 export function fails(): void {
   throw new Error('from the step');
+}
+export function registered(): string[] {
+  return (globalThis as { registered?: string[] }).registered ?? [];
 }
 `;
 const HELPER = (word: string) => `import { count } from 'dual';\nexport function helper(): string { count(); return '${word}'; }\n`;
@@ -73,6 +77,10 @@ describe('a TS step under emulate, from a bundle', () => {
       'fns.ts': FNS,
       'lib/helper.ts': HELPER('one'),
       'lib/same-name.ts': 'export function helper(): void {}\n',
+      // run for its effect only, in a package that says it has none: Node runs it all the same
+      'lib/registers.ts': '(globalThis as { registered?: string[] }).registered = ["lib/registers"];\nexport const unused = 1;\n',
+      'lib/package.json': JSON.stringify({ type: "module", sideEffects: false }),
+      'registered.yaml': `dag:\n  start_at: registered\n  steps:\n${step('registered', 'fns.ts:registered', ['registered'], 'success')}`,
       'p.yaml': `dag:\n  start_at: probe\n  steps:\n${step('probe', 'fns.ts:probe', ['tsx', 'flavour', 'word', 'n', 'names'], 'success')}`,
       'fail.yaml': `dag:\n  start_at: fails\n  steps:\n${step('fails', 'fns.ts:fails', [], 'success')}`,
     }));
@@ -92,6 +100,11 @@ describe('a TS step under emulate, from a bundle', () => {
     expect(bundles(tmp).filter((f) => f.endsWith('.mjs'))).toHaveLength(1);
   });
 
+  it('runs a module imported for its effect alone, whatever `sideEffects` says', async () => {
+    const r = await execute(cwd, tmp, 'registered.yaml');
+    expect(r.log.parameters.registered!.value).toEqual(['lib/registers']);
+  }, 120_000);
+
   it('bundles again when a file of the graph changed', async () => {
     writeFileSync(join(cwd, 'lib/helper.ts'), HELPER('two'));
     const again = await execute(cwd, tmp, 'p.yaml');
@@ -109,7 +122,7 @@ describe('a TS step under emulate, from a bundle', () => {
   it("names the TS file and line in a failing step's stack trace", async () => {
     const r = await execute(cwd, tmp, 'fail.yaml');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/Error: from the step\n\s+at fails \(.*fns\.ts:9:9\)/);
+    expect(r.stderr).toMatch(/Error: from the step\n\s+at fails \(.*fns\.ts:10:9\)/);
   }, 120_000);
 });
 
