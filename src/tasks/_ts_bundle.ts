@@ -153,9 +153,12 @@ async function bundle(abs: string, dir: string, key: string, manifestFile: strin
       outfile: path.join(dir, `${key}.mjs`),
       format: 'esm',
       platform: 'node',
-      target: `node${process.versions.node.split('.')[0]}`,
+      // as tsx transforms each file (its target, minified whitespace, names kept): a function's
+      // text, which step caching hashes, is the same in a bundle as through tsx
+      target: `node${process.versions.node}`,
+      minifyWhitespace: true,
       conditions: ['module-sync'],
-      // names two files share are renamed apart in one bundle: `.name` stays what the code says
+      // (and names two files share, renamed apart in one bundle, keep `.name` what the code says)
       keepNames: true,
       // every file's code runs as Node would run it: none dropped as unused, whatever a
       // package.json's `sideEffects` or a /* @__PURE__ */ comment says

@@ -126,6 +126,29 @@ describe('a TS step under emulate, from a bundle', () => {
   }, 120_000);
 });
 
+describe('step caching across the loaders', () => {
+  it('a TS step cached by a local run (tsx) is a hit under emulate (a bundle): the function text is the same', async () => {
+    const { cwd, tmp } = project({
+      'fns.ts': `import { tag } from './lib/tag.js';\nexport function label(n: number): string {\n  const twice = (x: number) => x * 2;\n  return tag(String(twice(n)));\n}\n`,
+      'lib/tag.ts': 'export function tag(s: string): string { return `<${s}>`; }\n',
+      'params.yaml': 'n: 21\n',
+      'p.yaml': `dag:\n  start_at: label\n  steps:\n    label: {type: task, command: fns.ts:label, returns: [out], cache: true, next: success}\n`,
+      'local.yaml': 'pipeline-executor: {type: local}\nrun-log-store: {type: chunked-fs}\n',
+    });
+    const run = async (config: string) => {
+      const r = await cli(['execute', 'p.yaml', '-c', config, '-p', 'params.yaml', '--json'], cwd, { TMPDIR: tmp });
+      expect(r.code, r.stderr.slice(-3000)).toBe(0);
+      return parseJsonSummary(r.stdout)!.run_log as RunLog;
+    };
+    const local = await run('local.yaml');
+    expect(local.parameters.out!.value).toBe('<42>');
+    const emulated = await run('emulate.yaml');
+    expect(bundles(tmp).filter((f) => f.endsWith('.mjs'))).toHaveLength(1);
+    expect(emulated.steps.label!.attempts[0]!.message ?? '').toMatch(/^cache hit: run /);
+    expect(emulated.parameters.out!.value).toBe('<42>');
+  }, 120_000);
+});
+
 describe("a YAML job's TS task under the emulate job executor", () => {
   it('comes from a bundle too', async () => {
     const { cwd, tmp } = project({
