@@ -15,10 +15,9 @@ import type { StepCommand, StepProcessResult } from '../engine/launcher.js';
 
 const STDERR_TAIL_BYTES = 4096;
 
-/** A child spawned tied to this process (util/lifeline.ts), and its lifeline. */
+/** A child spawned tied to this process (util/lifeline.ts): its lifeline is released when it exits. */
 export interface TiedChild {
   child: ChildProcess;
-  release(): void;
 }
 
 /**
@@ -32,7 +31,7 @@ export function spawnTied(rc: RunContext, file: string, args: string[], env: Nod
   const lifeline = lifelineOf(child, stdio);
   child.on('exit', () => lifeline.release());
   child.on('error', () => lifeline.release());
-  return { child, release: () => lifeline.release() };
+  return { child };
 }
 
 /** The environment a command's process gets: this process's (less other steps' secrets), the step's secrets, the run's id and `cmd.env`. */

@@ -8,8 +8,9 @@
  * process of a YAML pipeline, which loads its task's module or its map's reducer and nothing
  * else), since two bundles sharing a file would each hold their own instance of it. What stays
  * with tsx (the caller falls back whenever this returns undefined):
- * - CommonJS TS (the caller's rule), and Node started with resolution flags (`--conditions`,
- *   `--import`, `--loader`, `--require`) in its arguments or NODE_OPTIONS;
+ * - CommonJS TS (the caller's rule), and Node started with flags that change resolution or
+ *   module types (`--conditions`, `--import`, `--loader`, `--require`, `--preserve-symlinks`,
+ *   ...) in its arguments or NODE_OPTIONS;
  * - a graph whose code uses `import.meta` (its URL would be the bundle's), `require`, or an
  *   `import()` of a computed specifier (resolved from the bundle, not the importing file);
  * - anything esbuild cannot bundle (a syntax error, a missing file: tsx then reports it as before).
@@ -37,7 +38,9 @@ const FORMAT = 1;
 const CONFIG_FILES = ['package.json', 'tsconfig.json', 'jsconfig.json'];
 /** code a bundle cannot run as its sources would: see the module comment */
 const UNSAFE = /\bimport\.meta\b|\b__require\b|\bimport\s*\(\s*(?!["'])/;
-const RESOLUTION_FLAGS = /(?:^|\s)(?:--conditions|-C|--import|--loader|--experimental-loader|--require|-r)(?:[=\s]|$)/;
+/** Node flags that change how modules are found or what a file is: a bundle would not follow them */
+const RESOLUTION_FLAGS = /(?:^|\s)(?:--conditions|-C|--import|--loader|--experimental-loader|--require|-r|--preserve-symlinks(?:-main)?|--experimental-default-type|--experimental-detect-module|--experimental-policy)(?:[=\s]|$)/;
+const BUNDLE_NAME = /^[0-9a-f]{32}-[0-9a-f]{16}\.mjs$/;
 
 interface Manifest {
   format: number;
@@ -103,7 +106,7 @@ function contentHash(file: string): string | null {
 function readManifest(file: string): Manifest | undefined {
   try {
     const m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-    return m.format === FORMAT && typeof m.bundle === 'string' && m.files && typeof m.files === 'object' ? m : undefined;
+    return m.format === FORMAT && typeof m.bundle === 'string' && BUNDLE_NAME.test(m.bundle) && m.files && typeof m.files === 'object' ? m : undefined;
   } catch {
     return undefined;
   }

@@ -177,6 +177,20 @@ describe('a TS step left to tsx', () => {
     expect(bundles(tmp).filter((f) => f.endsWith('.mjs'))).toEqual([]);
   }, 120_000);
 
+  it('when Node runs with flags that change resolution (NODE_OPTIONS=--conditions=...)', async () => {
+    const { cwd, tmp } = project({
+      'node_modules/cond/package.json': JSON.stringify({ name: 'cond', version: '1.0.0', exports: { '.': { development: './dev.mjs', import: './prod.mjs' } } }),
+      'node_modules/cond/dev.mjs': 'export const mode = "development";\n',
+      'node_modules/cond/prod.mjs': 'export const mode = "production";\n',
+      'fns.ts': `import { mode } from 'cond';\nexport function which(): string { return mode; }\n`,
+      'p.yaml': `dag:\n  start_at: which\n  steps:\n${step('which', 'fns.ts:which', ['mode'], 'success')}`,
+    });
+    const r = await cli(['execute', 'p.yaml', '-c', 'emulate.yaml', '--json'], cwd, { TMPDIR: tmp, NODE_OPTIONS: '--conditions=development' });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect((parseJsonSummary(r.stdout)!.run_log as RunLog).parameters.mode!.value).toBe('development');
+    expect(bundles(tmp).filter((f) => f.endsWith('.mjs'))).toEqual([]);
+  }, 120_000);
+
   it('when the cache directory is writable by others', async () => {
     const { cwd, tmp } = project({
       'fns.ts': `import Module from 'node:module';\nexport function probe(): boolean { return '.ts' in (Module as unknown as { _extensions: object })._extensions; }\n`,
