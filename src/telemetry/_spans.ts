@@ -23,6 +23,8 @@ interface StepSpan {
   span: Span;
   /** a task's current attempt */
   attempt?: { span: Span; number: number; started: number };
+  /** the number of its first attempt in this trace: under `retry`, numbers go on from the run before */
+  firstAttempt?: number;
   /** runs in another process: its attempts are traced there */
   remote: boolean;
   lastEnd?: number;
@@ -142,6 +144,7 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
       if (e.attempt !== undefined && !s.remote) {
         const span = tracer.startSpan(`attempt ${e.attempt}`, { attributes: { ...base, 'runnable.step': e.internalName, 'runnable.attempt': e.attempt } }, api.trace.setSpan(api.ROOT_CONTEXT, s.span));
         s.attempt = { span, number: e.attempt, started: Date.now() };
+        s.firstAttempt ??= e.attempt;
       }
     },
     stepFinished(e) {
@@ -159,7 +162,8 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
         }
         s.status = e.status;
         s.lastEnd = now;
-        if (e.status === 'SUCCESS' || number >= maxAttempts(e.internalName)) endStep(e.internalName, s);
+        // the step ends with its last attempt: a success, or the last its max_attempts allows in this run
+        if (e.status === 'SUCCESS' || number - (s.firstAttempt ?? number) + 1 >= maxAttempts(e.internalName)) endStep(e.internalName, s);
         return;
       }
       s.status = e.status;

@@ -88,6 +88,23 @@ describe('OpenTelemetry trace of a nested run under emulate', () => {
     expect(attr(attempts.find((a) => a.name === 'attempt 2')!, 'runnable.status')).toBe('SUCCESS');
   });
 
+  it('under retry, a task whose attempt numbers go on from the run before keeps one step span for all its new attempts', { timeout: 120_000 }, async () => {
+    // attempts 1 and 2 fail (the first run fails); under retry attempt 3 fails, attempt 4 succeeds
+    writeFileSync(join(project.cwd, 'flaky.yaml'), "dag:\n  start_at: flaky\n  steps:\n    flaky:\n      type: task\n      command_type: shell\n      max_attempts: 2\n      command: '[ \"$RUNNABLE_STEP_ATTEMPT\" -ge 4 ]'\n      next: success\n");
+    const first = await runCli(project.cwd, ['execute', 'flaky.yaml', '--run-id', 'traced-flaky'], { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+    expect(first.code).toBe(1);
+    const before = spans.length;
+    const again = await runCli(project.cwd, ['retry', 'traced-flaky'], { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+    expect(again.code, again.stderr.slice(-3000)).toBe(0);
+    const mine = spans.slice(before);
+    const steps = mine.filter((s) => s.name === 'step flaky');
+    expect(steps).toHaveLength(1);
+    expect(attr(steps[0]!, 'runnable.status')).toBe('SUCCESS');
+    const attempts = mine.filter((s) => s.name.startsWith('attempt '));
+    expect(attempts.map((a) => a.name).sort()).toEqual(['attempt 3', 'attempt 4']);
+    for (const a of attempts) expect(a.parentSpanId).toBe(steps[0]!.spanId);
+  });
+
   it('sends nothing and loads no OpenTelemetry when no endpoint is set', async () => {
     const before = spans.length;
     const hooks = join(project.cwd, 'no-otel-hooks.mjs');
