@@ -16,10 +16,24 @@ export function deleteFileLeases(logFolder: string, runId: string): void {
 
 function fileLeases(dir: string): LeaseMedium {
   const path = (base: string, n: number) => join(dir, `${base}.${n}`);
+  /** O_EXCL, making the run's lease folder on its first lease */
+  const openExclusive = (file: string): number => {
+    try {
+      return openSync(file, 'wx');
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) throw e;
+      mkdirSync(dir, { recursive: true });
+      return openSync(file, 'wx');
+    }
+  };
   return {
     async names() {
-      mkdirSync(dir, { recursive: true });
-      return readdirSync(dir);
+      try {
+        return readdirSync(dir);
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return []; // no lease taken yet: the folder comes with the first
+        throw e;
+      }
     },
     async read(base, n) {
       try {
@@ -32,7 +46,7 @@ function fileLeases(dir: string): LeaseMedium {
     async create(base, n, text) {
       let fd: number;
       try {
-        fd = openSync(path(base, n), 'wx');
+        fd = openExclusive(path(base, n));
       } catch (e) {
         if (isErrno(e, 'EEXIST')) return false;
         throw e;
