@@ -19,7 +19,7 @@ import { isComposite } from '../graph/model.js';
 import { resolveName } from '../graph/names.js';
 import { parentOfBranch, parentOfStep } from '../nodes/index.js';
 import type { Status, StepAttempt } from '../runlog/types.js';
-import { paramAttributes } from './_attributes.js';
+import { attemptRecord, recordAttributes } from './_attributes.js';
 import { ChosenIds, derivedIds, type DerivedIds } from './_derived.js';
 import type { PodStep, TelemetryInputs } from './index.js';
 
@@ -105,14 +105,13 @@ export function podSpans(
   };
 
   const sendAttempt = async ({ internalName: name, number, ended = { status: 'FAIL', message: 'interrupted' } }: (typeof attempts)[number]) => {
-    const rec = (await inputs.log.step(name))?.attempts.find((a) => a.attempt_number === number);
+    const rec = await attemptRecord(inputs.log, name, number);
     const attributes = {
       ...base,
       'runnable.step': name,
       'runnable.attempt': number,
       ...(ended.cached ? { 'runnable.cache': 'hit' } : {}),
-      ...(rec ? { ...paramAttributes('runnable.input', rec.input_parameters, mask), ...paramAttributes('runnable.output', rec.output_parameters, mask) } : {}),
-      ...(rec?.cache ? { 'runnable.cache': rec.cache.status } : {}),
+      ...recordAttributes(rec, mask),
     };
     const span = tracer.startSpan(`attempt ${number}`, { attributes, startTime: time(rec?.start_time ?? Date.now()) }, remote(ids.step(name)));
     setStatus(span, ended.status, ended.message);

@@ -15,7 +15,7 @@ import type { RunObserver } from '../engine/context.js';
 import { findNode, templateName } from '../graph/names.js';
 import type { Status } from '../runlog/types.js';
 import { maskSecrets } from '../util/mask.js';
-import { paramAttributes } from './_attributes.js';
+import { attemptRecord, recordAttributes } from './_attributes.js';
 import type { RunTelemetry, TelemetryInputs } from './index.js';
 import { podIds, podSpans, type PodSpans } from './_pod.js';
 
@@ -119,12 +119,7 @@ export async function startSpans(inputs: TelemetryInputs): Promise<RunTelemetry>
   };
   const withParameters = async ({ internalName, span, number, at }: (typeof ended)[number]) => {
     try {
-      const rec = (await inputs.log.step(internalName))?.attempts.find((a) => a.attempt_number === number);
-      if (rec) {
-        span.setAttributes(paramAttributes('runnable.input', rec.input_parameters, mask));
-        span.setAttributes(paramAttributes('runnable.output', rec.output_parameters, mask));
-        if (rec.cache) span.setAttribute('runnable.cache', rec.cache.status);
-      }
+      span.setAttributes(recordAttributes(await attemptRecord(inputs.log, internalName, number), mask));
     } catch {
       // the run log is the run's business: the span goes without the parameters
     }
