@@ -39,6 +39,7 @@ export const OBSERVER_EVENTS = ['stepStarted', 'stepFinished', 'stepSkipped', 'b
  */
 export function bothObservers(a: RunObserver | undefined, b: RunObserver | undefined, onThrow?: (event: string, err: unknown) => void): RunObserver {
   if (!a && !onThrow) return b ?? {};
+  if (!b && !onThrow) return a ?? {};
   const out: Record<string, unknown> = {};
   for (const key of OBSERVER_EVENTS) {
     const fa = a?.[key] as ((...args: unknown[]) => void) | undefined;

@@ -100,7 +100,7 @@ async function driveHeld(services: Services, pipeline: Pipeline, log: RunLogAcce
   const rc = runContext(services, {
     pipeline,
     log,
-    observer: telemetry ? bothObservers(opts.observer, telemetry.observer) : opts.observer,
+    observer: bothObservers(opts.observer, telemetry?.observer),
     signal: opts.signal,
     retrying,
     cache: cacheSettings(store, services.stepCache, !!opts.noCache),

@@ -47,7 +47,7 @@ export async function executeJobTask(inputs: JobTaskInputs): Promise<Status> {
   }
   // started by a traced driver (TRACEPARENT): the task's attempts join the run's trace, as a step's do
   const telemetry = await traceRun(services, pipeline, log, 'step', env);
-  const observer = telemetry ? bothObservers(inputs.observer, telemetry.observer) : inputs.observer;
+  const observer = bothObservers(inputs.observer, telemetry?.observer);
   adoptHandedCodeIdentity(); // started by emulate's job executor: the run's code identity comes from there
   const rc = runContext(services, { pipeline, log, observer, signal: inputs.signal, retrying: false });
   let status: Status = 'FAIL';

@@ -197,7 +197,7 @@ async function openStep(inputs: SingleNodeInputs, checkKind: (node: PipelineNode
   const rc = runContext(services, {
     pipeline,
     log,
-    observer: telemetry ? bothObservers(inputs.observer, telemetry.observer) : inputs.observer,
+    observer: bothObservers(inputs.observer, telemetry?.observer),
     signal: inputs.signal,
     // `runnable retry` counts its retries in the header: then succeeded branches are not reopened
     retrying: Number(header.run_config.retries ?? 0) > 0,
