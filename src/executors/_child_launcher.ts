@@ -8,7 +8,7 @@ import { inheritedEnv } from '../secrets/scope.js';
 import type { RunContext } from '../engine/context.js';
 import { programFor, RUNNABLE_BIN, type Launcher, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
 import { commandEnv, runProcess } from './_child_process.js';
-import { prestartFlags, SparePool } from './_prestart.js';
+import { launchesAtMost, prestartFlags, SparePool } from './_prestart.js';
 
 /**
  * Every command a child process of this one, with this node and this installation (`emulate`).
@@ -28,7 +28,7 @@ export class ChildProcessLauncher implements Launcher {
     const withIdentity = { ...cmd, env: { ...identity, ...cmd.env } };
     const program = programFor(cmd);
     if (!this.prestart || program !== RUNNABLE_BIN || rc.signal.aborted) return runProcess(rc, withIdentity, process.execPath, [program, ...cmd.args]);
-    this.spares ??= new SparePool(rc, { ...inheritedEnv(), RUNNABLE_RUN_ID: rc.runId, ...identity }, prestartFlags(rc.pipeline));
+    this.spares ??= new SparePool(rc, { ...inheritedEnv(), RUNNABLE_RUN_ID: rc.runId, ...identity }, prestartFlags(rc.pipeline), launchesAtMost(rc.pipeline));
     const spare = this.spares.take();
     if (!spare) return runProcess(rc, withIdentity, process.execPath, [program, ...cmd.args]);
     rc.observer.debug?.(`${cmd.internalName}: ${displayCommand(process.execPath, [program, ...cmd.args])}`);

@@ -44,6 +44,21 @@ export function prestartFlags(pipeline: Pipeline): string[] {
   return [];
 }
 
+/**
+ * At most how many commands the driver launches for `pipeline` (each task and stub one, each
+ * parallel or conditional two, its fans; a map or loop: no bound), so that a short pipeline
+ * starts no spare it will not use.
+ */
+export function launchesAtMost(pipeline: Pipeline): number {
+  let n = 0;
+  for (const node of walkNodes(pipeline.graph)) {
+    if (node.type === 'map' || node.type === 'loop') return Infinity;
+    if (node.type === 'task' || node.type === 'stub') n += 1;
+    else if (node.type === 'parallel' || node.type === 'conditional') n += 2;
+  }
+  return n;
+}
+
 /** One pre-started step process, waiting for its command. */
 class Spare {
   private readonly early: Array<[1 | 2, Buffer]> = [];
@@ -98,12 +113,15 @@ export class SparePool {
     private readonly env: NodeJS.ProcessEnv,
     /** what the spares load ahead (`prestartFlags`) */
     private readonly flags: string[],
+    /** how many commands may still come (`launchesAtMost`): no more spares than that are started */
+    private remaining: number,
   ) {
     rc.signal.addEventListener('abort', () => void this.close(), { once: true });
   }
 
-  /** A ready spare, if one is; either way the pool is topped up. */
+  /** A ready spare for the command about to run, if one is; either way the pool is topped up. */
   take(): Spare | undefined {
+    this.remaining -= 1;
     let spare: Spare | undefined;
     while (!spare && this.idle.length) {
       const next = this.idle.shift()!;
@@ -121,7 +139,7 @@ export class SparePool {
   }
 
   private fill(): void {
-    while (!this.closed && this.idle.length < SPARES) {
+    while (!this.closed && this.idle.length < Math.min(SPARES, this.remaining)) {
       const args = [RUNNABLE_BIN, '--await-command', ...this.flags];
       this.idle.push(new Spare(spawnTied(this.rc, process.execPath, args, this.env, SPARE_STDIO)));
     }

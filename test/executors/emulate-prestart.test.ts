@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RunLog } from '../../src/runlog/types.js';
 import { parseJsonSummary } from '../examples/_run.js';
 import { CLI, cleanEnv, cleanup, cli, scratch } from './_emulate.js';
-import { prestartFlags } from '../../src/executors/_prestart.js';
+import { launchesAtMost, prestartFlags } from '../../src/executors/_prestart.js';
 import { loadPipelineFile } from '../../src/yaml/load-pipeline.js';
 
 afterAll(cleanup);
@@ -124,8 +124,8 @@ dag:
         return false;
       }
     });
-    // the step process and the two spares are the run's
-    await until('spares started', () => processesOf(runId).length >= 3);
+    // the step process and the spare for the second step are the run's
+    await until('the spare started', () => processesOf(runId).length >= 2);
     driver.kill('SIGKILL');
     await until('every process of the run ended', () => processesOf(runId).length === 0);
 
@@ -136,6 +136,49 @@ dag:
     expect(log!.parameters.done!.value).toBe('yes');
     expect(processesOf(runId)).toEqual([]);
   }, 120_000);
+});
+
+describe('how many spares', () => {
+  // the spares a step sees: the run's processes waiting for a command, not its own
+  const SPARES_SEEN = `import { readdirSync, readFileSync } from 'node:fs';
+const read = (pid: string, what: string) => {
+  try {
+    return readFileSync('/proc/' + pid + '/' + what, 'latin1');
+  } catch {
+    return '';
+  }
+};
+export function seen(): number {
+  const mark = 'RUNNABLE_RUN_ID=' + process.env.RUNNABLE_RUN_ID;
+  return readdirSync('/proc').filter((p) => {
+    if (!/^\\d+$/.test(p) || Number(p) === process.pid || !read(p, 'cmdline').split('\\0').includes('--await-command') || !read(p, 'environ').split('\\0').includes(mark)) return false;
+    // the driver's children (as this step's process is): a spare's lifeline watcher (a bash it
+    // forked) has the same command line and environment, and the spare (or no one) for parent
+    return /^PPid:\\s*(\\d+)/m.exec(read(p, 'status'))?.[1] === String(process.ppid);
+  }).length;
+}
+`;
+  const chain = (n: number) => 'dag:\n  start_at: s0\n  steps:\n' + Array.from({ length: n }, (_, i) => `    s${i}: {type: task, command: spares.ts:seen, returns: [seen${i}], next: ${i + 1 < n ? `s${i + 1}` : 'success'}}\n`).join('');
+
+  it('are no more than the steps still to come: none for one step, two, then one, then none for three', async () => {
+    const cwd = project({ 'spares.ts': SPARES_SEEN, 'one.yaml': chain(1), 'three.yaml': chain(3) });
+    const one = await cli(['execute', 'one.yaml', '-c', 'config.yaml', '--json'], cwd);
+    expect(one.code, one.stderr.slice(-3000)).toBe(0);
+    expect((parseJsonSummary(one.stdout)!.run_log as RunLog).parameters.seen0!.value).toBe(0);
+    const three = await cli(['execute', 'three.yaml', '-c', 'config.yaml', '--json'], cwd);
+    expect(three.code, three.stderr.slice(-3000)).toBe(0);
+    const p = (parseJsonSummary(three.stdout)!.run_log as RunLog).parameters;
+    expect([p.seen0!.value, p.seen1!.value, p.seen2!.value]).toEqual([2, 1, 0]);
+  }, 120_000);
+
+  it('launchesAtMost counts tasks, stubs and fans; a map or a loop has no bound', async () => {
+    const cwd = project({
+      'flat.yaml': 'dag:\n  start_at: a\n  steps:\n    a: {type: stub, next: b}\n    b:\n      type: parallel\n      next: success\n      branches:\n        x:\n          start_at: t\n          steps:\n            t: {type: task, command_type: shell, command: echo, next: success}\n',
+      'map.yaml': 'dag:\n  start_at: m\n  steps:\n    m:\n      type: map\n      iterate_on: xs\n      iterate_as: x\n      next: success\n      branch:\n        start_at: t\n        steps:\n          t: {type: task, command_type: shell, command: echo, next: success}\n',
+    });
+    expect(launchesAtMost(await loadPipelineFile('flat.yaml', cwd))).toBe(4);
+    expect(launchesAtMost(await loadPipelineFile('map.yaml', cwd))).toBe(Infinity);
+  });
 });
 
 describe('prestartFlags', () => {
