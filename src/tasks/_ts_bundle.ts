@@ -25,13 +25,14 @@
  * them changed, and the module is bundled again. Stack traces name the TS files and lines
  * (an inline source map, with Node's source maps on, as tsx turns them on).
  */
-import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BuildResult, Plugin } from 'esbuild';
+import { sha256 } from '../util/sha256.js';
+import { writeFileAtomic } from '../util/write-sync.js';
 
 /** bumped when what a manifest means changes */
 const FORMAT = 1;
@@ -67,7 +68,7 @@ export async function importBundled(abs: string, esm: boolean): Promise<Record<s
   if (RESOLUTION_FLAGS.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) return undefined;
   const dir = cacheDir();
   if (!dir) return undefined;
-  const key = hash(JSON.stringify([FORMAT, process.version, abs])).slice(0, 32);
+  const key = sha256(JSON.stringify([FORMAT, process.version, abs])).slice(0, 32);
   const manifestFile = path.join(dir, `${key}.json`);
   const manifest = fresh(dir, readManifest(manifestFile)) ?? (await bundle(abs, dir, key, manifestFile));
   if (!manifest) return undefined;
@@ -93,11 +94,9 @@ function cacheDir(): string | undefined {
   }
 }
 
-const hash = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-
 function contentHash(file: string): string | null {
   try {
-    return hash(readFileSync(file));
+    return sha256(readFileSync(file));
   } catch {
     return null;
   }
@@ -182,10 +181,11 @@ async function bundle(abs: string, dir: string, key: string, manifestFile: strin
   const sources = Object.keys(result.metafile.inputs).map((f) => path.resolve(path.dirname(abs), f));
   const files: Record<string, string | null> = {};
   for (const file of [...sources, ...configFilesOf(sources), ...packages]) files[file] = contentHash(file);
-  const manifest: Manifest = { format: FORMAT, bundle: `${key}-${hash(code).slice(0, 16)}.mjs`, files };
+  const manifest: Manifest = { format: FORMAT, bundle: `${key}-${sha256(code).slice(0, 16)}.mjs`, files };
   try {
-    writeAtomically(path.join(dir, manifest.bundle), code);
-    writeAtomically(manifestFile, JSON.stringify(manifest));
+    // atomic: processes of one run bundle the same module side by side
+    writeFileAtomic(path.join(dir, manifest.bundle), code);
+    writeFileAtomic(manifestFile, JSON.stringify(manifest));
   } catch {
     return undefined; // a full or read-only disk: tsx needs no cache of ours
   }
@@ -211,10 +211,4 @@ function packageJsonOf(file: string): string | undefined {
     if (existsSync(pkg)) return pkg;
   }
   return undefined;
-}
-
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file); // processes of one run bundle the same module side by side
 }
