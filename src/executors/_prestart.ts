@@ -18,6 +18,7 @@ import type { IOType } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import type { Pipeline } from '../graph/model.js';
 import { walkNodes } from '../graph/walk.js';
+import { isTypeScriptCommand } from '../tasks/index.js';
 import type { RunContext } from '../engine/context.js';
 import { RUNNABLE_BIN, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
 import { follow, spawnTied, type TiedChild } from './_child_process.js';
@@ -27,7 +28,6 @@ const SPARES = 2;
 /** the pipe a spare reads its command from (after stdin, stdout, stderr) */
 const COMMAND_FD = 3;
 const SPARE_STDIO: IOType[] = ['ignore', 'pipe', 'pipe', 'pipe'];
-const TS_MODULE = /\.[mc]?ts(?::[^/]*)?$/;
 
 /**
  * What a spare of `pipeline` loads ahead besides runnable: `--tsx` when the pipeline is a TS
@@ -36,10 +36,10 @@ const TS_MODULE = /\.[mc]?ts(?::[^/]*)?$/;
  * at the step), nothing for the rest.
  */
 export function prestartFlags(pipeline: Pipeline): string[] {
-  if (pipeline.source.kind === 'module' && TS_MODULE.test(pipeline.source.path)) return ['--tsx'];
+  if (pipeline.source.kind === 'module' && isTypeScriptCommand(pipeline.source.path)) return ['--tsx'];
   for (const node of walkNodes(pipeline.graph)) {
-    if (node.type === 'task' && node.commandType === 'typescript' && TS_MODULE.test(node.command.trim())) return ['--ts'];
-    if (node.type === 'map' && node.reducer && TS_MODULE.test(node.reducer.trim())) return ['--ts'];
+    if (node.type === 'task' && node.commandType === 'typescript' && isTypeScriptCommand(node.command)) return ['--ts'];
+    if (node.type === 'map' && node.reducer && isTypeScriptCommand(node.reducer)) return ['--ts'];
   }
   return [];
 }

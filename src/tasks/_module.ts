@@ -43,6 +43,15 @@ export function parseCommand(command: string): ParsedCommand {
   throw commandError(command, `command '${command}' must be PATH:EXPORT or PATH of a .ts, .mts, .js or .mjs module`);
 }
 
+/** Whether `command` (`PATH:EXPORT` or `PATH`) names a TypeScript module; false for anything else (a Python reducer, a shell line). */
+export function isTypeScriptCommand(command: string): boolean {
+  try {
+    return TS_FILE.test(parseCommand(command).file);
+  } catch {
+    return false;
+  }
+}
+
 /** Checks that the command's module file exists, without importing it (pre-run validation). */
 export async function checkCommand(command: string, cwd: string): Promise<void> {
   const { file } = parseCommand(command);
@@ -83,10 +92,11 @@ async function importFile(file: string, abs: string, command: string): Promise<R
   const url = pathToFileURL(abs).href;
   try {
     if (TS_FILE.test(abs)) {
-      const bundled = await importBundled(abs, !isCommonJs(abs));
+      const commonJs = isCommonJs(abs);
+      const bundled = await importBundled(abs, !commonJs);
       if (bundled) return bundled;
       const loader = await tsLoader();
-      return isCommonJs(abs) ? loader.require(abs) : await loader.import(url);
+      return commonJs ? loader.require(abs) : await loader.import(url);
     }
     return (await import(url)) as Record<string, unknown>;
   } catch (e) {

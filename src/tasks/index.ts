@@ -26,7 +26,7 @@ export { typescriptTask, functionIdentity, loadFunction, mapReturns } from './ty
 export { shellTask } from './shell.js';
 export { pythonTask } from './python.js';
 export { notebookTask } from './notebook.js';
-export { checkCommand, loadExport, loadModule, parseCommand, preloadTypeScript } from './_module.js';
+export { checkCommand, isTypeScriptCommand, loadExport, loadModule, parseCommand, preloadTypeScript } from './_module.js';
 export { bundleNextTypeScriptModule } from './_ts_bundle.js';
 export { bindArguments, signatureOf } from './_bind.js';
 export { runInTaskContext, runOutsideTaskContext, terminal } from './_capture.js';
