@@ -8,8 +8,7 @@
  * The pipe closing with no line (the run ended first) ends the process with nothing done.
  */
 import net from 'node:net';
-
-const COMMAND_FD = 3;
+import { AWAITED_COMMAND_FD as COMMAND_FD } from '../engine/launcher.js';
 
 /** The command line to run, once it has come; undefined when none will. */
 export async function awaitCommand(flags: readonly string[]): Promise<string[] | undefined> {

@@ -94,6 +94,12 @@ export const RUNNABLE_BIN = installed('bin/runnable.js');
 /** The job entry of this installation (src/entries/job-task.ts, bundled). */
 export const JOB_TASK_ENTRY = installed('dist/bundle/container-job.mjs');
 
+/**
+ * The pipe a step process started ahead of its step (`runnable --await-command`, emulate) reads
+ * its command from, after stdin, stdout and stderr: both sides of that hand-over name it here.
+ */
+export const AWAITED_COMMAND_FD = 3;
+
 /** The script a node process runs `cmd.args` with. */
 export function programFor(cmd: Pick<StepCommand, 'kind'>): string {
   return cmd.kind === 'job-task' ? JOB_TASK_ENTRY : RUNNABLE_BIN;

@@ -27,12 +27,16 @@ export class ChildProcessLauncher implements Launcher {
     const identity = handedCodeIdentity(rc.cwd, await rc.codeIdentity());
     const withIdentity = { ...cmd, env: { ...identity, ...cmd.env } };
     const program = programFor(cmd);
-    if (!this.prestart || program !== RUNNABLE_BIN || rc.signal.aborted) return runProcess(rc, withIdentity, process.execPath, [program, ...cmd.args]);
-    this.spares ??= new SparePool(rc, { ...inheritedEnv(), RUNNABLE_RUN_ID: rc.runId, ...identity }, prestartFlags(rc.pipeline), launchesAtMost(rc.pipeline));
-    const spare = this.spares.take();
-    if (!spare) return runProcess(rc, withIdentity, process.execPath, [program, ...cmd.args]);
-    rc.observer.debug?.(`${cmd.internalName}: ${displayCommand(process.execPath, [program, ...cmd.args])}`);
+    const args = [program, ...cmd.args];
+    const spare = this.prestart && program === RUNNABLE_BIN && !rc.signal.aborted ? this.sparesFor(rc, identity).take() : undefined;
+    if (!spare) return runProcess(rc, withIdentity, process.execPath, args);
+    rc.observer.debug?.(`${cmd.internalName}: ${displayCommand(process.execPath, args)}`);
     return spare.run(rc, withIdentity, await commandEnv(rc, withIdentity));
+  }
+
+  /** The run's spares, started with what every step process of the run starts with: no step's secrets. */
+  private sparesFor(rc: RunContext, identity: Record<string, string>): SparePool {
+    return (this.spares ??= new SparePool(rc, { ...inheritedEnv(), RUNNABLE_RUN_ID: rc.runId, ...identity }, prestartFlags(rc.pipeline), launchesAtMost(rc.pipeline)));
   }
 
   async close(): Promise<void> {

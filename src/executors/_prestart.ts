@@ -20,13 +20,12 @@ import type { Pipeline } from '../graph/model.js';
 import { walkNodes } from '../graph/walk.js';
 import { isTypeScriptCommand } from '../tasks/index.js';
 import type { RunContext } from '../engine/context.js';
-import { RUNNABLE_BIN, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
+import { AWAITED_COMMAND_FD as COMMAND_FD, RUNNABLE_BIN, type StepCommand, type StepProcessResult } from '../engine/launcher.js';
 import { follow, spawnTied, type TiedChild } from './_child_process.js';
 
 /** How many spares are kept ready: two, so that a spare has two steps' time to start. */
 const SPARES = 2;
-/** the pipe a spare reads its command from (after stdin, stdout, stderr) */
-const COMMAND_FD = 3;
+/** stdin, stdout, stderr as a step process has them, and the command's pipe at COMMAND_FD */
 const SPARE_STDIO: IOType[] = ['ignore', 'pipe', 'pipe', 'pipe'];
 
 /**
